@@ -1,0 +1,72 @@
+"""Write scenarios back out: resolved TOML, and the key reference generated from the schema."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+
+from bt_sim.scenario.schema import Behaviour, Scenario
+from bt_sim.scenario.validate import scenario_to_dict
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    return json.dumps(v, ensure_ascii=False)
+
+
+def to_toml(scenario: Scenario) -> str:
+    """The fully resolved scenario as TOML that :func:`load_scenario` reads back unchanged."""
+    data = scenario_to_dict(scenario)
+    lines = []
+    for k, v in data.items():
+        if not isinstance(v, dict | list):
+            lines.append(f"{k} = {_toml_value(v)}")
+    for k, v in data.items():
+        if isinstance(v, dict):
+            lines.append(f"\n[{k}]")
+            lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items()]
+    for item in data["behaviours"]:
+        lines.append("\n[[behaviours]]")
+        lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in item.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _rows(cls: type, prefix: str) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    hints = typing.get_type_hints(cls)
+    defaults = cls() if cls is not Behaviour else Behaviour()
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        path = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(tp):
+            rows += _rows(tp, f"{path}.")
+            continue
+        if f.name == "behaviours":
+            rows += _rows(Behaviour, "behaviours[].")
+            continue
+        meta = f.metadata
+        if meta.get("choices"):
+            allowed = " | ".join(meta["choices"])
+        elif meta.get("lo") is not None:
+            allowed = f"{meta['lo']:g} .. {meta['hi']:g}"
+        else:
+            allowed = tp.__name__ if isinstance(tp, type) else str(tp)
+        default = getattr(defaults, f.name)
+        rows.append((path, _toml_value(default), meta.get("unit", ""), allowed,
+                     meta.get("doc", "")))
+    return rows
+
+
+def key_reference() -> str:
+    """A Markdown table of every scenario key: default, unit, allowed values, meaning."""
+    out = [
+        "| key | default | unit | allowed | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for path, default, unit, allowed, doc in _rows(Scenario, ""):
+        out.append(f"| `{path}` | `{default}` | {unit} | {allowed} | {doc} |")
+    return "\n".join(out) + "\n"

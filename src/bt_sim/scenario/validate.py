@@ -1,0 +1,155 @@
+"""Turn plain dictionaries into a validated :class:`~bt_sim.scenario.schema.Scenario`.
+
+All problems are collected and reported together, each naming its source, key path and what
+was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from typing import Any
+
+from bt_sim.errors import ScenarioError
+from bt_sim.scenario.schema import Behaviour, Scenario
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _kind(tp: Any) -> str:
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(
+        tp, str(tp)
+    )
+
+
+def _check_value(f: dataclasses.Field, tp: Any, value: Any, path: str, problems: list) -> Any:
+    meta = f.metadata
+    if tp is bool:
+        if not isinstance(value, bool):
+            problems.append((path, f"expected true or false, got {value!r}"))
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append((path, f"expected an integer, got {value!r}"))
+            return value
+    elif tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append((path, f"expected a number, got {value!r}"))
+            return value
+        value = float(value)
+        if value != value:
+            problems.append((path, "expected a number, got nan"))
+            return value
+    elif tp is str:
+        if not isinstance(value, str):
+            problems.append((path, f"expected a string, got {value!r}"))
+            return value
+        if meta.get("choices") and value not in meta["choices"]:
+            allowed = ", ".join(repr(c) for c in meta["choices"])
+            problems.append((path, f"expected one of {allowed}, got {value!r}"))
+        return value
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        unit = f" {meta['unit']}" if meta.get("unit") else ""
+        problems.append((path, f"expected a value in [{lo:g}, {hi:g}]{unit}, got {value!r}"))
+    return value
+
+
+def _build(cls: type, data: Any, path: str, problems: list) -> Any:
+    if not isinstance(data, dict):
+        problems.append((path, f"expected a table, got {data!r}"))
+        return cls()
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for name in data:
+        if name not in fields:
+            known = ", ".join(sorted(fields))
+            problems.append((f"{path}.{name}" if path else name, f"unknown key (known: {known})"))
+    kwargs = {}
+    for name, f in fields.items():
+        if name not in data:
+            continue
+        sub = f"{path}.{name}" if path else name
+        tp = hints[name]
+        value = data[name]
+        if dataclasses.is_dataclass(tp):
+            kwargs[name] = _build(tp, value, sub, problems)
+        elif typing.get_origin(tp) is tuple or isinstance(tp, types.GenericAlias):
+            kwargs[name] = _build_behaviours(value, sub, problems)
+        else:
+            kwargs[name] = _check_value(f, tp, value, sub, problems)
+    return cls(**kwargs)
+
+
+def _build_behaviours(value: Any, path: str, problems: list) -> tuple[Behaviour, ...]:
+    if not isinstance(value, list) or not value:
+        problems.append((path, "expected a non-empty array of tables ([[behaviours]])"))
+        return ()
+    out = tuple(_build(Behaviour, item, f"{path}[{i}]", problems) for i, item in enumerate(value))
+    seen = set()
+    for i, b in enumerate(out):
+        if not _NAME.match(b.name):
+            problems.append((f"{path}[{i}].name", f"expected an identifier, got {b.name!r}"))
+        if b.name in seen:
+            problems.append((f"{path}[{i}].name", f"duplicate behaviour name {b.name!r}"))
+        seen.add(b.name)
+    return out
+
+
+def _cross_checks(s: Scenario, problems: list) -> None:
+    pop, net = s.population, s.network
+    if pop.neighbourhoods > pop.households:
+        problems.append(("population.neighbourhoods",
+                         f"expected at most population.households ({pop.households}), "
+                         f"got {pop.neighbourhoods}"))
+    if net.kind not in ("complete", "edgelist") and net.mean_degree > pop.households - 1:
+        problems.append(("network.mean_degree",
+                         f"expected less than population.households ({pop.households}), "
+                         f"got {net.mean_degree:g}"))
+    if net.kind == "edgelist" and not net.edgelist:
+        problems.append(("network.edgelist", "expected a file path when network.kind = 'edgelist'"))
+    if s.collectives.count > pop.neighbourhoods:
+        problems.append(("collectives.count",
+                         f"expected at most population.neighbourhoods ({pop.neighbourhoods}) "
+                         f"(one collective per neighbourhood), got {s.collectives.count}"))
+    if pop.senior_share + pop.young_share > 1:
+        problems.append(("population.senior_share",
+                         "expected senior_share + young_share <= 1, got "
+                         f"{pop.senior_share + pop.young_share:g}"))
+    m = s.mastery
+    if m.goal_initial > m.goal_max:
+        problems.append(("mastery.goal_initial",
+                         f"expected at most mastery.goal_max ({m.goal_max:g}), got {m.goal_initial:g}"))
+
+
+def scenario_from_dict(data: dict, source: str) -> Scenario:
+    """Validate a resolved dictionary and build a :class:`Scenario`.
+
+    Parameters
+    ----------
+    data : dict
+        The merged contents of a scenario file (``extends`` already resolved).
+    source : str
+        Where the data came from; used in error messages.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every unknown key, wrong type and out-of-range value.
+    """
+    problems: list[tuple[str, str]] = []
+    scenario = _build(Scenario, data, "", problems)
+    if not problems:
+        _cross_checks(scenario, problems)
+    if problems:
+        raise ScenarioError([(source, k, m) for k, m in problems])
+    return scenario
+
+
+def scenario_to_dict(scenario: Scenario) -> dict:
+    """The scenario as plain TOML-compatible data (behaviours as a list of tables)."""
+    return dataclasses.asdict(scenario, dict_factory=dict) | {
+        "behaviours": [dataclasses.asdict(b) for b in scenario.behaviours]
+    }
