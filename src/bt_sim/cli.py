@@ -36,19 +36,29 @@ def _seed(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="bt-sim",
-        description="Simulate how neighbourhood citizen collectives speed up transitions.")
+        description="Simulate how neighbourhood citizen collectives speed up transitions.",
+    )
     p.add_argument("--version", action="version", version=f"bt-sim {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run a scenario and write results",
-                         description="Run a scenario (or re-run a manifest.json) and write "
-                                     "tidy tables, a manifest and a plot.")
+    run = sub.add_parser(
+        "run",
+        help="run a scenario and write results",
+        description="Run a scenario (or re-run a manifest.json) and write "
+        "tidy tables, a manifest and a plot.",
+    )
     run.add_argument("scenario", help="scenario TOML file, or a results manifest.json to re-run")
     run.add_argument("--replicates", "-r", type=_positive_int, help="number of replicates")
     run.add_argument("--seed", type=_seed, help="root seed (overrides run.seed)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a scenario key, e.g. network.mean_degree=6 (repeatable)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key, e.g. network.mean_degree=6 (repeatable)",
+    )
     run.add_argument("--out", "-o", type=Path, help="results folder (default results/<name>)")
     run.add_argument("--format", choices=("parquet", "csv"), help="table format")
     run.add_argument("--no-plot", action="store_true", help="do not write plot.png")
@@ -57,12 +67,20 @@ def _parser() -> argparse.ArgumentParser:
 
     sc = sub.add_parser("scenario", help="inspect scenario files")
     sc_sub = sc.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for name, helptext in (("validate", "check a scenario file"),
-                           ("show", "print the fully resolved scenario")):
+    for name, helptext in (
+        ("validate", "check a scenario file"),
+        ("show", "print the fully resolved scenario"),
+    ):
         a = sc_sub.add_parser(name, help=helptext)
         a.add_argument("file", help="scenario TOML file")
-        a.add_argument("--set", dest="overrides", action="append", default=[],
-                       metavar="KEY=VALUE", help="override a key (repeatable)")
+        a.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a key (repeatable)",
+        )
         if name == "show":
             a.add_argument("--json", action="store_true", help="print JSON instead of TOML")
     sc_sub.add_parser("keys", help="print every scenario key with default, unit and range")
@@ -79,8 +97,9 @@ def _load(path: str, overrides: list[str]):
         except FileNotFoundError:
             raise ScenarioError([(path, "", "file not found")]) from None
         except (json.JSONDecodeError, KeyError, TypeError):
-            raise ScenarioError([(path, "scenario", "expected a bt-sim manifest.json with a "
-                                                    "'scenario' table")]) from None
+            raise ScenarioError(
+                [(path, "scenario", "expected a bt-sim manifest.json with a 'scenario' table")]
+            ) from None
         if overrides:
             from bt_sim.scenario.loader import apply_override, parse_override
 
@@ -107,22 +126,39 @@ def _cmd_run(args) -> int:
     if not args.quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=total, unit="step", desc=scenario.name, file=sys.stderr,
-                   dynamic_ncols=True)
+        bar = tqdm(
+            total=total, unit="step", desc=scenario.name, file=sys.stderr, dynamic_ncols=True
+        )
     try:
-        result = run_scenario(scenario, reps, seed, progress=bar.update if bar else None,
-                              source={"scenario": args.scenario, "overrides": args.overrides,
-                                      "command": python_command()})
+        result = run_scenario(
+            scenario,
+            reps,
+            seed,
+            progress=bar.update if bar else None,
+            source={
+                "scenario": args.scenario,
+                "overrides": args.overrides,
+                "command": python_command(),
+            },
+        )
     finally:
         if bar is not None:
             bar.close()
-    write_results(result, out, fmt, plot=scenario.output.plot and not args.no_plot,
-                  hub_panel=scenario.output.hub_panel, force=args.force,
-                  title=f"{scenario.name}: {reps} replicate(s), seed {result.manifest['seed']}")
+    write_results(
+        result,
+        out,
+        fmt,
+        plot=scenario.output.plot and not args.no_plot,
+        hub_panel=scenario.output.hub_panel,
+        force=args.force,
+        title=f"{scenario.name}: {reps} replicate(s), seed {result.manifest['seed']}",
+    )
     if not args.quiet:
         t = result.manifest["timings"]["total_s"]
-        print(f"{scenario.name}: {scenario.population.households} households, "
-              f"{scenario.run.steps} steps x {reps} replicate(s) in {t:.2f} s")
+        print(
+            f"{scenario.name}: {scenario.population.households} households, "
+            f"{scenario.run.steps} steps x {reps} replicate(s) in {t:.2f} s"
+        )
         print(describe(result))
         print(f"results written to {out}/")
     return 0
@@ -137,8 +173,10 @@ def _cmd_scenario(args) -> int:
         return 0
     scenario, _ = _load(args.file, args.overrides)
     if args.action == "validate":
-        print(f"{args.file}: valid ({scenario.population.households} households, "
-              f"{len(scenario.behaviours)} behaviours, {scenario.run.steps} steps)")
+        print(
+            f"{args.file}: valid ({scenario.population.households} households, "
+            f"{len(scenario.behaviours)} behaviours, {scenario.run.steps} steps)"
+        )
     elif args.json:
         print(json.dumps(scenario_to_dict(scenario), indent=2))
     else:

@@ -22,6 +22,7 @@ import time
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.agent import AgentSet
 
 from bt_sim.agents import Household
 from bt_sim.network import Network, ball, build_network
@@ -38,8 +39,9 @@ SeedLike = int | np.random.SeedSequence | None
 def seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     """A fresh SeedSequence for ``seed`` (copies a given sequence, so it is never mutated)."""
     if isinstance(seed, np.random.SeedSequence):
-        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key,
-                                      pool_size=seed.pool_size)
+        return np.random.SeedSequence(
+            seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size
+        )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer | type(None)):
         raise TypeError(f"seed must be an int or a numpy SeedSequence, got {seed!r}")
     return np.random.SeedSequence(seed)
@@ -79,14 +81,20 @@ class TransitionModel(mesa.Model):
         self.seed_spawn_key = tuple(ss.spawn_key)
         self.behaviour_names = tuple(b.name for b in scenario.behaviours)
         self.population: Population = draw_population(
-            scenario.population, np.random.default_rng(ss_pop))
+            scenario.population, np.random.default_rng(ss_pop)
+        )
         self.network: Network = build_network(
-            self.population, scenario.network, np.random.default_rng(ss_net))
+            self.population, scenario.network, np.random.default_rng(ss_net)
+        )
         self._setup_arrays()
         self._setup_collectives()
         self.state = self._initial_state(np.random.default_rng(ss_init))
-        self.recorder = Recorder(scenario.run.steps, self.behaviour_names,
-                                 self.population.n_neighbourhoods, self.collective_nbhd)
+        self.recorder = Recorder(
+            scenario.run.steps,
+            self.behaviour_names,
+            self.population.n_neighbourhoods,
+            self.collective_nbhd,
+        )
         self._record(0)
         self._households: dict[int, Household] = {}
         self.setup_seconds = time.perf_counter() - t0
@@ -97,13 +105,17 @@ class TransitionModel(mesa.Model):
         beh = sc.behaviours
         self._adj = None if net.complete else net.adjacency()
         self._pattern = None if net.complete or sc.social.rule != "complex" else net.pattern()
-        wdeg = np.full(pop.n, pop.n - 1, np.float32) if net.complete else (
-            np.asarray(self._adj.sum(axis=1), dtype=np.float32))
+        wdeg = (
+            np.full(pop.n, pop.n - 1, np.float32)
+            if net.complete
+            else (np.asarray(self._adj.sum(axis=1), dtype=np.float32))
+        )
         self._wdeg = wdeg
         owner = pop.owner[:, None]
         elig = np.array([b.eligibility for b in beh])
-        self._eligible = (elig == "all") | ((elig == "owners") & owner) | (
-            (elig == "renters") & ~owner)
+        self._eligible = (
+            (elig == "all") | ((elig == "owners") & owner) | ((elig == "renters") & ~owner)
+        )
         cost = np.array([b.cost for b in beh], np.float32)
         difficulty = np.array([b.difficulty for b in beh], np.float32)
         m = sc.mastery
@@ -128,22 +140,30 @@ class TransitionModel(mesa.Model):
         elif placement == "poorest":
             chosen = np.argsort(nb_income, kind="stable")[:k]
         else:
-            chosen = np.sort(np.random.default_rng(
-                np.random.SeedSequence(self.seed_entropy, spawn_key=(*self.seed_spawn_key, 9))
-            ).choice(pop.n_neighbourhoods, k, replace=False))
+            chosen = np.sort(
+                np.random.default_rng(
+                    np.random.SeedSequence(self.seed_entropy, spawn_key=(*self.seed_spawn_key, 9))
+                ).choice(pop.n_neighbourhoods, k, replace=False)
+            )
         self.collective_nbhd = np.sort(chosen).astype(np.int64)
         of_nbhd = np.full(pop.n_neighbourhoods, -1, np.int64)
         of_nbhd[self.collective_nbhd] = np.arange(k)
         self.collective_of = of_nbhd[pop.neighbourhood]
         self.hub_active = sc.hub.enabled and k > 0
         self._hub_group = np.maximum(self.collective_of, 0) * hub.SIZE_CLASSES + hub.size_class(
-            pop.size)
+            pop.size
+        )
         self._n_hub_groups = k * hub.SIZE_CLASSES
         self._propensity = coll.outreach_propensity(
-            pop.income, pop.owner, pop.low_literacy, pop.non_native,
-            sc.collectives.usual_suspects_bias)
+            pop.income,
+            pop.owner,
+            pop.low_literacy,
+            pop.non_native,
+            sc.collectives.usual_suspects_bias,
+        )
         self._reach = np.where(pop.gatekeeper, sc.collectives.gatekeeper_reach, 1.0).astype(
-            np.float32)
+            np.float32
+        )
         self._meter = np.zeros(pop.n, bool)
 
     def _initial_state(self, rng: np.random.Generator) -> HouseholdState:
@@ -152,7 +172,7 @@ class TransitionModel(mesa.Model):
         adopted = np.zeros((n, b), bool)
         for j, beh in enumerate(sc.behaviours):
             elig = np.flatnonzero(self._eligible[:, j])
-            count = int(round(beh.initial_adoption * elig.size))
+            count = round(beh.initial_adoption * elig.size)
             if count == 0:
                 continue
             if sc.social.seeding == "cluster":
@@ -181,12 +201,19 @@ class TransitionModel(mesa.Model):
         goal = np.full(n, m.goal_initial, np.float32)
         goal[member] = np.maximum(goal[member], min(cc.shared_goal, m.goal_max))
         zeros = np.zeros(n, np.float32)
-        kpi = mastery.kpi(pop.baseline_kpi, adopted.astype(np.float32), self._log_keep, zeros,
-                          m.kpi_noise, rng)
+        kpi = mastery.kpi(
+            pop.baseline_kpi, adopted.astype(np.float32), self._log_keep, zeros, m.kpi_noise, rng
+        )
         return HouseholdState(
-            adopted=adopted, efficacy=efficacy, goal=goal, kpi=kpi.astype(np.float32),
-            success=np.zeros(n, bool), member=member, consent=consent & self.hub_active,
-            curtail=zeros.copy(), compared=np.zeros(n, bool),
+            adopted=adopted,
+            efficacy=efficacy,
+            goal=goal,
+            kpi=kpi.astype(np.float32),
+            success=np.zeros(n, bool),
+            member=member,
+            consent=consent & self.hub_active,
+            curtail=zeros.copy(),
+            compared=np.zeros(n, bool),
         )
 
     # ---- the schedule ---------------------------------------------------------------------
@@ -198,20 +225,25 @@ class TransitionModel(mesa.Model):
         hazard = self._adoption_hazard()
         s.adopted |= social.adopt(s.adopted, hazard, self._eligible, rng)
         adopted_f = s.adopted.astype(np.float32)
-        s.kpi = mastery.kpi(pop.baseline_kpi, adopted_f, self._log_keep, s.curtail,
-                            sc.mastery.kpi_noise, rng).astype(np.float32)
+        s.kpi = mastery.kpi(
+            pop.baseline_kpi, adopted_f, self._log_keep, s.curtail, sc.mastery.kpi_noise, rng
+        ).astype(np.float32)
         saving = 1.0 - s.kpi / pop.baseline_kpi
         if self.hub_active:
             s.consent = hub.revoke(s.consent, sc.hub.revoke_rate, dt, rng) & s.member
             agg = hub.aggregate(s.kpi, self._hub_group, s.consent, sc.hub.k, self._n_hub_groups)
             s.compared, s.curtail = hub.peer_comparison(
-                s.kpi, self._hub_group, s.member & (self.collective_of >= 0), agg,
-                sc.hub.peer_effect)
+                s.kpi,
+                self._hub_group,
+                s.member & (self.collective_of >= 0),
+                agg,
+                sc.hub.peer_effect,
+            )
             if sc.output.hub_panel:
-                sav = hub.aggregate(saving, self._hub_group, s.consent, sc.hub.k,
-                                    self._n_hub_groups)
-                self.recorder.record_hub(t, agg.count, agg.mean, agg.published,
-                                         sav.mean)
+                sav = hub.aggregate(
+                    saving, self._hub_group, s.consent, sc.hub.k, self._n_hub_groups
+                )
+                self.recorder.record_hub(t, agg.count, agg.mean, agg.published, sav.mean)
         if sc.mastery.enabled:
             self._reflect(saving, rng)
         if self.collective_nbhd.size:
@@ -235,12 +267,16 @@ class TransitionModel(mesa.Model):
         vis = social.success_visibility(s.success, soc.success_weight)
         share = social.neighbour_share(self._adj, self._wdeg, adopted_f * vis[:, None])
         if self.collective_nbhd.size and soc.collective_weight > 0:
-            _, coll_share = coll.collective_share(self.collective_of, s.member, adopted_f,
-                                                  self.collective_nbhd.size)
+            _, coll_share = coll.collective_share(
+                self.collective_of, s.member, adopted_f, self.collective_nbhd.size
+            )
             mix = np.where(s.member, soc.collective_weight, 0.0).astype(np.float32)[:, None]
             share = (1 - mix) * share + mix * coll_share[np.maximum(self.collective_of, 0)]
-        unmet = (~s.success).astype(np.float32) if sc.mastery.enabled else np.zeros(
-            s.success.shape, np.float32)
+        unmet = (
+            (~s.success).astype(np.float32)
+            if sc.mastery.enabled
+            else np.zeros(s.success.shape, np.float32)
+        )
         readiness = self._readiness * s.efficacy[:, None]
         rate = social.full_rate(share, readiness, unmet, soc.p, soc.q, sc.mastery.action_rate)
         return -np.expm1(-rate * dt)
@@ -256,40 +292,68 @@ class TransitionModel(mesa.Model):
         sc, s = self.config, self.state
         m = sc.mastery
         level = self.feedback_level()
-        learning = np.array([m.learning_none, m.learning_meter, m.learning_hub],
-                            np.float32)[level]
-        noise = np.array([m.perception_noise, m.perception_noise / 4, m.perception_noise / 4],
-                         np.float32)[level]
+        learning = np.array([m.learning_none, m.learning_meter, m.learning_hub], np.float32)[level]
+        noise = np.array(
+            [m.perception_noise, m.perception_noise / 4, m.perception_noise / 4], np.float32
+        )[level]
         perceived = mastery.perceive(saving, noise, rng)
         s.success, s.efficacy, s.goal = mastery.reflect(
-            s.efficacy, s.goal, perceived, learning, m.efficacy_gain, m.efficacy_loss,
-            m.goal_step_up, m.goal_step_down, m.goal_max)
+            s.efficacy,
+            s.goal,
+            perceived,
+            learning,
+            m.efficacy_gain,
+            m.efficacy_loss,
+            m.goal_step_up,
+            m.goal_step_down,
+            m.goal_max,
+        )
         if sc.social.rule == "full":
-            s.adopted &= ~mastery.drop(s.adopted, self._reversible, ~s.success, s.efficacy,
-                                       m.drop_rate, sc.run.dt, rng)
+            s.adopted &= ~mastery.drop(
+                s.adopted, self._reversible, ~s.success, s.efficacy, m.drop_rate, sc.run.dt, rng
+            )
 
     def _collectives_step(self, rng: np.random.Generator) -> None:
         sc, s = self.config, self.state
         cc, dt = sc.collectives, sc.run.dt
         s.efficacy = coll.dialogue(s.efficacy, s.member, cc.dialogue_gain, dt)
         ties = coll.member_tie_share(self._adj, self._wdeg, s.member, self._reach)
-        joins = coll.recruit(s.member, self.collective_of >= 0, self._propensity, ties,
-                             cc.outreach_rate, cc.tie_rate, dt, rng)
+        joins = coll.recruit(
+            s.member,
+            self.collective_of >= 0,
+            self._propensity,
+            ties,
+            cc.outreach_rate,
+            cc.tie_rate,
+            dt,
+            rng,
+        )
         leaves = coll.leave(s.member, cc.leave_rate, dt, rng)
         s.member = (s.member | joins) & ~leaves
         if self.hub_active:
             shares = rng.random(s.member.shape[0], dtype=np.float32) < sc.hub.consent_rate
             s.consent = (s.consent | (joins & shares)) & s.member
-        s.goal = np.where(joins, np.maximum(s.goal, min(cc.shared_goal, sc.mastery.goal_max)),
-                          s.goal).astype(np.float32)
+        s.goal = np.where(
+            joins, np.maximum(s.goal, min(cc.shared_goal, sc.mastery.goal_max)), s.goal
+        ).astype(np.float32)
 
     def _record(self, t: int, saving: np.ndarray | None = None) -> None:
         s, pop = self.state, self.population
         if saving is None:
             saving = 1.0 - s.kpi / pop.baseline_kpi
-        self.recorder.record(t, s.adopted, saving, s.efficacy, s.member, s.consent, s.compared,
-                             pop.disadvantaged, pop.neighbourhood, self.collective_of,
-                             pop.n_neighbourhoods)
+        self.recorder.record(
+            t,
+            s.adopted,
+            saving,
+            s.efficacy,
+            s.member,
+            s.consent,
+            s.compared,
+            pop.disadvantaged,
+            pop.neighbourhood,
+            self.collective_of,
+            pop.n_neighbourhoods,
+        )
 
     # ---- running and results ------------------------------------------------------------
     def run(self, steps: int | None = None, progress=None) -> None:
@@ -324,7 +388,7 @@ class TransitionModel(mesa.Model):
             self._households[index] = Household(self, index)
         return self._households[index]
 
-    def household_agents(self, indices=None) -> mesa.AgentSet:
-        """A :class:`mesa.AgentSet` of household views (all households by default)."""
+    def household_agents(self, indices=None) -> AgentSet:
+        """A Mesa :class:`~mesa.agent.AgentSet` of household views (all households by default)."""
         idx = range(self.population.n) if indices is None else indices
-        return mesa.AgentSet([self.household(int(i)) for i in idx], random=self.random)
+        return AgentSet([self.household(int(i)) for i in idx], random=self.random)

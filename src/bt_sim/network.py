@@ -72,8 +72,12 @@ class Network:
         rows = np.repeat(np.arange(self.n), np.diff(self.indptr))
         keep = rows < self.indices
         g.add_weighted_edges_from(
-            zip(rows[keep].tolist(), self.indices[keep].tolist(), self.weights[keep].tolist(),
-                strict=True)
+            zip(
+                rows[keep].tolist(),
+                self.indices[keep].tolist(),
+                self.weights[keep].tolist(),
+                strict=True,
+            )
         )
         return g
 
@@ -97,49 +101,63 @@ def from_edges(
     keep = src != dst
     lo, hi, w = np.minimum(src, dst)[keep], np.maximum(src, dst)[keep], w[keep]
     key = lo * n + hi
-    key, first = np.unique(key, return_index=True)
-    lo, hi, w = key // n, key % n, w[first]
-    rows = np.concatenate([lo, hi])
-    cols = np.concatenate([hi, lo])
-    ww = np.concatenate([w, w])
-    order = np.lexsort((cols, rows))
-    rows, cols, ww = rows[order], cols[order], ww[order]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    order = np.argsort(key)
+    key = key[order]
+    first = np.ones(key.shape[0], bool)
+    first[1:] = key[1:] != key[:-1]
+    w = w[order[first]]
+    lo, hi = np.divmod(key[first], n)
     index_type = np.int32 if n < 2**31 else np.int64
-    return Network(n, indptr, cols.astype(index_type), ww.astype(np.float32))
+    # scipy's COO -> CSR conversion is a counting sort in compiled code; with distinct pairs
+    # it yields sorted column indices.
+    adj = sp.csr_array(
+        (np.concatenate([w, w]), (np.concatenate([lo, hi]), np.concatenate([hi, lo]))), shape=(n, n)
+    )
+    adj.sort_indices()
+    return Network(
+        n,
+        adj.indptr.astype(np.int64),
+        adj.indices.astype(index_type, copy=False),
+        adj.data.astype(np.float32, copy=False),
+    )
+
+
+def distinct_ties(
+    draw, n: int, target: int, rng: np.random.Generator, max_rounds: int = 50
+) -> tuple:
+    """Draw candidate ties with ``draw(count) -> (src, dst)`` until ``target`` distinct ones.
+
+    Self-loops and repeats are discarded and drawn again, so a generator hits its mean degree
+    however often its candidates collide; a surplus is thinned at random.
+    """
+    keys = np.empty(0, np.int64)
+    for _ in range(max_rounds):
+        need = target - keys.size
+        if need <= 0:
+            break
+        src, dst = draw(int(need * 1.2) + 16)
+        lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+        keep = lo != hi
+        keys = np.unique(np.concatenate([keys, lo[keep] * n + hi[keep]]))
+    if keys.size > target:
+        keys = keys[np.sort(rng.choice(keys.size, target, replace=False))]
+    return keys // n, keys % n
 
 
 def erdos_renyi(n: int, mean_degree: float, rng: np.random.Generator) -> tuple:
     """Endpoints of a G(n, p) random graph with ``p = mean_degree / (n - 1)``."""
-    m = rng.binomial(n * (n - 1) // 2, min(mean_degree / max(n - 1, 1), 1.0))
+    p = min(mean_degree / max(n - 1, 1), 1.0)
+    m = rng.binomial(n * (n - 1) // 2, p)
     if n > 1 and m > 0.3 * n * (n - 1) / 2:  # dense: draw every pair
         i, j = np.triu_indices(n, 1)
-        keep = rng.random(i.shape[0]) < mean_degree / (n - 1)
+        keep = rng.random(i.shape[0]) < p
         return i[keep], j[keep]
-    src, dst = np.empty(0, np.int64), np.empty(0, np.int64)
-    while True:  # draw pairs until m distinct ties; duplicates are rare in sparse graphs
-        need = m - _distinct_ties(src, dst, n)
-        if need <= 0:
-            break
-        a, b = rng.integers(0, n, (2, int(need * 1.05) + 8))
-        src, dst = np.concatenate([src, a]), np.concatenate([dst, b])
-    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-    keep = lo != hi
-    key = np.unique(lo[keep] * n + hi[keep])
-    key = rng.permutation(key)[:m]
-    return key // n, key % n
-
-
-def _distinct_ties(src: np.ndarray, dst: np.ndarray, n: int) -> int:
-    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-    keep = lo != hi
-    return int(np.unique(lo[keep] * n + hi[keep]).shape[0])
+    return distinct_ties(lambda c: rng.integers(0, n, (2, c)), n, m, rng)
 
 
 def ring_lattice(n: int, mean_degree: float) -> tuple:
     """A ring where each household is tied to its ``mean_degree / 2`` nearest on each side."""
-    half = max(int(round(mean_degree / 2)), 0)
+    half = max(round(mean_degree / 2), 0)
     base = np.arange(n, dtype=np.int64)
     src = np.repeat(base, half)
     dst = (src + np.tile(np.arange(1, half + 1), n)) % n
@@ -162,7 +180,7 @@ def barabasi_albert(n: int, mean_degree: float, rng: np.random.Generator) -> tup
     degree-proportional choice; chains of copied ends are resolved by pointer jumping, so the
     whole graph is drawn with array operations.
     """
-    m = max(int(round(mean_degree / 2)), 1)
+    m = max(round(mean_degree / 2), 1)
     if n <= m + 1:
         i, j = np.triu_indices(n, 1)
         return i, j
@@ -170,45 +188,67 @@ def barabasi_albert(n: int, mean_degree: float, rng: np.random.Generator) -> tup
     n_core = core_i.shape[0]
     new_src = np.repeat(np.arange(m + 1, n, dtype=np.int64), m)
     src = np.concatenate([core_i.astype(np.int64), new_src])
-    e = src.shape[0]
-    dst = np.full(e, -1, dtype=np.int64)
-    dst[:n_core] = core_j
-    pointer = np.arange(e, dtype=np.int64)
-    idx = np.arange(n_core, e)
+    idx = np.arange(n_core, src.shape[0])
     # Ties created by the same newcomer may only copy ties made before that newcomer.
     first_of_node = n_core + (idx - n_core) // m * m
     pick = (rng.random(idx.shape[0]) * first_of_node).astype(np.int64)
     take_source = rng.random(idx.shape[0]) < 0.5
-    dst[idx[take_source]] = src[pick[take_source]]
-    pointer[idx[~take_source]] = pick[~take_source]
-    unresolved = dst < 0
-    while unresolved.any():
-        tgt = pointer[unresolved]
-        dst[unresolved] = dst[tgt]
-        pointer[unresolved] = pointer[tgt]
-        unresolved = dst < 0
+    redo = np.ones(idx.shape[0], bool)
+    for _ in range(100):  # redraw a newcomer's repeated targets until its m targets differ
+        pick[redo] = (rng.random(int(redo.sum())) * first_of_node[redo]).astype(np.int64)
+        take_source[redo] = rng.random(int(redo.sum())) < 0.5
+        dst = _resolve_copies(src, core_j, n_core, idx, pick, take_source)
+        key = src[n_core:] * n + dst[n_core:]
+        order = np.argsort(key, kind="stable")
+        dup = np.zeros(key.shape[0], bool)
+        dup[order[1:]] = key[order[1:]] == key[order[:-1]]
+        redo = dup
+        if not redo.any():
+            break
     return src, dst
 
 
-def _block_partner(i: np.ndarray, bounds: np.ndarray, block: np.ndarray,
-                   rng: np.random.Generator) -> np.ndarray:
+def _resolve_copies(src, core_j, n_core, idx, pick, take_source) -> np.ndarray:
+    """Targets of copied tie ends, resolving chains of copies by pointer jumping."""
+    dst = np.full(src.shape[0], -1, dtype=np.int64)
+    dst[:n_core] = core_j
+    pointer = np.arange(src.shape[0], dtype=np.int64)
+    dst[idx[take_source]] = src[pick[take_source]]
+    pointer[idx[~take_source]] = pick[~take_source]
+    unresolved = np.flatnonzero(dst < 0)
+    while unresolved.size:
+        tgt = pointer[unresolved]
+        dst[unresolved] = dst[tgt]
+        pointer[unresolved] = pointer[tgt]
+        unresolved = unresolved[dst[unresolved] < 0]
+    return dst
+
+
+def _block_partner(
+    i: np.ndarray, bounds: np.ndarray, block: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     b = block[i]
     start, size = bounds[b], bounds[b + 1] - bounds[b]
     return start + (rng.random(i.shape[0]) * size).astype(np.int64)
 
 
-def stochastic_block(pop: Population, mean_degree: float, within: float,
-                     rng: np.random.Generator) -> tuple:
+def stochastic_block(
+    pop: Population, mean_degree: float, within: float, rng: np.random.Generator
+) -> tuple:
     """Neighbourhoods as blocks: a share ``within`` of ties falls inside a household's block."""
     n = pop.n
-    m = int(round(n * mean_degree / 2))
-    m_in = rng.binomial(m, within)
     bounds = pop.neighbourhood_bounds()
-    i_in = rng.integers(0, n, m_in)
-    j_in = _block_partner(i_in, bounds, pop.neighbourhood, rng)
-    i_out, j_out = rng.integers(0, n, (2, m - m_in))
-    cross = pop.neighbourhood[i_out] != pop.neighbourhood[j_out]
-    return np.concatenate([i_in, i_out[cross]]), np.concatenate([j_in, j_out[cross]])
+
+    def draw(count: int) -> tuple:
+        i = rng.integers(0, n, count)
+        inside = rng.random(count) < within
+        j = np.where(
+            inside, _block_partner(i, bounds, pop.neighbourhood, rng), rng.integers(0, n, count)
+        )
+        cross_ok = inside | (pop.neighbourhood[i] != pop.neighbourhood[j])
+        return i[cross_ok], j[cross_ok]
+
+    return distinct_ties(draw, n, round(n * mean_degree / 2), rng)
 
 
 def neighbourhood_network(pop: Population, cfg: NetworkConfig, rng: np.random.Generator) -> tuple:
@@ -221,31 +261,23 @@ def neighbourhood_network(pop: Population, cfg: NetworkConfig, rng: np.random.Ge
     the mean degree is met.
     """
     n = pop.n
-    target = int(round(n * cfg.mean_degree / 2))
     feats = pop.similarity_features()
     bounds = pop.neighbourhood_bounds()
-    src_parts, dst_parts, have = [], [], 0
-    for _ in range(30):
-        need = target - have
-        if need <= 0:
-            break
-        draw = int(need * 2.5) + 16
-        i = rng.integers(0, n, draw)
-        inside = rng.random(draw) < cfg.within_share
+
+    def draw(count: int) -> tuple:
+        i = rng.integers(0, n, count)
+        inside = rng.random(count) < cfg.within_share
         b = pop.neighbourhood[i]
         size = bounds[b + 1] - bounds[b]
         offset = np.rint(rng.laplace(0, np.maximum(cfg.locality * size, 1.0))).astype(np.int64)
-        j_in = bounds[b] + (i - bounds[b] + offset) % size
-        j_out = rng.integers(0, n, draw)
-        j = np.where(inside, j_in, j_out)
-        d = np.abs(feats[i] - feats[j]).mean(axis=1) if cfg.homophily > 0 else 0.0
-        keep = rng.random(draw) < np.exp(-cfg.homophily * d)
-        keep &= i != j
-        i, j = i[keep][:need], j[keep][:need]
-        src_parts.append(i)
-        dst_parts.append(j)
-        have += i.shape[0]
-    return np.concatenate(src_parts), np.concatenate(dst_parts)
+        j = np.where(inside, bounds[b] + (i - bounds[b] + offset) % size, rng.integers(0, n, count))
+        if cfg.homophily > 0:
+            d = np.abs(feats[i] - feats[j]).mean(axis=1)
+            keep = rng.random(count) < np.exp(-cfg.homophily * d)
+            i, j = i[keep], j[keep]
+        return i, j
+
+    return distinct_ties(draw, n, round(n * cfg.mean_degree / 2), rng)
 
 
 def read_edgelist(path: str | Path, n: int) -> tuple:
@@ -277,11 +309,13 @@ def read_edgelist(path: str | Path, n: int) -> tuple:
         except (ValueError, IndexError):
             raise NetworkFileError(
                 f"{path}: row {row}: expected 'source target [weight]' with integer ids, "
-                f"got {line!r}") from None
+                f"got {line!r}"
+            ) from None
         if not (0 <= a < n and 0 <= b < n):
             raise NetworkFileError(
                 f"{path}: row {row}: household ids must be in [0, {n - 1}] "
-                f"(population.households = {n}), got {a} {b}")
+                f"(population.households = {n}), got {a} {b}"
+            )
         if not 0 < weight <= 1:
             raise NetworkFileError(f"{path}: row {row}: weight must be in (0, 1], got {weight}")
         src.append(a)

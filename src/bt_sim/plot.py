@@ -22,8 +22,7 @@ def plot_run(timeseries: pd.DataFrame, path: Path, title: str) -> None:
         g = df.groupby("month")["value"]
         mean, lo, hi = g.mean(), g.min(), g.max()
         (line,) = ax.plot(mean.index, mean.to_numpy(), label=label)
-        ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), alpha=0.2,
-                        color=line.get_color())
+        ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), alpha=0.2, color=line.get_color())
 
     ax = axes[0, 0]
     for var in sorted(v for v in overall["variable"].unique() if v.startswith("adoption:")):
@@ -37,16 +36,22 @@ def plot_run(timeseries: pd.DataFrame, path: Path, title: str) -> None:
     ax.set(title="KPI saving against baseline", xlabel="month", ylabel="relative saving")
     ax.legend(fontsize=8)
     ax = axes[1, 0]
-    for var, label in (("members", "members"), ("consenting", "sharing data with hub"),
-                       ("compared", "getting peer comparison")):
+    for var, label in (
+        ("members", "members"),
+        ("consenting", "sharing data with hub"),
+        ("compared", "getting peer comparison"),
+    ):
         band(ax, overall[overall["variable"] == var], label)
     ax.set(title="Collectives and hub", xlabel="month", ylabel="share of all households")
     ax.legend(fontsize=8)
     ax = axes[1, 1]
     for unit in ("other", "disadvantaged"):
         band(ax, group[(group["variable"] == "any_adoption") & (group["unit"] == unit)], unit)
-    ax.set(title="Inclusivity: adopting at least one behaviour", xlabel="month",
-           ylabel="share of group")
+    ax.set(
+        title="Inclusivity: adopting at least one behaviour",
+        xlabel="month",
+        ylabel="share of group",
+    )
     ax.legend(fontsize=8)
     fig.suptitle(title)
     fig.savefig(path, dpi=110)

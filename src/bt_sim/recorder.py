@@ -15,8 +15,13 @@ class Recorder:
     tidy :meth:`timeseries` table has one row per (step, scope, unit, variable).
     """
 
-    def __init__(self, steps: int, behaviours: tuple[str, ...], n_neighbourhoods: int,
-                 collective_nbhd: np.ndarray):
+    def __init__(
+        self,
+        steps: int,
+        behaviours: tuple[str, ...],
+        n_neighbourhoods: int,
+        collective_nbhd: np.ndarray,
+    ):
         self.behaviours = behaviours
         self.collective_nbhd = collective_nbhd
         t, b, c = steps + 1, len(behaviours), n_neighbourhoods
@@ -34,10 +39,20 @@ class Recorder:
 
     SCALARS = ("kpi_saving", "efficacy", "members", "consenting", "compared", "any_adoption")
 
-    def record(self, t: int, adopted: np.ndarray, saving: np.ndarray, efficacy: np.ndarray,
-               member: np.ndarray, consent: np.ndarray, compared: np.ndarray,
-               disadvantaged: np.ndarray, nbhd: np.ndarray, collective: np.ndarray,
-               n_nbhd: int) -> None:
+    def record(
+        self,
+        t: int,
+        adopted: np.ndarray,
+        saving: np.ndarray,
+        efficacy: np.ndarray,
+        member: np.ndarray,
+        consent: np.ndarray,
+        compared: np.ndarray,
+        disadvantaged: np.ndarray,
+        nbhd: np.ndarray,
+        collective: np.ndarray,
+        n_nbhd: int,
+    ) -> None:
         """Record the state after step ``t`` (``t = 0`` is the initial state)."""
         a = adopted.astype(np.float32)
         grp = disadvantaged.astype(np.int64)
@@ -49,8 +64,12 @@ class Recorder:
             self.group_adoption[t, :, b] = _safe_div(np.bincount(grp, col, 2), n_grp)
             self.nbhd_adoption[t, :, b] = _safe_div(np.bincount(nbhd, col, n_nbhd), n_nb)
         scal = {
-            "kpi_saving": saving, "efficacy": efficacy, "members": member,
-            "consenting": consent, "compared": compared, "any_adoption": adopted.any(axis=1),
+            "kpi_saving": saving,
+            "efficacy": efficacy,
+            "members": member,
+            "consenting": consent,
+            "compared": compared,
+            "any_adoption": adopted.any(axis=1),
         }
         for name, v in scal.items():
             v = v.astype(np.float64)
@@ -68,12 +87,26 @@ class Recorder:
                 self.coll_adoption[t, :, b] = _safe_div(np.bincount(midx, a[:, b], k + 1)[:k], m)
         self.steps_done = t
 
-    def record_hub(self, t: int, counts: np.ndarray, means: np.ndarray, published: np.ndarray,
-                   saving_means: np.ndarray) -> None:
+    def record_hub(
+        self,
+        t: int,
+        counts: np.ndarray,
+        means: np.ndarray,
+        published: np.ndarray,
+        saving_means: np.ndarray,
+    ) -> None:
         """Keep the hub's published aggregates of step ``t`` (suppressed groups leave no row)."""
         for g in np.flatnonzero(published):
-            self.hub_rows.append((t, int(g) // 4, int(g) % 4, int(counts[g]), float(means[g]),
-                                  float(saving_means[g])))
+            self.hub_rows.append(
+                (
+                    t,
+                    int(g) // 4,
+                    int(g) % 4,
+                    int(counts[g]),
+                    float(means[g]),
+                    float(saving_means[g]),
+                )
+            )
 
     def timeseries(self, dt: float) -> pd.DataFrame:
         """The tidy per-step table: step, month, scope, unit, variable, value."""
@@ -81,10 +114,18 @@ class Recorder:
         parts = []
 
         def add(scope: str, unit, variable: str, values: np.ndarray) -> None:
-            parts.append(pd.DataFrame({
-                "step": np.arange(t), "month": np.arange(t) * dt, "scope": scope,
-                "unit": str(unit), "variable": variable, "value": values[:t],
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "step": np.arange(t),
+                        "month": np.arange(t) * dt,
+                        "scope": scope,
+                        "unit": str(unit),
+                        "variable": variable,
+                        "value": values[:t],
+                    }
+                )
+            )
 
         for bi, b in enumerate(self.behaviours):
             add("overall", "all", f"adoption:{b}", self.overall_adoption[:, bi])
@@ -109,8 +150,11 @@ class Recorder:
         """The hub's published panel in the documented tidy format (docs/hub-data.md)."""
         cols = ["step", "collective", "size_class", "n_households", "kpi_mean", "saving_mean"]
         df = pd.DataFrame(self.hub_rows, columns=cols)
-        df["collective"] = self.collective_nbhd[df["collective"].to_numpy()].astype(np.int64) \
-            if len(df) else df["collective"]
+        df["collective"] = (
+            self.collective_nbhd[df["collective"].to_numpy()].astype(np.int64)
+            if len(df)
+            else df["collective"]
+        )
         df.insert(1, "month", df["step"] * dt)
         return df
 

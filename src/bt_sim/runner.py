@@ -42,8 +42,9 @@ def replicate_seeds(seed: int, replicates: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(seed).spawn(replicates)
 
 
-def run_replicate(scenario: Scenario, seed: np.random.SeedSequence, replicate: int,
-                  progress=None) -> tuple[pd.DataFrame, dict, pd.DataFrame, dict]:
+def run_replicate(
+    scenario: Scenario, seed: np.random.SeedSequence, replicate: int, progress=None
+) -> tuple[pd.DataFrame, dict, pd.DataFrame, dict]:
     """Run one replicate; returns its time series, summary row, hub panel and timings."""
     t0 = time.perf_counter()
     model = TransitionModel(scenario, seed=seed)
@@ -68,8 +69,13 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def run_scenario(scenario: Scenario, replicates: int | None = None, seed: int | None = None,
-                 progress=None, source: dict | None = None) -> RunResult:
+def run_scenario(
+    scenario: Scenario,
+    replicates: int | None = None,
+    seed: int | None = None,
+    progress=None,
+    source: dict | None = None,
+) -> RunResult:
     """Run every replicate of a scenario in this process.
 
     Parameters
@@ -104,8 +110,12 @@ def run_scenario(scenario: Scenario, replicates: int | None = None, seed: int | 
         "platform": platform.platform(),
         "timings": {"total_s": time.perf_counter() - start, "replicates": timings},
     }
-    return RunResult(pd.concat(parts, ignore_index=True), pd.DataFrame(rows),
-                     pd.concat(panels, ignore_index=True), manifest)
+    return RunResult(
+        pd.concat(parts, ignore_index=True),
+        pd.DataFrame(rows),
+        pd.concat(panels, ignore_index=True),
+        manifest,
+    )
 
 
 def _write_table(df: pd.DataFrame, path_stem: Path, fmt: str) -> str:
@@ -118,8 +128,15 @@ def _write_table(df: pd.DataFrame, path_stem: Path, fmt: str) -> str:
     return path.name
 
 
-def write_results(result: RunResult, out: Path, fmt: str = "parquet", plot: bool = True,
-                  hub_panel: bool = True, force: bool = False, title: str = "") -> Path:
+def write_results(
+    result: RunResult,
+    out: Path,
+    fmt: str = "parquet",
+    plot: bool = True,
+    hub_panel: bool = True,
+    force: bool = False,
+    title: str = "",
+) -> Path:
     """Write tables, manifest and plot into ``out`` atomically.
 
     Everything is written to a hidden temporary folder beside ``out`` and moved into place only
@@ -132,8 +149,10 @@ def write_results(result: RunResult, out: Path, fmt: str = "parquet", plot: bool
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise OutputError(f"{out}: already exists and is not empty; choose another --out "
-                          "or pass --force to replace it")
+        raise OutputError(
+            f"{out}: already exists and is not empty; choose another --out "
+            "or pass --force to replace it"
+        )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -171,8 +190,14 @@ def describe(result: RunResult) -> str:
     s = result.summary
     lines = [f"{'outcome':<34} {'mean':>9} {'min':>9} {'max':>9}"]
     cols = [c for c in s.columns if c.startswith("final_adoption:")] + [
-        "any_adoption", "kpi_change", "time_to_50pct:any", "inclusivity_gap", "member_share",
-        "representativeness", "compared_share"]
+        "any_adoption",
+        "kpi_change",
+        "time_to_50pct:any",
+        "inclusivity_gap",
+        "member_share",
+        "representativeness",
+        "compared_share",
+    ]
     for c in cols:
         v = s[c].astype(float)
         lines.append(f"{c:<34} {v.mean():>9.3f} {v.min():>9.3f} {v.max():>9.3f}")

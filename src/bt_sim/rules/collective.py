@@ -11,8 +11,13 @@ import numpy as np
 import scipy.sparse as sp
 
 
-def outreach_propensity(income: np.ndarray, owner: np.ndarray, low_literacy: np.ndarray,
-                        non_native: np.ndarray, bias: float) -> np.ndarray:
+def outreach_propensity(
+    income: np.ndarray,
+    owner: np.ndarray,
+    low_literacy: np.ndarray,
+    non_native: np.ndarray,
+    bias: float,
+) -> np.ndarray:
     """Relative chance of being reached by outreach, mean 1 over the population.
 
     ``exp(bias * z)`` with ``z`` a standardised usual-suspect score (income, tenure, literacy,
@@ -26,8 +31,12 @@ def outreach_propensity(income: np.ndarray, owner: np.ndarray, low_literacy: np.
     return (prop / prop.mean()).astype(np.float32)
 
 
-def member_tie_share(adjacency: sp.csr_array | None, weighted_degree: np.ndarray,
-                     member: np.ndarray, reach: np.ndarray) -> np.ndarray:
+def member_tie_share(
+    adjacency: sp.csr_array | None,
+    weighted_degree: np.ndarray,
+    member: np.ndarray,
+    reach: np.ndarray,
+) -> np.ndarray:
     """Tie-weighted share of contacts who are members, key figures counting ``reach`` times."""
     x = member.astype(np.float32) * reach
     if adjacency is None:
@@ -38,8 +47,14 @@ def member_tie_share(adjacency: sp.csr_array | None, weighted_degree: np.ndarray
 
 
 def recruit(
-    member: np.ndarray, hosted: np.ndarray, propensity: np.ndarray, tie_share: np.ndarray,
-    outreach_rate: float, tie_rate: float, dt: float, rng: np.random.Generator,
+    member: np.ndarray,
+    hosted: np.ndarray,
+    propensity: np.ndarray,
+    tie_share: np.ndarray,
+    outreach_rate: float,
+    tie_rate: float,
+    dt: float,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Households who join this step: non-members in a neighbourhood hosting a collective."""
     rate = outreach_rate * propensity + tie_rate * tie_share
@@ -58,8 +73,9 @@ def dialogue(efficacy: np.ndarray, member: np.ndarray, gain: float, dt: float) -
     return np.where(member, efficacy + g * (1.0 - efficacy), efficacy).astype(np.float32)
 
 
-def collective_share(collective: np.ndarray, member: np.ndarray, x: np.ndarray,
-                     n_collectives: int) -> tuple[np.ndarray, np.ndarray]:
+def collective_share(
+    collective: np.ndarray, member: np.ndarray, x: np.ndarray, n_collectives: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per collective: member count and mean of ``x`` (shape (n, b)) over members.
 
     Returns
@@ -71,8 +87,12 @@ def collective_share(collective: np.ndarray, member: np.ndarray, x: np.ndarray,
     idx = np.where(member, collective, n_collectives)
     counts = np.bincount(idx, minlength=n_collectives + 1)[:n_collectives]
     sums = np.stack(
-        [np.bincount(idx, weights=x[:, b], minlength=n_collectives + 1)[:n_collectives]
-         for b in range(x.shape[1])], axis=1)
+        [
+            np.bincount(idx, weights=x[:, b], minlength=n_collectives + 1)[:n_collectives]
+            for b in range(x.shape[1])
+        ],
+        axis=1,
+    )
     means = np.zeros_like(sums)
     np.divide(sums, counts[:, None], out=means, where=counts[:, None] > 0)
     return counts, means

@@ -33,8 +33,9 @@ class Aggregate:
     published: np.ndarray
 
 
-def aggregate(values: np.ndarray, group: np.ndarray, include: np.ndarray, k: int,
-              n_groups: int) -> Aggregate:
+def aggregate(
+    values: np.ndarray, group: np.ndarray, include: np.ndarray, k: int, n_groups: int
+) -> Aggregate:
     """Per-group count and mean of ``values`` over included households, suppressed below ``k``.
 
     Parameters
@@ -72,8 +73,9 @@ def revoke(consent: np.ndarray, rate: float, dt: float, rng: np.random.Generator
     return consent & ~gone
 
 
-def peer_comparison(kpi: np.ndarray, group: np.ndarray, member: np.ndarray, agg: Aggregate,
-                    effect: float) -> tuple[np.ndarray, np.ndarray]:
+def peer_comparison(
+    kpi: np.ndarray, group: np.ndarray, member: np.ndarray, agg: Aggregate, effect: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Who gets a comparison, and the curtailment it prompts.
 
     Members whose group is published see the group's mean (a household need not consent to

@@ -17,8 +17,12 @@ FEEDBACK_LEVELS = ("none", "meter", "hub")
 
 
 def kpi(
-    baseline: np.ndarray, adopted: np.ndarray, log_keep: np.ndarray, curtail: np.ndarray,
-    noise_sd: float, rng: np.random.Generator,
+    baseline: np.ndarray,
+    adopted: np.ndarray,
+    log_keep: np.ndarray,
+    curtail: np.ndarray,
+    noise_sd: float,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """The measured KPI this step.
 
@@ -30,16 +34,21 @@ def kpi(
     return baseline * factor * (1.0 - curtail) * np.exp(noise)
 
 
-def perceive(
-    saving: np.ndarray, noise_sd: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def perceive(saving: np.ndarray, noise_sd: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The saving a household believes it achieved (true saving plus perception error)."""
     return saving + rng.standard_normal(saving.shape[0], dtype=np.float32) * noise_sd
 
 
 def reflect(
-    efficacy: np.ndarray, goal: np.ndarray, perceived: np.ndarray, learning: np.ndarray,
-    gain: float, loss: float, step_up: float, step_down: float, goal_max: float,
+    efficacy: np.ndarray,
+    goal: np.ndarray,
+    perceived: np.ndarray,
+    learning: np.ndarray,
+    gain: float,
+    loss: float,
+    step_up: float,
+    step_down: float,
+    goal_max: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The check-act half of the cycle.
 
@@ -65,14 +74,20 @@ def reflect(
     up = efficacy + learning * gain * (1.0 - efficacy)
     down = efficacy - learning * loss * efficacy
     new_eff = np.where(success, up, down)
-    new_goal = np.where(success, np.minimum(goal + step_up, goal_max),
-                        np.maximum(goal - step_down, 0.0))
+    new_goal = np.where(
+        success, np.minimum(goal + step_up, goal_max), np.maximum(goal - step_down, 0.0)
+    )
     return success, new_eff.astype(np.float32), new_goal.astype(np.float32)
 
 
 def drop(
-    adopted: np.ndarray, reversible: np.ndarray, failed: np.ndarray, efficacy: np.ndarray,
-    rate: float, dt: float, rng: np.random.Generator,
+    adopted: np.ndarray,
+    reversible: np.ndarray,
+    failed: np.ndarray,
+    efficacy: np.ndarray,
+    rate: float,
+    dt: float,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Reversible behaviours dropped after a failure; hazard ``rate * (1 - efficacy)``."""
     hazard = -np.expm1(-rate * dt * (1.0 - efficacy))
@@ -80,8 +95,9 @@ def drop(
     return adopted & reversible[None, :] & failed[:, None] & (draw < hazard[:, None])
 
 
-def affordability(income: np.ndarray, median_income: float, cost: np.ndarray,
-                  cost_scale: float) -> np.ndarray:
+def affordability(
+    income: np.ndarray, median_income: float, cost: np.ndarray, cost_scale: float
+) -> np.ndarray:
     """Share of uptake left after the cost barrier: ``1 / (1 + cost / (scale * income/median))``."""
     return 1.0 / (1.0 + cost[None, :] / (cost_scale * (income / median_income))[:, None])
 

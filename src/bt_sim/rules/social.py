@@ -99,7 +99,11 @@ def success_visibility(success: np.ndarray, weight: float) -> np.ndarray:
 
 
 def full_rate(
-    share: np.ndarray, readiness: np.ndarray, unmet: np.ndarray, p: float, q: float,
+    share: np.ndarray,
+    readiness: np.ndarray,
+    unmet: np.ndarray,
+    p: float,
+    q: float,
     action_rate: float,
 ) -> np.ndarray:
     """Adoption rate of the full model (per month).
@@ -110,8 +114,9 @@ def full_rate(
     return readiness * (p + q * share + action_rate * unmet[:, None])
 
 
-def adopt(adopted: np.ndarray, hazard: np.ndarray, eligible: np.ndarray,
-          rng: np.random.Generator) -> np.ndarray:
+def adopt(
+    adopted: np.ndarray, hazard: np.ndarray, eligible: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """New adoptions: eligible non-adopters whose uniform draw falls below their hazard."""
     draw = rng.random(adopted.shape, dtype=np.float32)
     return (draw < hazard) & eligible & ~adopted

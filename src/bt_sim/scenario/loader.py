@@ -50,8 +50,9 @@ def read_resolved(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     if len(_chain) > MAX_EXTENDS_DEPTH:
         raise ScenarioError([(str(path), "extends", "extends chain deeper than 16 files")])
     data = _read_toml(path)
-    edgelist = data.get("network", {}).get("edgelist") if isinstance(
-        data.get("network"), dict) else None
+    edgelist = (
+        data.get("network", {}).get("edgelist") if isinstance(data.get("network"), dict) else None
+    )
     if isinstance(edgelist, str) and edgelist and not Path(edgelist).is_absolute():
         data["network"]["edgelist"] = str((path.parent / edgelist).resolve())
     parent = data.pop("extends", None)

@@ -56,8 +56,9 @@ def _rows(cls: type, prefix: str) -> list[tuple[str, str, str, str, str]]:
         else:
             allowed = tp.__name__ if isinstance(tp, type) else str(tp)
         default = getattr(defaults, f.name)
-        rows.append((path, _toml_value(default), meta.get("unit", ""), allowed,
-                     meta.get("doc", "")))
+        rows.append(
+            (path, _toml_value(default), meta.get("unit", ""), allowed, meta.get("doc", ""))
+        )
     return rows
 
 

@@ -33,8 +33,9 @@ class RunConfig:
 
     steps: int = key(120, "steps", "number of time steps to simulate", 1, 100_000)
     dt: float = key(1.0, "months", "length of one time step", 0.01, 12.0)
-    seed: int = key(20240612, "", "root of the seed sequence; replicates get independent streams",
-                    0, 2**63 - 1)
+    seed: int = key(
+        20240612, "", "root of the seed sequence; replicates get independent streams", 0, 2**63 - 1
+    )
     replicates: int = key(1, "", "independent replicates of the run", 1, 100_000)
 
 
@@ -43,8 +44,9 @@ class PopulationConfig:
     """Households and their heterogeneity."""
 
     households: int = key(2000, "households", "number of households", 2, 50_000_000)
-    neighbourhoods: int = key(10, "", "number of neighbourhoods (equal sizes, contiguous ids)",
-                              1, 100_000)
+    neighbourhoods: int = key(
+        10, "", "number of neighbourhoods (equal sizes, contiguous ids)", 1, 100_000
+    )
     income_median: float = key(2900.0, "EUR/month", "median net household income", 100, 1e6)
     income_sigma: float = key(0.45, "log EUR", "spread of log income within a neighbourhood", 0, 3)
     segregation: float = key(0.25, "log EUR", "spread of neighbourhood mean log income", 0, 3)
@@ -52,14 +54,19 @@ class PopulationConfig:
     household_size_mean: float = key(2.15, "persons", "mean household size (1 + Poisson)", 1, 8)
     senior_share: float = key(0.25, "fraction", "share of households aged 65+", 0, 1)
     young_share: float = key(0.25, "fraction", "share of households under 35", 0, 1)
-    time_budget_mean: float = key(0.5, "fraction", "mean spare time budget (Beta, 0..1)", 0.01, 0.99)
+    time_budget_mean: float = key(
+        0.5, "fraction", "mean spare time budget (Beta, 0..1)", 0.01, 0.99
+    )
     low_literacy_share: float = key(0.12, "fraction", "share with low (digital) literacy", 0, 1)
-    non_native_share: float = key(0.15, "fraction", "share not speaking the local language at home",
-                                  0, 1)
+    non_native_share: float = key(
+        0.15, "fraction", "share not speaking the local language at home", 0, 1
+    )
     disadvantaged_income_quantile: float = key(
-        0.2, "quantile", "households below this income quantile count as disadvantaged", 0, 1)
-    baseline_kpi: float = key(250.0, "kWh/month", "median baseline KPI of a 2-person household",
-                              0.001, 1e9)
+        0.2, "quantile", "households below this income quantile count as disadvantaged", 0, 1
+    )
+    baseline_kpi: float = key(
+        250.0, "kWh/month", "median baseline KPI of a 2-person household", 0.001, 1e9
+    )
     baseline_kpi_sigma: float = key(0.3, "log", "spread of log baseline KPI", 0, 3)
     gatekeeper_share: float = key(0.02, "fraction", "share of key figures who reach others", 0, 1)
 
@@ -68,17 +75,39 @@ class PopulationConfig:
 class NetworkConfig:
     """The social network between households."""
 
-    kind: str = key("neighbourhood", "", "network generator", choices=(
-        "neighbourhood", "erdos_renyi", "watts_strogatz", "barabasi_albert", "stochastic_block",
-        "ring_lattice", "complete", "edgelist"))
+    kind: str = key(
+        "neighbourhood",
+        "",
+        "network generator",
+        choices=(
+            "neighbourhood",
+            "erdos_renyi",
+            "watts_strogatz",
+            "barabasi_albert",
+            "stochastic_block",
+            "ring_lattice",
+            "complete",
+            "edgelist",
+        ),
+    )
     mean_degree: float = key(10.0, "ties", "mean number of ties per household", 0, 10_000)
-    within_share: float = key(0.85, "fraction",
-                              "share of ties inside the neighbourhood (neighbourhood, stochastic_block)",
-                              0, 1)
-    homophily: float = key(1.5, "", "strength of preference for similar households (neighbourhood)",
-                           0, 20)
-    locality: float = key(0.05, "fraction",
-                          "scale of street proximity within a neighbourhood (neighbourhood)", 0.001, 1)
+    within_share: float = key(
+        0.85,
+        "fraction",
+        "share of ties inside the neighbourhood (neighbourhood, stochastic_block)",
+        0,
+        1,
+    )
+    homophily: float = key(
+        1.5, "", "strength of preference for similar households (neighbourhood)", 0, 20
+    )
+    locality: float = key(
+        0.05,
+        "fraction",
+        "scale of street proximity within a neighbourhood (neighbourhood)",
+        0.001,
+        1,
+    )
     rewire_p: float = key(0.1, "probability", "rewiring probability (watts_strogatz)", 0, 1)
     edgelist: str = key("", "path", "edge-list file, relative to the scenario file (edgelist)")
     weights: str = key("random", "", "tie weights", choices=("equal", "random"))
@@ -95,8 +124,9 @@ class Behaviour:
     difficulty: float = key(0.3, "0..1", "effort needed; hurts households short of time", 0, 1)
     reversible: bool = key(True, "", "whether the behaviour can be dropped again")
     eligibility: str = key("all", "", "who can adopt", choices=("all", "owners", "renters"))
-    initial_adoption: float = key(0.02, "fraction", "share of eligible households adopting at start",
-                                  0, 1)
+    initial_adoption: float = key(
+        0.02, "fraction", "share of eligible households adopting at start", 0, 1
+    )
 
 
 DEFAULT_BEHAVIOURS: tuple[Behaviour, ...] = (
@@ -110,7 +140,7 @@ DEFAULT_BEHAVIOURS: tuple[Behaviour, ...] = (
 
 @dataclass(frozen=True)
 class SocialConfig:
-    """Social learning: one rule family with Bass, threshold and complex contagion as special cases."""
+    """Social learning: one rule family; Bass, threshold and complex contagion are special cases."""
 
     rule: str = key("full", "", "adoption rule", choices=("full", "bass", "threshold", "complex"))
     p: float = key(0.001, "1/month", "external (innovation) adoption rate", 0, 100)
@@ -119,8 +149,9 @@ class SocialConfig:
     threshold_sd: float = key(0.0, "fraction", "spread of thresholds (threshold rule)", 0, 1)
     contacts_needed: int = key(2, "contacts", "adopting contacts needed (complex rule)", 1, 1000)
     success_weight: float = key(0.5, "0..1", "how much a neighbour's visible success weighs", 0, 1)
-    collective_weight: float = key(0.3, "0..1",
-                                   "weight of the collective's adoption in a member's exposure", 0, 1)
+    collective_weight: float = key(
+        0.3, "0..1", "weight of the collective's adoption in a member's exposure", 0, 1
+    )
     seeding: str = key("random", "", "where initial adopters sit", choices=("random", "cluster"))
 
 
@@ -136,19 +167,23 @@ class MasteryConfig:
     goal_max: float = key(0.5, "fraction", "highest goal a household sets", 0, 1)
     efficacy_gain: float = key(0.12, "0..1", "share of the gap to 1 closed by a success", 0, 1)
     efficacy_loss: float = key(0.08, "0..1", "share of self-efficacy lost by a failure", 0, 1)
-    action_rate: float = key(0.02, "1/month", "rate of trying a behaviour while a goal is unmet",
-                             0, 100)
-    drop_rate: float = key(0.04, "1/month", "rate of dropping a reversible behaviour after failure",
-                           0, 100)
+    action_rate: float = key(
+        0.02, "1/month", "rate of trying a behaviour while a goal is unmet", 0, 100
+    )
+    drop_rate: float = key(
+        0.04, "1/month", "rate of dropping a reversible behaviour after failure", 0, 100
+    )
     cost_scale: float = key(3000.0, "EUR", "cost that halves uptake at median income", 1, 1e7)
-    meter_share: float = key(0.3, "fraction", "share with a smart meter (feedback quality 'meter')",
-                             0, 1)
+    meter_share: float = key(
+        0.3, "fraction", "share with a smart meter (feedback quality 'meter')", 0, 1
+    )
     learning_none: float = key(0.3, "0..1", "learning speed without feedback", 0, 1)
     learning_meter: float = key(0.7, "0..1", "learning speed with a meter", 0, 1)
     learning_hub: float = key(1.0, "0..1", "learning speed with hub feedback", 0, 1)
     kpi_noise: float = key(0.05, "log", "month-to-month noise of the KPI", 0, 2)
-    perception_noise: float = key(0.08, "fraction", "error of perceived saving without feedback",
-                                  0, 2)
+    perception_noise: float = key(
+        0.08, "fraction", "error of perceived saving without feedback", 0, 2
+    )
 
 
 @dataclass(frozen=True)
@@ -156,17 +191,23 @@ class CollectivesConfig:
     """Citizen collectives: recruitment, shared goals, dialogue."""
 
     count: int = key(3, "collectives", "number of collectives (one per neighbourhood)", 0, 100_000)
-    placement: str = key("random", "", "which neighbourhoods host them",
-                         choices=("random", "first", "richest", "poorest"))
+    placement: str = key(
+        "random",
+        "",
+        "which neighbourhoods host them",
+        choices=("random", "first", "richest", "poorest"),
+    )
     founders: int = key(5, "households", "founding members of each collective", 1, 10_000)
     outreach_rate: float = key(0.003, "1/month", "recruitment rate by outreach", 0, 100)
     tie_rate: float = key(0.02, "1/month", "recruitment rate per unit member-tie share", 0, 100)
-    usual_suspects_bias: float = key(1.0, "", "how strongly outreach favours better-off households",
-                                     0, 10)
+    usual_suspects_bias: float = key(
+        1.0, "", "how strongly outreach favours better-off households", 0, 10
+    )
     gatekeeper_reach: float = key(3.0, "", "weight of key figures in tie recruitment", 0, 100)
     leave_rate: float = key(0.01, "1/month", "rate at which members leave", 0, 100)
-    dialogue_gain: float = key(0.02, "0..1", "monthly share of the efficacy gap closed by dialogue",
-                               0, 1)
+    dialogue_gain: float = key(
+        0.02, "0..1", "monthly share of the efficacy gap closed by dialogue", 0, 1
+    )
     shared_goal: float = key(0.1, "fraction", "the collective's goal for its members", 0, 1)
 
 
@@ -175,11 +216,14 @@ class HubConfig:
     """The collective's privacy-preserving data hub."""
 
     enabled: bool = key(True, "", "collectives run a data hub")
-    k: int = key(10, "households", "smallest group the hub publishes an aggregate for", 1, 1_000_000)
+    k: int = key(
+        10, "households", "smallest group the hub publishes an aggregate for", 1, 1_000_000
+    )
     consent_rate: float = key(0.7, "probability", "chance a new member shares data", 0, 1)
     revoke_rate: float = key(0.005, "1/month", "rate at which consent is revoked", 0, 100)
-    peer_effect: float = key(0.02, "fraction", "KPI cut of above-average users after comparison",
-                             0, 1)
+    peer_effect: float = key(
+        0.02, "fraction", "KPI cut of above-average users after comparison", 0, 1
+    )
 
 
 @dataclass(frozen=True)

@@ -101,27 +101,47 @@ def _build_behaviours(value: Any, path: str, problems: list) -> tuple[Behaviour,
 def _cross_checks(s: Scenario, problems: list) -> None:
     pop, net = s.population, s.network
     if pop.neighbourhoods > pop.households:
-        problems.append(("population.neighbourhoods",
-                         f"expected at most population.households ({pop.households}), "
-                         f"got {pop.neighbourhoods}"))
+        problems.append(
+            (
+                "population.neighbourhoods",
+                f"expected at most population.households ({pop.households}), "
+                f"got {pop.neighbourhoods}",
+            )
+        )
     if net.kind not in ("complete", "edgelist") and net.mean_degree > pop.households - 1:
-        problems.append(("network.mean_degree",
-                         f"expected less than population.households ({pop.households}), "
-                         f"got {net.mean_degree:g}"))
+        problems.append(
+            (
+                "network.mean_degree",
+                f"expected less than population.households ({pop.households}), "
+                f"got {net.mean_degree:g}",
+            )
+        )
     if net.kind == "edgelist" and not net.edgelist:
         problems.append(("network.edgelist", "expected a file path when network.kind = 'edgelist'"))
     if s.collectives.count > pop.neighbourhoods:
-        problems.append(("collectives.count",
-                         f"expected at most population.neighbourhoods ({pop.neighbourhoods}) "
-                         f"(one collective per neighbourhood), got {s.collectives.count}"))
+        problems.append(
+            (
+                "collectives.count",
+                f"expected at most population.neighbourhoods ({pop.neighbourhoods}) "
+                f"(one collective per neighbourhood), got {s.collectives.count}",
+            )
+        )
     if pop.senior_share + pop.young_share > 1:
-        problems.append(("population.senior_share",
-                         "expected senior_share + young_share <= 1, got "
-                         f"{pop.senior_share + pop.young_share:g}"))
+        problems.append(
+            (
+                "population.senior_share",
+                "expected senior_share + young_share <= 1, got "
+                f"{pop.senior_share + pop.young_share:g}",
+            )
+        )
     m = s.mastery
     if m.goal_initial > m.goal_max:
-        problems.append(("mastery.goal_initial",
-                         f"expected at most mastery.goal_max ({m.goal_max:g}), got {m.goal_initial:g}"))
+        problems.append(
+            (
+                "mastery.goal_initial",
+                f"expected at most mastery.goal_max ({m.goal_max:g}), got {m.goal_initial:g}",
+            )
+        )
 
 
 def scenario_from_dict(data: dict, source: str) -> Scenario:
