@@ -185,14 +185,11 @@ def test_recruit_only_where_a_collective_is_hosted():
     assert joins.tolist() == [True, False, False]
 
 
-def test_dialogue_and_collective_share():
+def test_dialogue_and_fellow_member_share():
     e = coll.dialogue(np.array([0.5, 0.5], np.float32), np.array([True, False]), 1e6, 1.0)
     assert e.tolist() == pytest.approx([1.0, 0.5])
-    counts, means = coll.collective_share(
-        np.array([0, 0, 1, -1]),
-        np.array([True, True, False, False]),
-        np.array([[1.0], [0.0], [1.0], [1.0]]),
-        2,
+    share = coll.fellow_member_share(
+        np.array([0, 0, 0, 1]), np.array([[1.0], [0.0], [1.0], [1.0]]), 2
     )
-    assert counts.tolist() == [2, 0]
-    assert means.ravel().tolist() == [0.5, 0.0]
+    # Each member sees the others only: 0 sees (0 + 1) / 2, 1 sees (1 + 1) / 2.
+    assert share.ravel().tolist() == [0.5, 1.0, 0.5, 0.0]

@@ -92,7 +92,8 @@ class TransitionModel(mesa.Model):
         self.recorder = Recorder(
             scenario.run.steps,
             self.behaviour_names,
-            self.population.n_neighbourhoods,
+            self.population.neighbourhood_bounds(),
+            self.population.disadvantaged,
             self.collective_nbhd,
         )
         self._record(0)
@@ -264,14 +265,18 @@ class TransitionModel(mesa.Model):
             if soc.rule == "bass":
                 return social.bass_hazard(share, soc.p, soc.q, dt)
             return social.threshold_hazard(share, self._theta, soc.p, dt)
-        vis = social.success_visibility(s.success, soc.success_weight)
-        share = social.neighbour_share(self._adj, self._wdeg, adopted_f * vis[:, None])
+        if sc.mastery.enabled:
+            vis = social.success_visibility(s.success, soc.success_weight)
+            share = social.neighbour_share(self._adj, self._wdeg, adopted_f * vis[:, None])
+        else:  # nobody reflects, so no success is visible: plain tie-weighted shares
+            share = social.neighbour_share(self._adj, self._wdeg, adopted_f)
         if self.collective_nbhd.size and soc.collective_weight > 0:
-            _, coll_share = coll.collective_share(
-                self.collective_of, s.member, adopted_f, self.collective_nbhd.size
+            rows = np.flatnonzero(s.member)
+            others = coll.fellow_member_share(
+                self.collective_of[rows], adopted_f[rows], self.collective_nbhd.size
             )
-            mix = np.where(s.member, soc.collective_weight, 0.0).astype(np.float32)[:, None]
-            share = (1 - mix) * share + mix * coll_share[np.maximum(self.collective_of, 0)]
+            cw = soc.collective_weight
+            share[rows] = (1 - cw) * share[rows] + cw * others
         unmet = (
             (~s.success).astype(np.float32)
             if sc.mastery.enabled
@@ -281,11 +286,21 @@ class TransitionModel(mesa.Model):
         rate = social.full_rate(share, readiness, unmet, soc.p, soc.q, sc.mastery.action_rate)
         return -np.expm1(-rate * dt)
 
+    def eligible_share(self) -> np.ndarray:
+        """Share of households eligible for each behaviour."""
+        return self._eligible.mean(axis=0)
+
     def feedback_level(self) -> np.ndarray:
-        """Feedback quality per household: 0 none, 1 meter, 2 hub (members who share data)."""
+        """Feedback quality per household: 0 none, 1 meter, 2 hub.
+
+        A household sharing data with the hub sees its own KPI there (at least 'meter'), and
+        gets 'hub' feedback when its peer group is published (a peer comparison).
+        """
         level = self._meter.astype(np.int8)
         if self.hub_active:
-            level[self.state.consent] = 2
+            s = self.state
+            level[s.consent] = 1
+            level[s.consent & s.compared] = 2
         return level
 
     def _reflect(self, saving: np.ndarray, rng: np.random.Generator) -> None:
@@ -307,6 +322,7 @@ class TransitionModel(mesa.Model):
             m.goal_step_up,
             m.goal_step_down,
             m.goal_max,
+            sc.run.dt,
         )
         if sc.social.rule == "full":
             s.adopted &= ~mastery.drop(
@@ -349,10 +365,6 @@ class TransitionModel(mesa.Model):
             s.member,
             s.consent,
             s.compared,
-            pop.disadvantaged,
-            pop.neighbourhood,
-            self.collective_of,
-            pop.n_neighbourhoods,
         )
 
     # ---- running and results ------------------------------------------------------------

@@ -31,8 +31,14 @@ def summarise(model: TransitionModel) -> dict[str, float]:
         Months until half of the *eligible* households performed ``b`` (NaN: never).
     any_adoption, time_to_50pct:any
         The same for "at least one behaviour".
+    kpi_saving
+        Mean relative saving against each household's baseline KPI at the end.
     kpi_change
-        Relative change of the mean KPI from the start to the end (negative: a saving).
+        Relative change of that mean relative KPI from the start (step 0, initial adopters
+        included) to the end: ``(1 - saving_end) / (1 - saving_start) - 1``; negative is a
+        saving.
+    adoption_disadvantaged, adoption_other
+        Share adopting at least one behaviour in each group at the end.
     inclusivity_gap
         Share adopting any behaviour among other households minus among disadvantaged ones.
     member_share
@@ -40,21 +46,29 @@ def summarise(model: TransitionModel) -> dict[str, float]:
     representativeness
         Disadvantaged share among members divided by that share in those neighbourhoods
         (1: members mirror their neighbourhoods; below 1: the usual suspects).
+    members, consenting
+        Members of all collectives, and those sharing data with a hub, at the end.
+    compared_share
+        Share of all households that got a peer comparison in the last step.
+    mean_efficacy
+        Mean self-efficacy at the end.
     """
     rec, pop, s = model.recorder, model.population, model.state
     dt = model.config.run.dt
     t = rec.steps_done
+    adoption = rec.overall_adoption
+    overall = rec.overall
     out: dict[str, float] = {"steps": float(t), "households": float(pop.n)}
-    eligible = model._eligible.mean(axis=0)
+    eligible = model.eligible_share()
     for bi, b in enumerate(model.behaviour_names):
-        out[f"final_adoption:{b}"] = float(rec.overall_adoption[t, bi])
-    out["any_adoption"] = float(rec.overall["any_adoption"][t])
+        out[f"final_adoption:{b}"] = float(adoption[t, bi])
+    out["any_adoption"] = float(overall["any_adoption"][t])
     for bi, b in enumerate(model.behaviour_names):
-        share_of_eligible = rec.overall_adoption[: t + 1, bi] / max(eligible[bi], 1e-12)
+        share_of_eligible = adoption[: t + 1, bi] / max(eligible[bi], 1e-12)
         out[f"time_to_50pct:{b}"] = time_to_reach(share_of_eligible, 0.5, dt)
-    out["time_to_50pct:any"] = time_to_reach(rec.overall["any_adoption"][: t + 1], 0.5, dt)
-    base = float(rec.overall["kpi_saving"][0])
-    out["kpi_saving"] = float(rec.overall["kpi_saving"][t])
+    out["time_to_50pct:any"] = time_to_reach(overall["any_adoption"][: t + 1], 0.5, dt)
+    base = float(overall["kpi_saving"][0])
+    out["kpi_saving"] = float(overall["kpi_saving"][t])
     out["kpi_change"] = (1.0 - out["kpi_saving"]) / (1.0 - base) - 1.0
     g = rec.group["any_adoption"][t]
     out["adoption_disadvantaged"] = float(g[1])
@@ -72,6 +86,6 @@ def summarise(model: TransitionModel) -> dict[str, float]:
     else:
         out["representativeness"] = float("nan")
     out["consenting"] = float(s.consent.sum())
-    out["compared_share"] = float(rec.overall["compared"][t])
-    out["mean_efficacy"] = float(rec.overall["efficacy"][t])
+    out["compared_share"] = float(overall["compared"][t])
+    out["mean_efficacy"] = float(overall["efficacy"][t])
     return out

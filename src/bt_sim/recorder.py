@@ -1,43 +1,63 @@
-"""Per-step outputs, kept in preallocated arrays and turned into tidy tables at the end."""
+"""Per-step outputs, kept in preallocated arrays and turned into tidy tables at the end.
+
+Each step, one ``(n, v)`` matrix of per-household values (adoption per behaviour, KPI saving,
+self-efficacy, membership, ...) is summed per neighbourhood with :func:`numpy.add.reduceat`
+(neighbourhoods are contiguous ranges of households): once as is, once restricted to
+disadvantaged households and once restricted to collective members. Every other aggregate
+(overall, disadvantaged vs other, per collective) is a sum of these neighbourhood sums.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-SCOPES = ("overall", "group", "neighbourhood", "collective")
+from bt_sim.rules.hub import SIZE_CLASSES
+
+SCALARS = ("kpi_saving", "efficacy", "members", "consenting", "compared", "any_adoption")
+GROUPS = ("other", "disadvantaged")
 
 
 class Recorder:
     """Collects per-step aggregates of a run.
 
-    Each record is a small set of bincounts over households, never a per-household loop. The
-    tidy :meth:`timeseries` table has one row per (step, scope, unit, variable).
+    Parameters
+    ----------
+    steps : int
+        Steps to be recorded after the initial state.
+    behaviours : tuple of str
+        Behaviour names (the first columns of the value matrix).
+    bounds : ndarray
+        Start offsets of the neighbourhoods (length ``c + 1``).
+    disadvantaged : bool ndarray
+        Which households are disadvantaged.
+    collective_nbhd : int ndarray
+        Neighbourhood of each collective.
     """
 
     def __init__(
         self,
         steps: int,
         behaviours: tuple[str, ...],
-        n_neighbourhoods: int,
+        bounds: np.ndarray,
+        disadvantaged: np.ndarray,
         collective_nbhd: np.ndarray,
     ):
         self.behaviours = behaviours
+        self.variables = tuple(f"adoption:{b}" for b in behaviours) + SCALARS
         self.collective_nbhd = collective_nbhd
-        t, b, c = steps + 1, len(behaviours), n_neighbourhoods
-        k = collective_nbhd.shape[0]
+        self._starts = bounds[:-1]
+        self._dis = disadvantaged.astype(np.float32)[:, None]
+        c, v = bounds.shape[0] - 1, len(self.variables)
+        self.nb_count = np.diff(bounds).astype(np.float64)
+        self.nb_dis_count = np.add.reduceat(self._dis[:, 0], self._starts).astype(np.float64)
+        shape = (steps + 1, c, v)
+        self.nb_sum = np.zeros(shape, np.float32)
+        self.nb_dis_sum = np.zeros(shape, np.float32)
+        self.nb_member_sum = np.zeros(shape, np.float32)
         self.steps_done = 0
-        self.overall_adoption = np.zeros((t, b))
-        self.group_adoption = np.zeros((t, 2, b))  # 0: not disadvantaged, 1: disadvantaged
-        self.nbhd_adoption = np.zeros((t, c, b))
-        self.coll_adoption = np.zeros((t, k, b))
-        # scalar series per scope: kpi_saving, efficacy, members, consenting, compared
-        self.overall = {v: np.zeros(t) for v in self.SCALARS}
-        self.group = {v: np.zeros((t, 2)) for v in self.SCALARS}
-        self.coll = {v: np.zeros((t, k)) for v in ("members", "consenting", "kpi_saving")}
         self.hub_rows: list[tuple] = []
-
-    SCALARS = ("kpi_saving", "efficacy", "members", "consenting", "compared", "any_adoption")
+        self._values = np.empty((disadvantaged.shape[0], v), np.float32)
 
     def record(
         self,
@@ -48,43 +68,23 @@ class Recorder:
         member: np.ndarray,
         consent: np.ndarray,
         compared: np.ndarray,
-        disadvantaged: np.ndarray,
-        nbhd: np.ndarray,
-        collective: np.ndarray,
-        n_nbhd: int,
     ) -> None:
         """Record the state after step ``t`` (``t = 0`` is the initial state)."""
-        a = adopted.astype(np.float32)
-        grp = disadvantaged.astype(np.int64)
-        n_grp = np.bincount(grp, minlength=2).astype(float)
-        n_nb = np.bincount(nbhd, minlength=n_nbhd).astype(float)
-        self.overall_adoption[t] = a.mean(axis=0)
-        for b in range(a.shape[1]):
-            col = a[:, b]
-            self.group_adoption[t, :, b] = _safe_div(np.bincount(grp, col, 2), n_grp)
-            self.nbhd_adoption[t, :, b] = _safe_div(np.bincount(nbhd, col, n_nbhd), n_nb)
-        scal = {
-            "kpi_saving": saving,
-            "efficacy": efficacy,
-            "members": member,
-            "consenting": consent,
-            "compared": compared,
-            "any_adoption": adopted.any(axis=1),
-        }
-        for name, v in scal.items():
-            v = v.astype(np.float64)
-            self.overall[name][t] = v.mean()
-            self.group[name][t] = _safe_div(np.bincount(grp, v, 2), n_grp)
-        k = self.collective_nbhd.shape[0]
-        if k:
-            idx = np.where(collective >= 0, collective, k)
-            m = np.bincount(idx, member, k + 1)[:k]
-            self.coll["members"][t] = m
-            self.coll["consenting"][t] = np.bincount(idx, consent, k + 1)[:k]
-            midx = np.where(member, idx, k)
-            self.coll["kpi_saving"][t] = _safe_div(np.bincount(midx, saving, k + 1)[:k], m)
-            for b in range(a.shape[1]):
-                self.coll_adoption[t, :, b] = _safe_div(np.bincount(midx, a[:, b], k + 1)[:k], m)
+        if t >= self.nb_sum.shape[0]:  # running past the planned steps: grow the storage
+            self.nb_sum, self.nb_dis_sum, self.nb_member_sum = (
+                np.concatenate([a, np.zeros_like(a)])
+                for a in (self.nb_sum, self.nb_dis_sum, self.nb_member_sum)
+            )
+        x = self._values
+        b = adopted.shape[1]
+        x[:, :b] = adopted
+        for col, values in enumerate((saving, efficacy, member, consent, compared)):
+            x[:, b + col] = values
+        x[:, b + 5] = adopted.any(axis=1)
+        self.nb_sum[t] = np.add.reduceat(x, self._starts, axis=0)
+        self.nb_dis_sum[t] = np.add.reduceat(x * self._dis, self._starts, axis=0)
+        if self.collective_nbhd.size:
+            self.nb_member_sum[t] = np.add.reduceat(x * member[:, None], self._starts, axis=0)
         self.steps_done = t
 
     def record_hub(
@@ -100,66 +100,128 @@ class Recorder:
             self.hub_rows.append(
                 (
                     t,
-                    int(g) // 4,
-                    int(g) % 4,
+                    int(g) // SIZE_CLASSES,
+                    int(g) % SIZE_CLASSES,
                     int(counts[g]),
                     float(means[g]),
                     float(saving_means[g]),
                 )
             )
 
+    # ---- derived series (all of shape (steps + 1, ...)) -------------------------------------
+    def _t(self) -> slice:
+        return slice(0, self.steps_done + 1)
+
+    def overall_means(self) -> np.ndarray:
+        """Mean of every variable over all households, shape (t, v)."""
+        return self.nb_sum[self._t()].sum(axis=1, dtype=np.float64) / self.nb_count.sum()
+
+    def group_means(self) -> np.ndarray:
+        """Means for other (0) and disadvantaged (1) households, shape (t, 2, v)."""
+        total = self.nb_sum[self._t()].sum(axis=1, dtype=np.float64)
+        dis = self.nb_dis_sum[self._t()].sum(axis=1, dtype=np.float64)
+        n_dis = self.nb_dis_count.sum()
+        n_other = self.nb_count.sum() - n_dis
+        return np.stack([_div(total - dis, n_other), _div(dis, n_dis)], axis=1)
+
+    def neighbourhood_means(self) -> np.ndarray:
+        """Means per neighbourhood, shape (t, c, v)."""
+        return self.nb_sum[self._t()] / self.nb_count[None, :, None]
+
+    def collective_series(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per collective: member counts (t, k) and means over members (t, k, v)."""
+        sums = self.nb_member_sum[self._t()][:, self.collective_nbhd].astype(np.float64)
+        members = self.nb_sum[self._t()][
+            :, self.collective_nbhd, self.variables.index("members")
+        ].astype(np.float64)
+        return members, _div(sums, members[:, :, None])
+
+    @property
+    def overall_adoption(self) -> np.ndarray:
+        """Share of all households adopting each behaviour, shape (t, b)."""
+        return self.overall_means()[:, : len(self.behaviours)]
+
+    @property
+    def overall(self) -> dict[str, np.ndarray]:
+        """Overall means of the scalar variables, each of shape (t,)."""
+        m = self.overall_means()
+        return {name: m[:, self.variables.index(name)] for name in SCALARS}
+
+    @property
+    def group(self) -> dict[str, np.ndarray]:
+        """Other/disadvantaged means of the scalar variables, each of shape (t, 2)."""
+        m = self.group_means()
+        return {name: m[:, :, self.variables.index(name)] for name in SCALARS}
+
+    # ---- tidy tables --------------------------------------------------------------------------
     def timeseries(self, dt: float) -> pd.DataFrame:
         """The tidy per-step table: step, month, scope, unit, variable, value."""
-        t = self.steps_done + 1
         parts = []
 
-        def add(scope: str, unit, variable: str, values: np.ndarray) -> None:
+        def add(scope: str, units: list[str], values: np.ndarray, variables) -> None:
+            # values: (t, len(units), len(variables)) -> long format
+            tt, uu, vv = values.shape
             parts.append(
                 pd.DataFrame(
                     {
-                        "step": np.arange(t),
-                        "month": np.arange(t) * dt,
+                        "step": np.repeat(np.arange(tt), uu * vv),
                         "scope": scope,
-                        "unit": str(unit),
-                        "variable": variable,
-                        "value": values[:t],
+                        "unit": np.tile(np.repeat(np.array(units, dtype=object), vv), tt),
+                        "variable": np.tile(np.array(variables, dtype=object), tt * uu),
+                        "value": values.reshape(-1).astype(np.float64),
                     }
                 )
             )
 
-        for bi, b in enumerate(self.behaviours):
-            add("overall", "all", f"adoption:{b}", self.overall_adoption[:, bi])
-            for gi, gname in enumerate(("other", "disadvantaged")):
-                add("group", gname, f"adoption:{b}", self.group_adoption[:, gi, bi])
-            for c in range(self.nbhd_adoption.shape[1]):
-                add("neighbourhood", c, f"adoption:{b}", self.nbhd_adoption[:, c, bi])
-            for k, nb in enumerate(self.collective_nbhd):
-                add("collective", int(nb), f"adoption:{b}", self.coll_adoption[:, k, bi])
-        for name in self.SCALARS:
-            add("overall", "all", name, self.overall[name])
-            for gi, gname in enumerate(("other", "disadvantaged")):
-                add("group", gname, name, self.group[name][:, gi])
-        for name, arr in self.coll.items():
-            for k, nb in enumerate(self.collective_nbhd):
-                add("collective", int(nb), name, arr[:, k])
+        add("overall", ["all"], self.overall_means()[:, None, :], self.variables)
+        add("group", list(GROUPS), self.group_means(), self.variables)
+        b = len(self.behaviours)
+        nb_units = [str(c) for c in range(self.nb_count.shape[0])]
+        add("neighbourhood", nb_units, self.neighbourhood_means()[:, :, :b], self.variables[:b])
+        if self.collective_nbhd.size:
+            members, means = self.collective_series()
+            units = [str(int(c)) for c in self.collective_nbhd]
+            keep = [
+                *range(b),
+                self.variables.index("kpi_saving"),
+                self.variables.index("consenting"),
+            ]
+            vals = means[:, :, keep].copy()
+            vals[:, :, -1] = members * vals[:, :, -1]  # consenting members: a count
+            add(
+                "collective",
+                units,
+                np.concatenate([vals, members[:, :, None]], axis=2),
+                [*self.variables[:b], "kpi_saving", "consenting", "members"],
+            )
         df = pd.concat(parts, ignore_index=True)
-        df["scope"] = df["scope"].astype("category")
+        df.insert(1, "month", df["step"] * dt)
+        df["scope"] = pd.Categorical(
+            df["scope"], categories=["overall", "group", "neighbourhood", "collective"]
+        )
         return df
 
     def hub_panel(self, dt: float) -> pd.DataFrame:
         """The hub's published panel in the documented tidy format (docs/hub-data.md)."""
         cols = ["step", "collective", "size_class", "n_households", "kpi_mean", "saving_mean"]
-        df = pd.DataFrame(self.hub_rows, columns=cols)
-        df["collective"] = (
-            self.collective_nbhd[df["collective"].to_numpy()].astype(np.int64)
-            if len(df)
-            else df["collective"]
+        df = pd.DataFrame(self.hub_rows, columns=cols).astype(
+            {
+                "step": np.int64,
+                "collective": np.int64,
+                "size_class": np.int64,
+                "n_households": np.int64,
+                "kpi_mean": np.float64,
+                "saving_mean": np.float64,
+            }
         )
+        if len(df):
+            df["collective"] = self.collective_nbhd[df["collective"].to_numpy()].astype(np.int64)
         df.insert(1, "month", df["step"] * dt)
         return df
 
 
-def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.zeros(np.broadcast(a, b).shape)
+def _div(a: np.ndarray, b) -> np.ndarray:
+    b = np.asarray(b, dtype=np.float64)
+    out = np.zeros(np.broadcast_shapes(np.shape(a), b.shape))
     np.divide(a, b, out=out, where=b > 0)
     return out

@@ -73,26 +73,31 @@ def dialogue(efficacy: np.ndarray, member: np.ndarray, gain: float, dt: float) -
     return np.where(member, efficacy + g * (1.0 - efficacy), efficacy).astype(np.float32)
 
 
-def collective_share(
-    collective: np.ndarray, member: np.ndarray, x: np.ndarray, n_collectives: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per collective: member count and mean of ``x`` (shape (n, b)) over members.
+def fellow_member_share(collective: np.ndarray, x: np.ndarray, n_collectives: int) -> np.ndarray:
+    """For each member, the mean of ``x`` over the *other* members of its collective.
+
+    Parameters
+    ----------
+    collective : int ndarray, shape (m,)
+        Collective of each member.
+    x : ndarray, shape (m, b)
+        Values of each member (e.g. 0/1 adoption).
+    n_collectives : int
 
     Returns
     -------
-    counts : ndarray, shape (c,)
-    means : ndarray, shape (c, b)
-        0 for collectives without members.
+    ndarray, shape (m, b)
+        0 for a member alone in its collective.
+
+    Examples
+    --------
+    >>> fellow_member_share(np.array([0, 0, 0, 1]), np.array([[1.], [0.], [0.], [1.]]), 2).ravel()
+    array([0. , 0.5, 0.5, 0. ])
     """
-    idx = np.where(member, collective, n_collectives)
-    counts = np.bincount(idx, minlength=n_collectives + 1)[:n_collectives]
-    sums = np.stack(
-        [
-            np.bincount(idx, weights=x[:, b], minlength=n_collectives + 1)[:n_collectives]
-            for b in range(x.shape[1])
-        ],
-        axis=1,
-    )
-    means = np.zeros_like(sums)
-    np.divide(sums, counts[:, None], out=means, where=counts[:, None] > 0)
-    return counts, means
+    counts = np.bincount(collective, minlength=n_collectives)
+    sums = np.zeros((n_collectives, x.shape[1]))
+    np.add.at(sums, collective, x)
+    others = (counts[collective] - 1)[:, None]
+    out = np.zeros(x.shape)
+    np.divide(sums[collective] - x, others, out=out, where=others > 0)
+    return out.astype(np.float32)

@@ -49,8 +49,13 @@ def reflect(
     step_up: float,
     step_down: float,
     goal_max: float,
+    dt: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The check-act half of the cycle.
+    """The check-act half of the cycle, for a step of ``dt`` months.
+
+    The parameters are monthly: over ``dt`` months a success closes a share
+    ``1 - (1 - l*gain)^dt`` of the efficacy gap, and goals move by ``step * dt``, so a
+    finer time step is a finer version of the same monthly model.
 
     Returns
     -------
@@ -71,11 +76,13 @@ def reflect(
     (True, 0.6, 0.12)
     """
     success = perceived >= goal
-    up = efficacy + learning * gain * (1.0 - efficacy)
-    down = efficacy - learning * loss * efficacy
+    up = efficacy + (1.0 - (1.0 - learning * gain) ** dt) * (1.0 - efficacy)
+    down = efficacy - (1.0 - (1.0 - learning * loss) ** dt) * efficacy
     new_eff = np.where(success, up, down)
     new_goal = np.where(
-        success, np.minimum(goal + step_up, goal_max), np.maximum(goal - step_down, 0.0)
+        success,
+        np.minimum(goal + step_up * dt, goal_max),
+        np.maximum(goal - step_down * dt, 0.0),
     )
     return success, new_eff.astype(np.float32), new_goal.astype(np.float32)
 
@@ -89,10 +96,16 @@ def drop(
     dt: float,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Reversible behaviours dropped after a failure; hazard ``rate * (1 - efficacy)``."""
-    hazard = -np.expm1(-rate * dt * (1.0 - efficacy))
-    draw = rng.random(adopted.shape, dtype=np.float32)
-    return adopted & reversible[None, :] & failed[:, None] & (draw < hazard[:, None])
+    """Reversible behaviours dropped after a failure; hazard ``rate * (1 - efficacy)``.
+
+    Only the candidates (adopted, reversible, after a failure) draw a random number.
+    """
+    rows, cols = np.nonzero(adopted & reversible[None, :] & failed[:, None])
+    hazard = -np.expm1(-rate * dt * (1.0 - efficacy[rows]))
+    hit = rng.random(rows.shape[0], dtype=np.float32) < hazard
+    out = np.zeros(adopted.shape, bool)
+    out[rows[hit], cols[hit]] = True
+    return out
 
 
 def affordability(

@@ -62,7 +62,11 @@ class PopulationConfig:
         0.15, "fraction", "share not speaking the local language at home", 0, 1
     )
     disadvantaged_income_quantile: float = key(
-        0.2, "quantile", "households below this income quantile count as disadvantaged", 0, 1
+        0.2,
+        "quantile",
+        "income quantile below which a household is disadvantaged (as are low-literacy renters)",
+        0,
+        1,
     )
     baseline_kpi: float = key(
         250.0, "kWh/month", "median baseline KPI of a 2-person household", 0.001, 1e9
@@ -94,7 +98,7 @@ class NetworkConfig:
     within_share: float = key(
         0.85,
         "fraction",
-        "share of ties inside the neighbourhood (neighbourhood, stochastic_block)",
+        "share of candidate ties drawn inside the neighbourhood (neighbourhood, stochastic_block)",
         0,
         1,
     )
@@ -110,7 +114,12 @@ class NetworkConfig:
     )
     rewire_p: float = key(0.1, "probability", "rewiring probability (watts_strogatz)", 0, 1)
     edgelist: str = key("", "path", "edge-list file, relative to the scenario file (edgelist)")
-    weights: str = key("random", "", "tie weights", choices=("equal", "random"))
+    weights: str = key(
+        "random",
+        "",
+        "tie weights (an edge list's own weights and the complete graph's 1 win)",
+        choices=("equal", "random"),
+    )
     weight_min: float = key(0.2, "", "lowest tie weight when weights are random (upper is 1)", 0, 1)
 
 
@@ -162,11 +171,15 @@ class MasteryConfig:
     enabled: bool = key(True, "", "households set goals and reflect on their KPI")
     initial_efficacy: float = key(0.5, "0..1", "mean initial self-efficacy (Beta)", 0.01, 0.99)
     goal_initial: float = key(0.05, "fraction", "first goal: relative KPI reduction", 0, 1)
-    goal_step_up: float = key(0.02, "fraction", "goal raise after success", 0, 1)
-    goal_step_down: float = key(0.02, "fraction", "goal cut after failure", 0, 1)
+    goal_step_up: float = key(0.02, "fraction/month", "goal raise after success", 0, 1)
+    goal_step_down: float = key(0.02, "fraction/month", "goal cut after failure", 0, 1)
     goal_max: float = key(0.5, "fraction", "highest goal a household sets", 0, 1)
-    efficacy_gain: float = key(0.12, "0..1", "share of the gap to 1 closed by a success", 0, 1)
-    efficacy_loss: float = key(0.08, "0..1", "share of self-efficacy lost by a failure", 0, 1)
+    efficacy_gain: float = key(
+        0.12, "1/month", "share of the efficacy gap closed by a month of success (x learning)", 0, 1
+    )
+    efficacy_loss: float = key(
+        0.08, "1/month", "share of self-efficacy lost by a month of failure (x learning)", 0, 1
+    )
     action_rate: float = key(
         0.02, "1/month", "rate of trying a behaviour while a goal is unmet", 0, 100
     )
@@ -206,7 +219,7 @@ class CollectivesConfig:
     gatekeeper_reach: float = key(3.0, "", "weight of key figures in tie recruitment", 0, 100)
     leave_rate: float = key(0.01, "1/month", "rate at which members leave", 0, 100)
     dialogue_gain: float = key(
-        0.02, "0..1", "monthly share of the efficacy gap closed by dialogue", 0, 1
+        0.02, "1/month", "rate at which dialogue closes a member's efficacy gap", 0, 1
     )
     shared_goal: float = key(0.1, "fraction", "the collective's goal for its members", 0, 1)
 
