@@ -58,6 +58,13 @@ def test_rerun_from_manifest_is_identical(tmp_path, capsys):
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_default_folder_never_overwrites(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        assert run(["run", DEFAULT, *SMALL, "-q", "--no-plot"], capsys)[0] == 0
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["default", "default-2"]
+
+
 def test_csv_format_and_no_plot(tmp_path, capsys):
     out = tmp_path / "csv"
     assert (

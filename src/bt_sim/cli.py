@@ -59,7 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a scenario key, e.g. network.mean_degree=6 (repeatable)",
     )
-    run.add_argument("--out", "-o", type=Path, help="results folder (default results/<name>)")
+    run.add_argument(
+        "--out",
+        "-o",
+        type=Path,
+        help="results folder (default: results/<name>, or results/<name>-2, ... if that exists)",
+    )
     run.add_argument("--format", choices=("parquet", "csv"), help="table format")
     run.add_argument("--no-plot", action="store_true", help="do not write plot.png")
     run.add_argument("--force", action="store_true", help="replace an existing results folder")
@@ -109,6 +114,15 @@ def _load(path: str, overrides: list[str]):
     return load_scenario(path, overrides), None
 
 
+def _fresh_folder(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``, ... whichever does not exist yet."""
+    out, i = base, 1
+    while out.exists():
+        i += 1
+        out = base.with_name(f"{base.name}-{i}")
+    return out
+
+
 def _cmd_run(args) -> int:
     from bt_sim.runner import describe, python_command, run_scenario, write_results
 
@@ -119,7 +133,7 @@ def _cmd_run(args) -> int:
         seed = manifest.get("seed") if seed is None else seed
         reps = manifest.get("replicates") if reps is None else reps
     reps = scenario.run.replicates if reps is None else reps
-    out = args.out or Path("results") / scenario.name
+    out = args.out or _fresh_folder(Path("results") / scenario.name)
     fmt = args.format or scenario.output.format
     total = reps * scenario.run.steps
     bar = None
