@@ -29,7 +29,7 @@ from bt_sim.network import Network, ball, build_network
 from bt_sim.population import Population, draw_population
 from bt_sim.recorder import Recorder
 from bt_sim.rules import collective as coll
-from bt_sim.rules import hub, mastery, social
+from bt_sim.rules import fused, hub, mastery, social
 from bt_sim.scenario.schema import Scenario
 from bt_sim.state import HouseholdState
 
@@ -223,8 +223,10 @@ class TransitionModel(mesa.Model):
         sc, s, pop, rng = self.config, self.state, self.population, self.rng
         dt = sc.run.dt
         t = int(self.steps)  # Mesa counts the step before calling this method
-        hazard = self._adoption_hazard()
-        s.adopted |= social.adopt(s.adopted, hazard, self._eligible, rng)
+        if sc.social.rule == "full":
+            s.adopted |= self._full_adoption(rng)
+        else:
+            s.adopted |= social.adopt(s.adopted, self._adoption_hazard(), self._eligible, rng)
         adopted_f = s.adopted.astype(np.float32)
         s.kpi = mastery.kpi(
             pop.baseline_kpi, adopted_f, self._log_keep, s.curtail, sc.mastery.kpi_noise, rng
@@ -254,37 +256,81 @@ class TransitionModel(mesa.Model):
             self.running = False
 
     def _adoption_hazard(self) -> np.ndarray:
+        """Adoption probabilities of the special-case rules (bass, threshold, complex)."""
         sc, s = self.config, self.state
         soc, dt = sc.social, sc.run.dt
         adopted_f = s.adopted.astype(np.float32)
         if soc.rule == "complex":
             count = social.neighbour_count(self._pattern, adopted_f)
             return social.count_hazard(count, soc.contacts_needed, soc.p, dt)
-        if soc.rule in ("bass", "threshold"):
-            share = social.neighbour_share(self._adj, self._wdeg, adopted_f)
-            if soc.rule == "bass":
-                return social.bass_hazard(share, soc.p, soc.q, dt)
-            return social.threshold_hazard(share, self._theta, soc.p, dt)
+        share = social.neighbour_share(self._adj, self._wdeg, adopted_f)
+        if soc.rule == "bass":
+            return social.bass_hazard(share, soc.p, soc.q, dt)
+        return social.threshold_hazard(share, self._theta, soc.p, dt)
+
+    def full_rule_inputs(self) -> dict[str, np.ndarray | float]:
+        """Everything the full adoption rule reads this step, as plain arrays and numbers.
+
+        Used by :meth:`_full_adoption` (the fused kernel) and by the tests, which check the
+        kernel against the reference rules of :mod:`bt_sim.rules.social`.
+        """
+        sc, s = self.config, self.state
+        soc = sc.social
         if sc.mastery.enabled:
             vis = social.success_visibility(s.success, soc.success_weight)
-            share = social.neighbour_share(self._adj, self._wdeg, adopted_f * vis[:, None])
         else:  # nobody reflects, so no success is visible: plain tie-weighted shares
-            share = social.neighbour_share(self._adj, self._wdeg, adopted_f)
+            vis = np.ones(s.success.shape[0], np.float32)
+        member_pos = np.full(s.member.shape[0], -1, np.int64)
+        fellow = np.zeros((1, s.adopted.shape[1]), np.float32)
         if self.collective_nbhd.size and soc.collective_weight > 0:
             rows = np.flatnonzero(s.member)
-            others = coll.fellow_member_share(
-                self.collective_of[rows], adopted_f[rows], self.collective_nbhd.size
+            member_pos[rows] = np.arange(rows.size)
+            fellow = coll.fellow_member_share(
+                self.collective_of[rows],
+                s.adopted[rows].astype(np.float32),
+                self.collective_nbhd.size,
             )
-            cw = soc.collective_weight
-            share[rows] = (1 - cw) * share[rows] + cw * others
-        unmet = (
-            (~s.success).astype(np.float32)
-            if sc.mastery.enabled
-            else np.zeros(s.success.shape, np.float32)
+        unmet = (~s.success if sc.mastery.enabled else np.zeros_like(s.success)).astype(np.float32)
+        return {
+            "vis": vis.astype(np.float32),
+            "member_pos": member_pos,
+            "fellow": fellow,
+            "unmet": unmet,
+            "collective_weight": soc.collective_weight,
+            "p": soc.p,
+            "q": soc.q,
+            "action_rate": sc.mastery.action_rate,
+            "dt": sc.run.dt,
+        }
+
+    def _full_adoption(self, rng: np.random.Generator) -> np.ndarray:
+        """New adoptions under the full rule (one fused pass; see :mod:`bt_sim.rules.fused`)."""
+        s, net = self.state, self.network
+        x = self.full_rule_inputs()
+        u = rng.random(s.adopted.shape, dtype=np.float32)
+        new = np.empty(s.adopted.shape, bool)
+        fused.full_adoption(
+            net.indptr,
+            net.indices,
+            net.weights,
+            self._wdeg,
+            net.complete,
+            s.adopted,
+            x["vis"],
+            self._readiness,
+            s.efficacy,
+            x["unmet"],
+            x["member_pos"],
+            x["fellow"],
+            x["collective_weight"],
+            x["p"],
+            x["q"],
+            x["action_rate"],
+            x["dt"],
+            u,
+            new,
         )
-        readiness = self._readiness * s.efficacy[:, None]
-        rate = social.full_rate(share, readiness, unmet, soc.p, soc.q, sc.mastery.action_rate)
-        return -np.expm1(-rate * dt)
+        return new
 
     def eligible_share(self) -> np.ndarray:
         """Share of households eligible for each behaviour."""
@@ -307,27 +353,33 @@ class TransitionModel(mesa.Model):
         sc, s = self.config, self.state
         m = sc.mastery
         level = self.feedback_level()
-        learning = np.array([m.learning_none, m.learning_meter, m.learning_hub], np.float32)[level]
+        learning = np.array([m.learning_none, m.learning_meter, m.learning_hub])
+        dt = sc.run.dt
+        up_share = (1.0 - (1.0 - learning * m.efficacy_gain) ** dt).astype(np.float32)[level]
+        down_share = (1.0 - (1.0 - learning * m.efficacy_loss) ** dt).astype(np.float32)[level]
         noise = np.array(
             [m.perception_noise, m.perception_noise / 4, m.perception_noise / 4], np.float32
         )[level]
-        perceived = mastery.perceive(saving, noise, rng)
-        s.success, s.efficacy, s.goal = mastery.reflect(
+        z = rng.standard_normal(saving.shape[0], dtype=np.float32)
+        candidates = fused.reflect(
+            saving,
+            noise,
+            z,
             s.efficacy,
             s.goal,
-            perceived,
-            learning,
-            m.efficacy_gain,
-            m.efficacy_loss,
+            up_share,
+            down_share,
             m.goal_step_up,
             m.goal_step_down,
             m.goal_max,
-            sc.run.dt,
+            dt,
+            s.adopted,
+            self._reversible,
+            s.success,
         )
-        if sc.social.rule == "full":
-            s.adopted &= ~mastery.drop(
-                s.adopted, self._reversible, ~s.success, s.efficacy, m.drop_rate, sc.run.dt, rng
-            )
+        if sc.social.rule == "full" and m.drop_rate > 0 and candidates:
+            u = rng.random(candidates, dtype=np.float32)
+            fused.drop(s.adopted, self._reversible, s.success, s.efficacy, m.drop_rate, dt, u)
 
     def _collectives_step(self, rng: np.random.Generator) -> None:
         sc, s = self.config, self.state

@@ -1,10 +1,10 @@
 """Per-step outputs, kept in preallocated arrays and turned into tidy tables at the end.
 
-Each step, one ``(n, v)`` matrix of per-household values (adoption per behaviour, KPI saving,
-self-efficacy, membership, ...) is summed per neighbourhood with :func:`numpy.add.reduceat`
-(neighbourhoods are contiguous ranges of households): once as is, once restricted to
-disadvantaged households and once restricted to collective members. Every other aggregate
-(overall, disadvantaged vs other, per collective) is a sum of these neighbourhood sums.
+Each step, the per-household values (adoption per behaviour, KPI saving, self-efficacy,
+membership, ...) are summed per neighbourhood in one pass
+(:func:`bt_sim.rules.fused.neighbourhood_sums`): over all households, over disadvantaged ones
+and over collective members. Every other aggregate (overall, disadvantaged vs other, per
+collective) is a sum of these neighbourhood sums.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bt_sim.rules.fused import neighbourhood_sums
 from bt_sim.rules.hub import SIZE_CLASSES
 
 SCALARS = ("kpi_saving", "efficacy", "members", "consenting", "compared", "any_adoption")
@@ -46,18 +47,17 @@ class Recorder:
         self.behaviours = behaviours
         self.variables = tuple(f"adoption:{b}" for b in behaviours) + SCALARS
         self.collective_nbhd = collective_nbhd
-        self._starts = bounds[:-1]
-        self._dis = disadvantaged.astype(np.float32)[:, None]
+        self._dis = disadvantaged
         c, v = bounds.shape[0] - 1, len(self.variables)
+        self._nbhd = np.repeat(np.arange(c), np.diff(bounds))
         self.nb_count = np.diff(bounds).astype(np.float64)
-        self.nb_dis_count = np.add.reduceat(self._dis[:, 0], self._starts).astype(np.float64)
+        self.nb_dis_count = np.bincount(self._nbhd, disadvantaged, c).astype(np.float64)
         shape = (steps + 1, c, v)
         self.nb_sum = np.zeros(shape, np.float32)
         self.nb_dis_sum = np.zeros(shape, np.float32)
         self.nb_member_sum = np.zeros(shape, np.float32)
         self.steps_done = 0
         self.hub_rows: list[tuple] = []
-        self._values = np.empty((disadvantaged.shape[0], v), np.float32)
 
     def record(
         self,
@@ -75,16 +75,19 @@ class Recorder:
                 np.concatenate([a, np.zeros_like(a)])
                 for a in (self.nb_sum, self.nb_dis_sum, self.nb_member_sum)
             )
-        x = self._values
-        b = adopted.shape[1]
-        x[:, :b] = adopted
-        for col, values in enumerate((saving, efficacy, member, consent, compared)):
-            x[:, b + col] = values
-        x[:, b + 5] = adopted.any(axis=1)
-        self.nb_sum[t] = np.add.reduceat(x, self._starts, axis=0)
-        self.nb_dis_sum[t] = np.add.reduceat(x * self._dis, self._starts, axis=0)
-        if self.collective_nbhd.size:
-            self.nb_member_sum[t] = np.add.reduceat(x * member[:, None], self._starts, axis=0)
+        neighbourhood_sums(
+            self._nbhd,
+            adopted,
+            saving,
+            efficacy,
+            member,
+            consent,
+            compared,
+            self._dis,
+            self.nb_sum[t],
+            self.nb_dis_sum[t],
+            self.nb_member_sum[t],
+        )
         self.steps_done = t
 
     def record_hub(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from bt_sim.rules.fused import scatter_ties
+
 
 def outreach_propensity(
     income: np.ndarray,
@@ -41,8 +43,12 @@ def member_tie_share(
     x = member.astype(np.float32) * reach
     if adjacency is None:
         return (x.sum() - x) / weighted_degree
+    rows = np.flatnonzero(member)
+    total = np.zeros(member.shape[0], np.float64)
+    # Only members' ties contribute: scatter from them (A is symmetric) instead of A @ x.
+    scatter_ties(adjacency.indptr, adjacency.indices, adjacency.data, rows, x[rows], total)
     out = np.zeros(member.shape[0], np.float32)
-    np.divide(adjacency @ x, weighted_degree, out=out, where=weighted_degree > 0)
+    np.divide(total, weighted_degree, out=out, where=weighted_degree > 0)
     return out
 
 

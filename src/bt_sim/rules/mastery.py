@@ -7,6 +7,10 @@ The quality of feedback sets how well the saving is perceived and how fast the h
 without feedback the perceived saving is noisy, a meter or the hub make it accurate (Abrahamse
 et al. 2007 found goals plus feedback saved about 5%; Becker 1978 found 13-15% with a hard goal
 and frequent feedback).
+
+:func:`perceive`, :func:`reflect` and :func:`drop` are the reference form of the check-act
+half; the model runs them fused (:func:`bt_sim.rules.fused.reflect` and
+:func:`bt_sim.rules.fused.drop`), and the tests check both agree.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ The family gives each household ``i`` and behaviour ``b`` a hazard over a time s
   member's exposure mixed with its collective's adoption, a push from unmet goals, and the
   whole rate scaled by readiness (self-efficacy, cost, effort, eligibility).
 
+The functions here are the reference form of each rule. The model runs the special cases with
+them directly, and the full rule through the fused kernel
+:func:`bt_sim.rules.fused.full_adoption`, which the tests check against these functions.
+
 References
 ----------
 Bass, F. M. (1969). A new product growth for model consumer durables. Management Science 15(5).
