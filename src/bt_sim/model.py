@@ -193,8 +193,9 @@ class TransitionModel(mesa.Model):
         member = np.zeros(n, bool)
         consent = np.zeros(n, bool)
         cc = sc.collectives
-        for k in range(self.collective_nbhd.size):
-            homes = np.flatnonzero(self.collective_of == k)
+        bounds = pop.neighbourhood_bounds()
+        for nb in self.collective_nbhd:  # neighbourhoods are contiguous ranges of households
+            homes = np.arange(bounds[nb], bounds[nb + 1])
             weights = self._propensity[homes] / self._propensity[homes].sum()
             founders = rng.choice(homes, min(cc.founders, homes.size), replace=False, p=weights)
             member[founders] = True
