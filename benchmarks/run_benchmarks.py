@@ -85,6 +85,11 @@ def worker(
 
     scenario = load_scenario(None, bench_overrides(households, steps, mean_degree))
     out: dict = {"kind": kind, "households": households, "steps": steps}
+    # Load the compiled kernels once (numba's on-disk cache, or a first compilation) with a tiny
+    # model, so the timings below measure the engine, not a one-off start-up cost per process.
+    t0 = time.perf_counter()
+    TransitionModel(load_scenario(None, bench_overrides(400, 2)), seed=seed).run()
+    out["warmup_s"] = time.perf_counter() - t0
     if kind == "engine":
         t0 = time.perf_counter()
         model = TransitionModel(scenario, seed=seed)
@@ -109,7 +114,7 @@ def worker(
             agents_s=model.agents_seconds,
         )
     elif kind == "small":
-        TransitionModel(scenario, seed=seed).run()  # warm-up: first-call costs, caches
+        TransitionModel(scenario, seed=seed).run()  # warm-up at the measured size as well
         times = []
         for r in range(runs):
             t0 = time.perf_counter()

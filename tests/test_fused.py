@@ -46,7 +46,11 @@ def reference_adoption(m, u):
 
 
 def kernel_adoption(m, u):
+    """The kernel, given the same draws: it takes those of the candidates, in row order."""
     s, net, x = m.state, m.network, m.full_rule_inputs()
+    candidates = (m._readiness > 0) & ~s.adopted
+    assert fused.adoption_candidates(s.adopted, m._readiness) == candidates.sum()
+    u = u[candidates]
     new = np.empty(s.adopted.shape, bool)
     fused.full_adoption(
         net.indptr,

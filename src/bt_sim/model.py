@@ -308,7 +308,7 @@ class TransitionModel(mesa.Model):
         """New adoptions under the full rule (one fused pass; see :mod:`bt_sim.rules.fused`)."""
         s, net = self.state, self.network
         x = self.full_rule_inputs()
-        u = rng.random(s.adopted.shape, dtype=np.float32)
+        u = rng.random(fused.adoption_candidates(s.adopted, self._readiness), dtype=np.float32)
         new = np.empty(s.adopted.shape, bool)
         fused.full_adoption(
             net.indptr,

@@ -54,9 +54,12 @@ def full_adoption(
     ``s_ib = sum_j w_ij v_j a_jb / W_i`` (the complete graph: everyone else, unit weights),
     for a member ``s_ib <- (1 - cw) s_ib + cw * fellow_ib``,
     ``rate = ready_ib * efficacy_i * (p + q s_ib + action_rate * unmet_i)`` and
-    ``new_ib = not a_ib and u_ib < 1 - exp(-rate dt)`` with ``u`` uniform draws (see
-    :func:`bt_sim.rules.social.full_rate` and :func:`bt_sim.rules.social.adopt`). Returns the
-    number of adoptions.
+    ``new_ib = u < 1 - exp(-rate dt)`` for each *candidate*, a pair with ``ready_ib > 0`` and
+    ``a_ib`` false (see :func:`bt_sim.rules.social.full_rate` and
+    :func:`bt_sim.rules.social.adopt`). ``u`` holds one uniform draw per candidate
+    (:func:`adoption_candidates` counts them), used in household then behaviour order; a
+    household without candidates is skipped, its contacts unvisited. Returns the number of
+    adoptions.
     """
     n, nb = adopted.shape
     acc = np.zeros(nb, np.float32)
@@ -73,7 +76,15 @@ def full_adoption(
                     totals[b] += vis[j]
         bits[j] = m
     count = 0
+    k = 0
     for i in range(n):
+        open_pairs = 0
+        for b in range(nb):
+            new[i, b] = False
+            if ready[i, b] > 0 and not adopted[i, b]:
+                open_pairs += 1
+        if open_pairs == 0:
+            continue
         if complete:
             for b in range(nb):
                 acc[b] = totals[b] - (vis[i] if adopted[i, b] else np.float32(0.0))
@@ -96,17 +107,29 @@ def full_adoption(
         pos = member_pos[i]
         push = p + action_rate * unmet[i]
         for b in range(nb):
-            if adopted[i, b]:
-                new[i, b] = False
+            if adopted[i, b] or ready[i, b] <= 0:
                 continue
             share = acc[b] / d if d > 0 else 0.0
             if pos >= 0:
                 share = (1.0 - collective_weight) * share + collective_weight * fellow[pos, b]
             x = ready[i, b] * efficacy[i] * (push + q * share) * dt
-            hit = _below_hazard(u[i, b], x)
+            hit = _below_hazard(u[k], x)
+            k += 1
             new[i, b] = hit
             count += hit
     return count
+
+
+@njit(cache=True, nogil=True)
+def adoption_candidates(adopted, ready):
+    """Number of (household, behaviour) pairs that may be adopted: ready and not yet adopted."""
+    n, nb = adopted.shape
+    k = 0
+    for i in range(n):
+        for b in range(nb):
+            if ready[i, b] > 0 and not adopted[i, b]:
+                k += 1
+    return k
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
