@@ -46,34 +46,10 @@ def reference_adoption(m, u):
 
 
 def kernel_adoption(m, u):
-    """The kernel, given the same draws: it takes those of the candidates, in row order."""
-    s, net, x = m.state, m.network, m.full_rule_inputs()
-    candidates = (m._readiness > 0) & ~s.adopted
-    assert fused.adoption_candidates(s.adopted, m._readiness) == candidates.sum()
-    u = u[candidates]
-    new = np.empty(s.adopted.shape, bool)
-    fused.full_adoption(
-        net.indptr,
-        net.indices,
-        net.weights,
-        m._wdeg,
-        net.complete,
-        s.adopted,
-        x["vis"],
-        m._readiness,
-        s.efficacy,
-        x["unmet"],
-        x["member_pos"],
-        x["fellow"],
-        x["collective_weight"],
-        x["p"],
-        x["q"],
-        x["action_rate"],
-        x["dt"],
-        u,
-        new,
-    )
-    return new
+    """The kernel, given the same draws: it takes those of the open pairs, in row order."""
+    open_pairs = (m._readiness > 0) & ~m.state.adopted
+    assert fused.adoption_candidates(m.state.adopted, m._readiness) == open_pairs.sum()
+    return m.full_adoption_from(u[open_pairs])
 
 
 @pytest.mark.parametrize("extra", [(), ("run.dt=0.5", "social.q=0.4"), ("mastery.enabled=false",)])

@@ -306,18 +306,29 @@ class TransitionModel(mesa.Model):
 
     def _full_adoption(self, rng: np.random.Generator) -> np.ndarray:
         """New adoptions under the full rule (one fused pass; see :mod:`bt_sim.rules.fused`)."""
-        s, net = self.state, self.network
-        x = self.full_rule_inputs()
+        s = self.state
         u = rng.random(fused.adoption_candidates(s.adopted, self._readiness), dtype=np.float32)
+        return self.full_adoption_from(u)
+
+    def full_adoption_from(self, u: np.ndarray) -> np.ndarray:
+        """New adoptions under the full rule given one uniform draw per open pair.
+
+        Open pairs are (household, behaviour) pairs that are ready and not yet adopted, in
+        household then behaviour order; the tests use this to compare the kernel with the
+        reference rules draw for draw.
+        """
+        s = self.state
+        x = self.full_rule_inputs()
+        visible = s.adopted * x["vis"][:, None]  # float32 (n, b)
+        if self._adj is None:  # the complete graph: everyone else
+            exposure = visible.sum(axis=0, keepdims=True) - visible
+        else:
+            exposure = self._adj @ visible
         new = np.empty(s.adopted.shape, bool)
         fused.full_adoption(
-            net.indptr,
-            net.indices,
-            net.weights,
+            exposure,
             self._wdeg,
-            net.complete,
             s.adopted,
-            x["vis"],
             self._readiness,
             s.efficacy,
             x["unmet"],

@@ -28,13 +28,9 @@ def _below_hazard(u, x):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def full_adoption(
-    indptr,
-    indices,
-    weights,
+    exposure,
     wdeg,
-    complete,
     adopted,
-    vis,
     ready,
     efficacy,
     unmet,
@@ -50,66 +46,28 @@ def full_adoption(
 ):
     """New adoptions of the full rule, written into ``new`` (bool, shape (n, b)).
 
-    For household ``i`` and behaviour ``b``:
-    ``s_ib = sum_j w_ij v_j a_jb / W_i`` (the complete graph: everyone else, unit weights),
-    for a member ``s_ib <- (1 - cw) s_ib + cw * fellow_ib``,
+    ``exposure`` holds the visibility-weighted tie sums ``sum_j w_ij v_j a_jb`` (a sparse
+    product, computed by the caller). For household ``i`` and behaviour ``b``:
+    ``s_ib = exposure_ib / W_i``, for a member ``s_ib <- (1 - cw) s_ib + cw * fellow_ib``,
     ``rate = ready_ib * efficacy_i * (p + q s_ib + action_rate * unmet_i)`` and
-    ``new_ib = u < 1 - exp(-rate dt)`` for each *candidate*, a pair with ``ready_ib > 0`` and
+    ``new_ib = u < 1 - exp(-rate dt)`` for each *open pair*, one with ``ready_ib > 0`` and
     ``a_ib`` false (see :func:`bt_sim.rules.social.full_rate` and
-    :func:`bt_sim.rules.social.adopt`). ``u`` holds one uniform draw per candidate
-    (:func:`adoption_candidates` counts them), used in household then behaviour order; a
-    household without candidates is skipped, its contacts unvisited. Returns the number of
-    adoptions.
+    :func:`bt_sim.rules.social.adopt`). ``u`` holds one uniform draw per open pair
+    (:func:`adoption_candidates` counts them), used in household then behaviour order. Returns
+    the number of adoptions.
     """
     n, nb = adopted.shape
-    acc = np.zeros(nb, np.float32)
-    totals = np.zeros(nb, np.float64)
-    # Each household's adoptions as bits: the gather over ties then skips contacts who
-    # adopted nothing and visits only the behaviours a contact did adopt.
-    bits = np.zeros(n, np.int64)
-    for j in range(n):
-        m = 0
-        for b in range(nb):
-            if adopted[j, b]:
-                m |= 1 << b
-                if complete:
-                    totals[b] += vis[j]
-        bits[j] = m
     count = 0
     k = 0
     for i in range(n):
-        open_pairs = 0
-        for b in range(nb):
-            new[i, b] = False
-            if ready[i, b] > 0 and not adopted[i, b]:
-                open_pairs += 1
-        if open_pairs == 0:
-            continue
-        if complete:
-            for b in range(nb):
-                acc[b] = totals[b] - (vis[i] if adopted[i, b] else np.float32(0.0))
-        else:
-            for b in range(nb):
-                acc[b] = 0.0
-            for e in range(indptr[i], indptr[i + 1]):
-                j = indices[e]
-                m = bits[j]
-                if m == 0:
-                    continue
-                w = weights[e] * vis[j]
-                b = 0
-                while m != 0:
-                    if m & 1:
-                        acc[b] += w
-                    m >>= 1
-                    b += 1
         d = wdeg[i]
         pos = member_pos[i]
         push = p + action_rate * unmet[i]
         for b in range(nb):
+            new[i, b] = False
             if adopted[i, b] or ready[i, b] <= 0:
                 continue
-            share = acc[b] / d if d > 0 else 0.0
+            share = exposure[i, b] / d if d > 0 else 0.0
             if pos >= 0:
                 share = (1.0 - collective_weight) * share + collective_weight * fellow[pos, b]
             x = ready[i, b] * efficacy[i] * (push + q * share) * dt
