@@ -4,13 +4,14 @@ Households set a goal (a relative KPI reduction), act, measure their KPI, and re
 the goal raises self-efficacy (Bandura 1977) and the next goal; missing it lowers self-efficacy,
 adapts the goal downward (Locke & Latham 2002) and may lead to dropping reversible behaviours.
 The quality of feedback sets how well the saving is perceived and how fast the household learns:
-without feedback the perceived saving is noisy, a meter or the hub make it accurate (Abrahamse
-et al. 2007 found goals plus feedback saved about 5%; Becker 1978 found 13-15% with a hard goal
-and frequent feedback).
+without feedback the perceived saving is noisy, a meter or the hub cut that error to a quarter
+(Abrahamse et al. 2007 found goals plus feedback saved about 5%; Becker 1978 found 13-15% with
+a hard goal and frequent feedback).
 
-:func:`perceive`, :func:`reflect` and :func:`drop` are the reference form of the check-act
-half; the model runs them fused (:func:`bt_sim.rules.fused.reflect` and
-:func:`bt_sim.rules.fused.drop`), and the tests check both agree.
+:func:`reflect` and :func:`drop` (with the perceived saving ``saving + sd * z``) are the
+reference form of the check-act half; the model runs them fused
+(:func:`bt_sim.rules.fused.reflect` and :func:`bt_sim.rules.fused.drop`), and the tests check
+that both agree.
 """
 
 from __future__ import annotations
@@ -36,11 +37,6 @@ def kpi(
     factor = np.exp(adopted @ log_keep)
     noise = rng.standard_normal(baseline.shape[0], dtype=np.float32) * noise_sd
     return baseline * factor * (1.0 - curtail) * np.exp(noise)
-
-
-def perceive(saving: np.ndarray, noise_sd: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The saving a household believes it achieved (true saving plus perception error)."""
-    return saving + rng.standard_normal(saving.shape[0], dtype=np.float32) * noise_sd
 
 
 def reflect(
