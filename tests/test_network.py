@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -11,13 +13,11 @@ from bt_sim.network import ball, build_network, from_edges, read_edgelist
 from bt_sim.population import draw_population
 from bt_sim.scenario import NetworkConfig, PopulationConfig
 
+# Every generator the schema offers, except the implicit complete graph and file input.
 KINDS = [
-    "neighbourhood",
-    "erdos_renyi",
-    "watts_strogatz",
-    "barabasi_albert",
-    "stochastic_block",
-    "ring_lattice",
+    k
+    for k in dataclasses.fields(NetworkConfig)[0].metadata["choices"]
+    if k not in ("complete", "edgelist")
 ]
 
 

@@ -93,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(path: str, overrides: list[str]):
-    from bt_sim.scenario import load_scenario, scenario_from_dict
+    from bt_sim.scenario import load_scenario
+    from bt_sim.scenario.loader import scenario_from_data
 
     if path.endswith(".json"):
         try:
@@ -105,12 +106,7 @@ def _load(path: str, overrides: list[str]):
             raise ScenarioError(
                 [(path, "scenario", "expected a bt-sim manifest.json with a 'scenario' table")]
             ) from None
-        if overrides:
-            from bt_sim.scenario.loader import apply_override, parse_override
-
-            for text in overrides:
-                apply_override(data, *parse_override(text))
-        return scenario_from_dict(data, path), manifest
+        return scenario_from_data(data, path, overrides), manifest
     return load_scenario(path, overrides), None
 
 

@@ -165,7 +165,6 @@ class TransitionModel(mesa.Model):
         self._reach = np.where(pop.gatekeeper, sc.collectives.gatekeeper_reach, 1.0).astype(
             np.float32
         )
-        self._meter = np.zeros(pop.n, bool)
 
     def _initial_state(self, rng: np.random.Generator) -> HouseholdState:
         sc, pop = self.config, self.population

@@ -144,6 +144,16 @@ def load_scenario(
     (500, 12)
     """
     data = read_resolved(path) if path is not None else {}
+    return scenario_from_data(data, str(path) if path is not None else "defaults", overrides)
+
+
+def scenario_from_data(
+    data: dict, source: str, overrides: list[str] | tuple[str, ...] = ()
+) -> Scenario:
+    """Apply ``KEY=VALUE`` overrides to resolved scenario data, then validate it.
+
+    Used for files (:func:`load_scenario`) and for the scenario stored in a manifest.
+    """
     for text in overrides:
         parts, value = parse_override(text)
         if parts[0] == "behaviours" and "behaviours" not in data:
@@ -151,7 +161,6 @@ def load_scenario(
 
             data["behaviours"] = scenario_to_dict(Scenario())["behaviours"]
         apply_override(data, parts, value)
-    source = str(path) if path is not None else "defaults"
     if overrides:
         source += " (with --set)"
     return scenario_from_dict(data, source)
