@@ -100,14 +100,21 @@ def draw_population(cfg: PopulationConfig, rng: np.random.Generator) -> Populati
     income = np.exp(log_income).astype(np.float32)
     z_income = (log_income - log_income.mean()) / (log_income.std() + 1e-9)
     # Owner-occupation rises with income; the intercept is solved so the share matches.
-    owner = _logistic_share(1.2 * z_income, cfg.owner_share, rng)
+    owner = _logistic_share(cfg.owner_income_slope * z_income, cfg.owner_share, rng)
     size = (1 + rng.poisson(max(cfg.household_size_mean - 1.0, 0.0), n)).clip(1, 8).astype(np.int8)
     u = rng.random(n)
     age_group = np.where(u < cfg.young_share, 0, np.where(u < 1 - cfg.senior_share, 1, 2))
-    a = 4.0 * cfg.time_budget_mean
-    time_budget = rng.beta(a, 4.0 - a, n).astype(np.float32)
-    low_literacy = _logistic_share(-0.8 * z_income, cfg.low_literacy_share, rng)
-    non_native = _logistic_share(-0.5 * z_income, cfg.non_native_share, rng)
+    # Spare time by age (neutral by default): a Beta of mean time_budget_mean + the age shift.
+    shift = np.array([cfg.young_time_shift, 0.0, cfg.senior_time_shift])[age_group]
+    a = 4.0 * np.clip(cfg.time_budget_mean + shift, 0.01, 0.99)
+    time_budget = rng.beta(a, 4.0 - a).astype(np.float32)
+    senior = (age_group == 2).astype(np.float64)
+    low_literacy = _logistic_share(
+        -cfg.literacy_income_slope * z_income + cfg.senior_literacy_shift * senior,
+        cfg.low_literacy_share,
+        rng,
+    )
+    non_native = _logistic_share(-cfg.language_income_slope * z_income, cfg.non_native_share, rng)
     gatekeeper = rng.random(n) < cfg.gatekeeper_share
     cut = np.quantile(income, cfg.disadvantaged_income_quantile) if n else 0.0
     disadvantaged = (income < cut) | (low_literacy & ~owner)

@@ -12,8 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from typing import TYPE_CHECKING
+
 from bt_sim.rules.fused import neighbourhood_sums
-from bt_sim.rules.hub import SIZE_CLASSES
+
+if TYPE_CHECKING:
+    from bt_sim.model import TransitionModel
 
 SCALARS = ("kpi_saving", "efficacy", "members", "consenting", "compared", "any_adoption")
 GROUPS = ("other", "disadvantaged")
@@ -34,6 +38,8 @@ class Recorder:
         Which households are disadvantaged.
     collective_nbhd : int ndarray
         Neighbourhood of each collective.
+    size_classes : int
+        Household-size classes of the hub's peer groups.
     """
 
     def __init__(
@@ -43,7 +49,9 @@ class Recorder:
         bounds: np.ndarray,
         disadvantaged: np.ndarray,
         collective_nbhd: np.ndarray,
+        size_classes: int = 4,
     ):
+        self.size_classes = size_classes
         self.behaviours = behaviours
         self.variables = tuple(f"adoption:{b}" for b in behaviours) + SCALARS
         self.collective_nbhd = collective_nbhd
@@ -103,8 +111,8 @@ class Recorder:
             self.hub_rows.append(
                 (
                     t,
-                    int(g) // SIZE_CLASSES,
-                    int(g) % SIZE_CLASSES,
+                    int(g) // self.size_classes,
+                    int(g) % self.size_classes,
                     int(counts[g]),
                     float(means[g]),
                     float(saving_means[g]),
@@ -221,6 +229,11 @@ class Recorder:
             df["collective"] = self.collective_nbhd[df["collective"].to_numpy()].astype(np.int64)
         df.insert(1, "month", df["step"] * dt)
         return df
+
+
+def record_phase(model: TransitionModel) -> None:
+    """Record: per-neighbourhood sums of the state after the step."""
+    model.record()
 
 
 def _div(a: np.ndarray, b) -> np.ndarray:

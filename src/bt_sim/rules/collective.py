@@ -1,80 +1,114 @@
-"""Citizen collectives: recruitment, leaving, dialogue and shared adoption.
+"""Citizen collectives: recruitment, leaving, dialogue, a shared goal and joint action.
+
+A collective (one per host neighbourhood) works towards a *shared goal*: its members' mean KPI
+saving (``collectives.shared_goal``). It tracks its progress at the collective level and
+celebrates each new step of ``collectives.milestone`` it reaches, which raises its members'
+self-efficacy (collective mastery: achievements made visible; Bandura 2000 on collective
+efficacy). It runs *joint-action campaigns*: for ``collectives.campaign_months`` at a time it
+picks the behaviour that would save its members most, buys it together
+(``collectives.joint_discount`` off the cost) and pulls members towards it at a rate that grows
+with how far the collective still is from its goal (``collectives.joint_rate``); a more
+ambitious goal means more joint action. Members talk (dialogue lifts self-efficacy), see what
+fellow members do (:func:`fellow_member_share`), and stay while they get value from the
+collective (a successful check, a peer comparison, progress towards the goal), leaving at up to
+``collectives.leave_rate`` when they get none.
 
 Collectives recruit through outreach, which favours "the usual suspects" (better-off, literate
-owners) unless that bias is low, and through ties to members, where key figures (gatekeepers)
-weigh more and so reach households outreach misses.
+owners who speak the local language) unless that bias is low, and through ties to members,
+where key figures weigh more and so reach households outreach misses.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
 
-from bt_sim.rules.fused import scatter_ties
+from bt_sim.rules.fused import member_ties
+
+if TYPE_CHECKING:
+    from bt_sim.model import TransitionModel
+    from bt_sim.population import Population
+    from bt_sim.scenario.schema import CollectivesConfig
 
 
-def outreach_propensity(
-    income: np.ndarray,
-    owner: np.ndarray,
-    low_literacy: np.ndarray,
-    non_native: np.ndarray,
-    bias: float,
-) -> np.ndarray:
+def outreach_propensity(pop: Population, cfg: CollectivesConfig) -> np.ndarray:
     """Relative chance of being reached by outreach, mean 1 over the population.
 
-    ``exp(bias * z)`` with ``z`` a standardised usual-suspect score (income, tenure, literacy,
-    language).
+    ``exp(bias * z)`` with ``z`` a standardised usual-suspect score: the weighted sum of
+    standardised log income, owning, not having low literacy, speaking the local language and
+    being 65+ (weights ``collectives.outreach_weight_*``).
     """
-    log_inc = np.log(income)
-    z = (log_inc - log_inc.mean()) / (log_inc.std() + 1e-9)
-    z = z + owner - low_literacy - 0.5 * non_native
+    log_inc = np.log(pop.income)
+    z_inc = (log_inc - log_inc.mean()) / (log_inc.std() + 1e-9)
+    z = (
+        cfg.outreach_weight_income * z_inc
+        + cfg.outreach_weight_owner * pop.owner
+        - cfg.outreach_weight_literacy * pop.low_literacy
+        - cfg.outreach_weight_language * pop.non_native
+        + cfg.outreach_weight_senior * (pop.age_group == 2)
+    )
     z = (z - z.mean()) / (z.std() + 1e-9)
-    prop = np.exp(bias * z)
+    prop = np.exp(cfg.usual_suspects_bias * z)
     return (prop / prop.mean()).astype(np.float32)
 
 
-def member_tie_share(
-    adjacency: sp.csr_array | None,
+def member_tie_shares(
+    adjacency,
     weighted_degree: np.ndarray,
     member: np.ndarray,
     reach: np.ndarray,
-) -> np.ndarray:
-    """Tie-weighted share of contacts who are members, key figures counting ``reach`` times."""
+    collective_of: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tie-weighted shares of contacts who are members of one's own and of other collectives.
+
+    Key figures count ``reach`` times. ``adjacency`` None is the complete graph.
+    """
     x = member.astype(np.float32) * reach
+    n = member.shape[0]
     if adjacency is None:
-        return (x.sum() - x) / weighted_degree
+        k = int(collective_of.max()) + 1 if collective_of.size else 0
+        per = np.bincount(np.maximum(collective_of, 0), x * (collective_of >= 0), max(k, 1))
+        own = np.where(collective_of >= 0, per[np.maximum(collective_of, 0)], 0.0) - x
+        other = x.sum() - x - own
+        return (own / weighted_degree).astype(np.float32), (other / weighted_degree).astype(
+            np.float32
+        )
     rows = np.flatnonzero(member)
-    total = np.zeros(member.shape[0], np.float64)
-    # Only members' ties contribute: scatter from them (A is symmetric) instead of A @ x.
-    scatter_ties(adjacency.indptr, adjacency.indices, adjacency.data, rows, x[rows], total)
-    out = np.zeros(member.shape[0], np.float32)
-    np.divide(total, weighted_degree, out=out, where=weighted_degree > 0)
-    return out
+    own = np.zeros(n, np.float64)
+    other = np.zeros(n, np.float64)
+    member_ties(
+        adjacency.indptr, adjacency.indices, adjacency.data, rows, x[rows], collective_of, own, other
+    )
+    out_own = np.zeros(n, np.float32)
+    out_other = np.zeros(n, np.float32)
+    np.divide(own, weighted_degree, out=out_own, where=weighted_degree > 0)
+    np.divide(other, weighted_degree, out=out_other, where=weighted_degree > 0)
+    return out_own, out_other
 
 
-def recruit(
-    member: np.ndarray,
-    hosted: np.ndarray,
+def join_hazard(
     propensity: np.ndarray,
-    tie_share: np.ndarray,
-    outreach_rate: float,
-    tie_rate: float,
+    own_ties: np.ndarray,
+    other_ties: np.ndarray,
+    cfg: CollectivesConfig,
     dt: float,
-    rng: np.random.Generator,
 ) -> np.ndarray:
-    """Households who join this step: non-members in a neighbourhood hosting a collective."""
-    rate = outreach_rate * propensity + tie_rate * tie_share
-    hazard = -np.expm1(-rate * dt)
-    return ~member & hosted & (rng.random(member.shape[0], dtype=np.float32) < hazard)
+    """Chance of joining within a step: ``1 - exp(-(outreach + tie recruitment) dt)``."""
+    rate = cfg.outreach_rate * propensity + cfg.tie_rate * (
+        own_ties + cfg.other_member_weight * other_ties
+    )
+    return -np.expm1(-rate * dt)
 
 
-def leave(member: np.ndarray, rate: float, dt: float, rng: np.random.Generator) -> np.ndarray:
-    """Members who leave this step."""
-    return member & (rng.random(member.shape[0], dtype=np.float32) < -np.expm1(-rate * dt))
+def member_value(success: np.ndarray, compared: np.ndarray, progress: np.ndarray) -> np.ndarray:
+    """What a member gets from its collective, 0..1: the mean of a successful last check, a peer
+    comparison with the latest release, and the collective's progress towards its goal."""
+    return (success.astype(np.float32) + compared + progress) / 3.0
 
 
 def dialogue(efficacy: np.ndarray, member: np.ndarray, gain: float, dt: float) -> np.ndarray:
-    """Members' self-efficacy after a step of dialogue and joint action."""
+    """Members' self-efficacy after a step of dialogue."""
     g = -np.expm1(-gain * dt)
     return np.where(member, efficacy + g * (1.0 - efficacy), efficacy).astype(np.float32)
 
@@ -101,9 +135,90 @@ def fellow_member_share(collective: np.ndarray, x: np.ndarray, n_collectives: in
     array([0. , 0.5, 0.5, 0. ])
     """
     counts = np.bincount(collective, minlength=n_collectives)
-    sums = np.zeros((n_collectives, x.shape[1]))
-    np.add.at(sums, collective, x)
+    sums = np.stack(
+        [np.bincount(collective, x[:, b], n_collectives) for b in range(x.shape[1])], axis=1
+    )
     others = (counts[collective] - 1)[:, None]
     out = np.zeros(x.shape)
     np.divide(sums[collective] - x, others, out=out, where=others > 0)
     return out.astype(np.float32)
+
+
+def progress(
+    saving: np.ndarray, member: np.ndarray, collective_of: np.ndarray, k: int, goal: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Members' mean saving per collective and the progress ``saving / goal`` in [0, 1].
+
+    >>> progress(np.array([0.05, 0.15, 0.5]), np.array([True, True, False]),
+    ...          np.array([0, 0, 0]), 1, 0.2)
+    (array([0.1]), array([0.5]))
+    """
+    rows = np.flatnonzero(member & (collective_of >= 0))
+    c = collective_of[rows]
+    n = np.bincount(c, minlength=k)
+    tot = np.bincount(c, saving[rows].astype(np.float64), minlength=k)
+    mean = np.divide(tot, n, out=np.zeros(k), where=n > 0)
+    return mean, np.clip(mean / goal, 0.0, 1.0)
+
+
+def campaign_choice(
+    ready: np.ndarray, open_pairs: np.ndarray, effect: np.ndarray, collective: np.ndarray, k: int
+) -> np.ndarray:
+    """Each collective's campaign behaviour: the one with the largest expected saving if its
+    members took it, ``sum over members of ready * open * kpi_effect`` (-1 without members).
+
+    Arrays are over members: ``ready`` and ``open_pairs`` of shape (m, b).
+    """
+    score = (ready * open_pairs) * effect[None, :]
+    per = np.stack([np.bincount(collective, score[:, b], k) for b in range(score.shape[1])], 1)
+    focus = np.argmax(per, axis=1).astype(np.int64)
+    focus[per.max(axis=1) <= 0] = -1
+    return focus
+
+
+def collective_phase(model: TransitionModel) -> None:
+    """Collectives: progress and celebrations, campaigns, dialogue, joining and leaving."""
+    if not model.n_collectives:
+        return
+    sc, s, cs = model.config, model.state, model.cstate
+    cc, dt, k = sc.collectives, sc.run.dt, model.n_collectives
+    n = s.member.shape[0]
+    # 1. Progress towards the shared goal; a new milestone is celebrated.
+    cs.saving, cs.progress = progress(s.saving, s.member, model.collective_of, k, cc.shared_goal)
+    reached = np.minimum(
+        np.floor(cs.saving / cc.milestone + 1e-9), np.ceil(cc.shared_goal / cc.milestone - 1e-9)
+    ).astype(np.int64)
+    new = reached > cs.celebrated
+    if new.any() and cc.celebration_gain > 0:
+        lift = s.member & new[np.maximum(model.collective_of, 0)] & (model.collective_of >= 0)
+        s.efficacy[lift] += np.float32(cc.celebration_gain) * (1.0 - s.efficacy[lift])
+    cs.celebrated = np.maximum(cs.celebrated, reached)
+    # 2. A new joint-action campaign at the start of each campaign period.
+    t0 = model.month - dt
+    if np.floor(model.month / cc.campaign_months + 1e-9) > np.floor(t0 / cc.campaign_months + 1e-9):
+        rows = np.flatnonzero(s.member)
+        ready = model.readiness(rows, discount=cc.joint_discount)
+        cs.focus = campaign_choice(
+            ready, ~s.adopted[rows], model.kpi_effect, model.collective_of[rows], k
+        )
+    # 3. Dialogue.
+    if cc.dialogue_gain > 0:
+        s.efficacy = dialogue(s.efficacy, s.member, cc.dialogue_gain, dt)
+    # 4. Joining (outreach and ties) and leaving (members who get little value).
+    own, other = member_tie_shares(
+        model.adjacency, model.wdeg, s.member, model.reach, model.collective_of
+    )
+    hazard = join_hazard(model.propensity, own, other, cc, dt)
+    joins = (
+        ~s.member
+        & model.hosted
+        & (model.streams["recruit"].random(n, dtype=np.float32) < hazard)
+    )
+    value = member_value(s.success, s.compared, cs.progress[np.maximum(model.collective_of, 0)])
+    leave_p = -np.expm1(-cc.leave_rate * (1.0 - value) * dt)
+    leaves = s.member & (model.streams["leave"].random(n, dtype=np.float32) < leave_p)
+    s.member = (s.member | joins) & ~leaves
+    if model.hub_active:
+        shares = model.streams["consent"].random(n, dtype=np.float32) < sc.hub.consent_rate
+        s.consent = (s.consent | (joins & shares)) & s.member
+    s.compared &= s.member

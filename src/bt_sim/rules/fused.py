@@ -1,12 +1,11 @@
-"""The hot path: the full model's per-step rules fused into single passes (numba).
+"""The hot path: per-step rules fused into single passes over households (numba).
 
-Each kernel computes, in one loop over households, exactly what the reference rules in
-:mod:`bt_sim.rules.social`, :mod:`bt_sim.rules.mastery` and :mod:`bt_sim.rules.collective`
-compute with many whole-array numpy operations; the tests check that both give identical results
-from the same random draws. Random numbers are drawn by the caller from the model's generator
-and passed in, so the kernels hold no random state. Fusing pays because a step of numpy
-operations makes a dozen temporary ``(n, b)`` arrays, and at small sizes because each numpy call
-has a fixed overhead.
+Each kernel computes, in one loop, what the reference functions of :mod:`bt_sim.rules.social`,
+:mod:`bt_sim.rules.kpi` and :mod:`bt_sim.rules.mastery` compute with whole-array numpy
+operations; the tests check that both agree on the same random draws. Random numbers are drawn
+by the caller from the phase's named stream and passed in, so the kernels hold no random state.
+Fusing pays because a step of numpy operations makes a dozen temporary ``(n, b)`` arrays, and
+at small sizes because each numpy call has a fixed overhead.
 """
 
 from __future__ import annotations
@@ -26,131 +25,259 @@ def _below_hazard(u, x):
     return u < -np.expm1(-x)
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _response(s, kind, mid_h, h):
+    """Exposure response: ``s`` (linear) or ``s^h (1 + c^h) / (s^h + c^h)`` (sigmoid)."""
+    if kind == 0 or s <= 0.0:
+        return s
+    sh = s**h
+    return sh * (1.0 + mid_h) / (sh + mid_h)
+
+
+@njit(cache=True, nogil=True)
+def adoption_candidates(adopted, eligible):
+    """Number of (household, behaviour) pairs that may be adopted: eligible, not adopted."""
+    n, nb = adopted.shape
+    k = 0
+    for i in range(n):
+        for b in range(nb):
+            if eligible[i, b] and not adopted[i, b]:
+                k += 1
+    return k
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def full_adoption(
     exposure,
-    wdeg,
+    denom,
     adopted,
-    ready,
+    eligible,
+    income_rel,
+    time_budget,
+    cost,
+    difficulty,
     efficacy,
     unmet,
     member_pos,
     fellow,
     collective_weight,
+    joint,
+    focus,
+    discount,
     p,
     q,
     action_rate,
+    kind,
+    mid_h,
+    h,
     dt,
     u,
     new,
 ):
     """New adoptions of the full rule, written into ``new`` (bool, shape (n, b)).
 
-    ``exposure`` holds the visibility-weighted tie sums ``sum_j w_ij v_j a_jb`` (a sparse
-    product, computed by the caller). For household ``i`` and behaviour ``b``:
-    ``s_ib = exposure_ib / W_i``, for a member ``s_ib <- (1 - cw) s_ib + cw * fellow_ib``,
-    ``rate = ready_ib * efficacy_i * (p + q s_ib + action_rate * unmet_i)`` and
-    ``new_ib = u < 1 - exp(-rate dt)`` for each *open pair*, one with ``ready_ib > 0`` and
-    ``a_ib`` false (see :func:`bt_sim.rules.social.full_rate` and
-    :func:`bt_sim.rules.social.adopt`). ``u`` holds one uniform draw per open pair
-    (:func:`adoption_candidates` counts them), used in household then behaviour order. Returns
-    the number of adoptions.
+    For household ``i`` and behaviour ``b`` that ``i`` may adopt (eligible, not adopted):
+
+    * share ``s = exposure_ib / denom_i`` (visible adopters among role-weighted contacts);
+      for a member ``s <- (1 - cw) s + cw * fellow_ib``;
+    * readiness ``r = 1 / (1 + cost'_b / income_rel_i) * (1 - difficulty_b (1 - time_i))``,
+      ``cost' = cost (1 - discount)`` for the member's campaign behaviour ``focus_i``;
+    * rate ``r * e_i * (p + (q + action_rate * unmet_i) * f(s)) + [b = focus_i] r e_i joint_i``
+      with ``f`` the exposure response (:func:`bt_sim.rules.social.response`);
+    * adopted when ``u < 1 - exp(-rate dt)``, ``u`` one uniform per candidate pair in household
+      then behaviour order (:func:`adoption_candidates` counts them).
+
+    Returns the number of adoptions.
     """
     n, nb = adopted.shape
     count = 0
     k = 0
     for i in range(n):
-        d = wdeg[i]
+        d = denom[i]
         pos = member_pos[i]
-        push = p + action_rate * unmet[i]
+        e = efficacy[i]
+        pull = q + action_rate * unmet[i]
+        slack = 1.0 - time_budget[i]
+        inc = income_rel[i]
+        fb = focus[i]
         for b in range(nb):
             new[i, b] = False
-            if adopted[i, b] or ready[i, b] <= 0:
+            if adopted[i, b] or not eligible[i, b]:
                 continue
             share = exposure[i, b] / d if d > 0 else 0.0
             if pos >= 0:
                 share = (1.0 - collective_weight) * share + collective_weight * fellow[pos, b]
-            x = ready[i, b] * efficacy[i] * (push + q * share) * dt
-            hit = _below_hazard(u[k], x)
+            c = cost[b] * (1.0 - discount) if b == fb else cost[b]
+            ready = (1.0 - difficulty[b] * slack) / (1.0 + c / inc)
+            rate = p + pull * _response(share, kind, mid_h, h)
+            if b == fb:
+                rate += joint[i]
+            hit = _below_hazard(u[k], ready * e * rate * dt)
             k += 1
             new[i, b] = hit
             count += hit
     return count
 
 
-@njit(cache=True, nogil=True)
-def adoption_candidates(adopted, ready):
-    """Number of (household, behaviour) pairs that may be adopted: ready and not yet adopted."""
+@njit(cache=True, nogil=True, error_model="numpy")
+def measure(
+    adopted,
+    log_keep,
+    baseline,
+    effort,
+    effort_max,
+    effort_keep,
+    peer,
+    noise,
+    noise_keep,
+    noise_scale,
+    noise_shift,
+    z,
+    kpi,
+    saving,
+    cycle_sum,
+    cycle_time,
+    dt,
+):
+    """Measure every household's KPI for a step, as :func:`bt_sim.rules.kpi.measure`.
+
+    Effort relaxes by ``effort_keep = exp(-relapse dt)``; the log noise moves as an
+    Ornstein-Uhlenbeck process ``noise <- noise * noise_keep + noise_scale * z`` (``z`` empty:
+    no noise); ``kpi = baseline * exp(sum_b a_ib log_keep_b) * (1 - effort_max * effort)
+    * (1 - peer) * exp(noise - noise_shift)``; the saving is added to the cycle's integral.
+    """
     n, nb = adopted.shape
-    k = 0
+    noisy = z.shape[0] > 0
     for i in range(n):
+        lk = 0.0
         for b in range(nb):
-            if ready[i, b] > 0 and not adopted[i, b]:
-                k += 1
-    return k
+            if adopted[i, b]:
+                lk += log_keep[b]
+        ef = effort[i] * effort_keep
+        effort[i] = ef
+        factor = np.exp(lk) * (1.0 - effort_max * ef) * (1.0 - peer[i])
+        if noisy:
+            x = noise[i] * noise_keep + noise_scale * z[i]
+            noise[i] = x
+            factor *= np.exp(x - noise_shift)
+        kpi[i] = baseline[i] * factor
+        sv = 1.0 - factor
+        saving[i] = sv
+        cycle_sum[i] += sv * dt
+        cycle_time[i] += dt
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def reflect(
-    saving,
-    perception_sd,
+    rows,
     z,
+    level,
+    perception_sd,
+    learning,
+    reliability,
     efficacy,
     goal,
-    up_share,
-    down_share,
+    effort,
+    cycle_sum,
+    cycle_time,
+    perceived,
+    success,
+    fails,
+    adopted,
+    proven,
+    droppable,
+    gain,
+    loss,
+    effort_gain,
     step_up,
     step_down,
+    patience,
+    goal_floor,
     goal_max,
-    dt,
-    adopted,
-    reversible,
-    success,
 ):
-    """Perceive and reflect in one pass; updates ``efficacy``, ``goal`` and ``success``.
+    """Check-act for the households in ``rows``, as :func:`bt_sim.rules.mastery.reflect`.
 
-    ``perceived = saving + sd * z``; ``success = perceived >= goal``; self-efficacy and goal as
-    in :func:`bt_sim.rules.mastery.reflect`, with the per-household shares of the efficacy gap
-    closed after a success (``up_share = 1 - (1 - l*gain)^dt``) and of efficacy lost after a
-    failure (``down_share``) computed by the caller. Returns the number of (household,
-    behaviour) pairs that may now be dropped (adopted, reversible, after a failure).
+    ``perceived = cycle mean saving + perception_sd[level] * z``; ``success = perceived >=
+    goal``; efficacy, effort and goal move (see :func:`bt_sim.rules.mastery.reflect`); proven
+    behaviours are those adopted at a successful check; the cycle restarts. Returns the number
+    of (household, behaviour) pairs that may now be dropped (failed, adopted, droppable).
     """
-    n, nb = adopted.shape
+    nb = adopted.shape[1]
     candidates = 0
-    for i in range(n):
-        ok = saving[i] + perception_sd[i] * z[i] >= goal[i]
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        lv = level[i]
+        lr = learning[lv]
+        t = cycle_time[i]
+        mean = cycle_sum[i] / t if t > 0 else 0.0
+        seen = mean + perception_sd[lv] * z[k]
+        perceived[i] = seen
+        g = goal[i]
+        ok = seen >= g
         success[i] = ok
         e = efficacy[i]
+        ef = effort[i] + lr * reliability[lv] * effort_gain * (g - seen)
+        effort[i] = min(max(ef, 0.0), 1.0)
         if ok:
-            efficacy[i] = e + up_share[i] * (1.0 - e)
-            goal[i] = min(goal[i] + step_up * dt, goal_max)
-        else:
-            efficacy[i] = e - down_share[i] * e
-            goal[i] = max(goal[i] - step_down * dt, 0.0)
+            efficacy[i] = e + lr * gain * (1.0 - e)
+            goal[i] = min(g + step_up, goal_max)
+            fails[i] = 0
             for b in range(nb):
-                if adopted[i, b] and reversible[b]:
+                proven[i, b] = adopted[i, b]
+        else:
+            efficacy[i] = e - lr * loss * e
+            f = fails[i] + 1
+            if f >= patience:
+                goal[i] = max(g - step_down, goal_floor)
+                f = 0
+            fails[i] = f
+            for b in range(nb):
+                proven[i, b] = False
+                if adopted[i, b] and droppable[i, b]:
                     candidates += 1
+        cycle_sum[i] = 0.0
+        cycle_time[i] = 0.0
     return candidates
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def drop(adopted, reversible, success, efficacy, drop_rate, dt, u):
-    """Drop behaviours after a failure, as :func:`bt_sim.rules.mastery.drop`.
+def drop(
+    rows,
+    success,
+    level,
+    reliability,
+    efficacy,
+    adopted,
+    droppable,
+    chance,
+    exposure,
+    denom,
+    norm,
+    kind,
+    mid_h,
+    h,
+    u,
+):
+    """Drop behaviours after a failed check, as :func:`bt_sim.rules.mastery.drop`.
 
-    ``u`` holds one uniform draw per candidate counted by :func:`reflect`, used in household
-    then behaviour order; a candidate is dropped when ``u < 1 - exp(-rate dt (1 - efficacy))``.
-    Returns the number dropped.
+    ``u`` holds one uniform per candidate counted by :func:`reflect`, in ``rows`` then behaviour
+    order; a candidate is dropped when ``u < chance * (1 - efficacy) * (1 - reliability) *
+    (1 - norm * f(s))``, ``s = exposure / denom`` the share of contacts visibly performing it
+    and ``f`` the exposure response. Returns the number dropped.
     """
-    n, nb = adopted.shape
+    nb = adopted.shape[1]
     k = 0
     dropped = 0
-    for i in range(n):
+    for r in range(rows.shape[0]):
+        i = rows[r]
         if success[i]:
             continue
-        hazard = -np.expm1(-drop_rate * dt * (1.0 - efficacy[i]))
+        prob = chance * (1.0 - efficacy[i]) * (1.0 - reliability[level[i]])
+        d = denom[i]
         for b in range(nb):
-            if adopted[i, b] and reversible[b]:
-                if u[k] < hazard:
+            if adopted[i, b] and droppable[i, b]:
+                share = exposure[i, b] / d if d > 0 else 0.0
+                if u[k] < prob * (1.0 - norm * _response(share, kind, mid_h, h)):
                     adopted[i, b] = False
                     dropped += 1
                 k += 1
@@ -158,17 +285,23 @@ def drop(adopted, reversible, success, efficacy, drop_rate, dt, u):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def scatter_ties(indptr, indices, weights, rows, values, out):
-    """``out[i] += w_ij * values[k]`` for every tie of each ``j = rows[k]``.
+def member_ties(indptr, indices, weights, rows, values, collective_of, own, other):
+    """Tie sums from members: ``own[i] += w_ij v_j`` for members ``j`` of ``i``'s collective,
+    ``other[i] += w_ij v_j`` for members of other collectives (``j = rows[k]``, ``v = values``).
 
-    On an undirected network this is ``A @ x`` for an ``x`` that is zero outside ``rows``, at a
-    cost proportional to the ties of ``rows`` only (e.g. members of collectives).
+    On an undirected network this is ``A @ x`` split by collective, at a cost proportional to
+    the members' ties only.
     """
     for k in range(rows.shape[0]):
         j = rows[k]
         v = values[k]
+        cj = collective_of[j]
         for e in range(indptr[j], indptr[j + 1]):
-            out[indices[e]] += weights[e] * v
+            i = indices[e]
+            if collective_of[i] == cj:
+                own[i] += weights[e] * v
+            else:
+                other[i] += weights[e] * v
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -178,7 +311,7 @@ def neighbourhood_sums(
     """Per-neighbourhood sums of the recorded variables, over all, disadvantaged and members.
 
     Columns: one per behaviour (adoption), then saving, efficacy, member, consent, compared and
-    "adopted any". Replaces the three :func:`numpy.add.reduceat` passes of the recorder.
+    "adopted any".
     """
     n, nb = adopted.shape
     out_all[:] = 0.0

@@ -9,15 +9,25 @@ is only possible for groups the hub publishes, so a small collective gets none.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-SIZE_CLASSES = 4  # 1, 2, 3-4 and 5+ persons: "similar households"
+if TYPE_CHECKING:
+    from bt_sim.model import TransitionModel
+
+SIZE_BOUNDS = {1: [], 2: [2], 3: [2, 3], 4: [2, 3, 5]}  # household size where a class starts
 
 
-def size_class(size: np.ndarray) -> np.ndarray:
-    """Peer group of a household by size: 0 (1 person), 1 (2), 2 (3-4), 3 (5+)."""
-    return np.digitize(size, [2, 3, 5]).astype(np.int64)
+def size_class(size: np.ndarray, classes: int = 4) -> np.ndarray:
+    """Peer group of a household by size ("similar households").
+
+    With 4 classes: 0 (1 person), 1 (2), 2 (3-4), 3 (5+); 3: 1, 2, 3+; 2: 1, 2+; 1: everyone.
+
+    >>> size_class(np.array([1, 2, 3, 5]), 3).tolist()
+    [0, 1, 2, 2]
+    """
+    return np.digitize(size, SIZE_BOUNDS[classes]).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -74,20 +84,73 @@ def revoke(consent: np.ndarray, rate: float, dt: float, rng: np.random.Generator
 
 
 def peer_comparison(
-    kpi: np.ndarray, group: np.ndarray, member: np.ndarray, agg: Aggregate, effect: float
+    kpi: np.ndarray,
+    group: np.ndarray,
+    member: np.ndarray,
+    agg: Aggregate,
+    effect: float,
+    slope: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Who gets a comparison, and the curtailment it prompts.
+    """Who gets a comparison with a release, and the curtailment it prompts.
 
     Members whose group is published see the group's mean (a household need not consent to
-    *see* the published aggregate). Those above the mean curtail their KPI by ``effect`` the
-    next step (home energy reports: about 2%, Allcott 2011).
+    *see* the published aggregate). A compared household with use ``x`` relative to its peers'
+    mean (``kpi / mean - 1``) curtails its KPI by ``effect * max(0, 1 + slope * x)``, at most
+    ``4 * effect``: about ``effect`` on average, more the further above the mean it is
+    (home energy reports: about 2 % on average, 0.3 % to 6.3 % from the lowest to the highest
+    decile of prior use; Allcott 2011).
 
     Returns
     -------
     compared : bool ndarray
-    curtail : float32 ndarray
+    target : float32 ndarray
+        The curtailment the comparison prompts (0 where not compared).
+
+    Examples
+    --------
+    >>> agg = Aggregate(np.array([10]), np.array([100.0]), np.array([True]))
+    >>> c, t = peer_comparison(np.array([150.0, 100.0]), np.array([0, 0]),
+    ...                        np.array([True, True]), agg, 0.02, 1.0)
+    >>> t.round(3).tolist()
+    [0.03, 0.02]
     """
     compared = member & agg.published[group]
-    mean = np.where(compared, agg.mean[group], np.inf)
-    curtail = np.where(compared & (kpi > mean), effect, 0.0).astype(np.float32)
-    return compared, curtail
+    mean = np.where(compared, agg.mean[group], 1.0)
+    rel = np.where(compared, kpi / mean - 1.0, 0.0)
+    target = np.where(compared, np.clip(effect * (1.0 + slope * rel), 0.0, 4.0 * effect), 0.0)
+    return compared, target.astype(np.float32)
+
+
+def release_due(interval: float, t0: float, t1: float) -> bool:
+    """Whether the hub releases in the step from month ``t0`` to ``t1`` (every ``interval``).
+
+    >>> release_due(3.0, 2.0, 3.0), release_due(3.0, 3.0, 4.0)
+    (True, False)
+    """
+    return np.floor(t1 / interval + 1e-9) > np.floor(t0 / interval + 1e-9)
+
+
+def hub_phase(model: TransitionModel) -> None:
+    """Hub: revocations; at each release, k-anonymous aggregates and peer comparisons."""
+    sc, s = model.config, model.state
+    h, dt = sc.hub, sc.run.dt
+    if h.peer_decay > 0:
+        s.peer *= np.float32(np.exp(-h.peer_decay * dt))
+    if not model.hub_active:
+        return
+    if h.revoke_rate > 0:
+        gone = model.streams["revoke"].random(s.consent.shape[0], dtype=np.float32) < -np.expm1(
+            -h.revoke_rate * dt
+        )
+        s.consent &= ~gone
+    s.consent &= s.member
+    if not release_due(h.report_months, model.month - dt, model.month):
+        return
+    agg = aggregate(s.kpi, model.hub_group, s.consent, h.k, model.n_hub_groups)
+    s.compared, target = peer_comparison(
+        s.kpi, model.hub_group, s.member & (model.collective_of >= 0), agg, h.peer_effect, h.peer_slope
+    )
+    np.maximum(s.peer, target, out=s.peer)
+    if sc.output.hub_panel:
+        sav = aggregate(s.saving, model.hub_group, s.consent, h.k, model.n_hub_groups)
+        model.recorder.record_hub(model.steps_done, agg.count, agg.mean, agg.published, sav.mean)

@@ -1,120 +1,236 @@
-"""Mastery learning: a household's KPI and its plan-do-check-act cycle.
+"""Mastery learning: goals held for a plan-do-check-act cycle, checks, effort and self-efficacy.
 
-Households set a goal (a relative KPI reduction), act, measure their KPI, and reflect. Meeting
-the goal raises self-efficacy (Bandura 1977) and the next goal; missing it lowers self-efficacy,
-adapts the goal downward (Locke & Latham 2002) and may lead to dropping reversible behaviours.
-The quality of feedback sets how well the saving is perceived and how fast the household learns:
-without feedback the perceived saving is noisy, a meter or the hub cut that error to a quarter
-(Abrahamse et al. 2007 found goals plus feedback saved about 5%; Becker 1978 found 13-15% with
-a hard goal and frequent feedback).
+Each household runs its own cycle of ``mastery.cycle_months`` (its phase drawn at the start).
+During a cycle it holds its goal (a relative KPI saving) and acts; at the end of the cycle it
+*checks*: it compares the mean saving it perceived over the cycle with its goal.
 
-:func:`reflect` and :func:`drop` (with the perceived saving ``saving + sd * z``) are the
-reference form of the check-act half; the model runs them fused
+* **Perception.** The perceived saving is the cycle's mean saving plus an error of spread
+  ``mastery.perception_noise``, divided by ``mastery.feedback_noise_divisor`` for households
+  with a meter or the hub. The reliability of what a household sees is
+  ``R = sd^2 / (sd^2 + error^2)`` (``sd = mastery.signal_sd``, the size of a real goal gap):
+  how far it can trust the measured gap and tell which of its behaviours deliver.
+* **Self-efficacy** follows performance (Bandura 1977): a successful check closes a share
+  ``l * efficacy_gain`` of the gap to 1, a failed one takes ``l * efficacy_loss`` of it away,
+  ``l`` the learning speed of the household's feedback (none, meter, hub).
+* **Effort** (everyday curtailment) is regulated by the perceived gap, as a feedback loop:
+  ``effort += l * R * effort_gain * (goal - perceived)`` (Carver & Scheier 1982), and relapses
+  into old habits at ``mastery.effort_relapse`` per month between checks. Better feedback
+  (faster learning, a more reliable signal) holds more effort against relapse: feedback on
+  energy use saves a few percent (Abrahamse et al. 2007; Fischer 2008), more with a goal
+  (Becker 1978).
+* **Goals** do not simply follow the result (Locke & Latham 2002): a success raises the goal by
+  ``goal_step_up``; only ``goal_patience`` failures in a row lower it by ``goal_step_down``,
+  never below ``goal_initial`` nor above ``goal_max``.
+* **Dropping.** After a failed check a reversible behaviour is dropped with probability
+  ``drop_chance * (1 - efficacy) * (1 - R) * (1 - social.norm_support * f(s))``: a household
+  that sees its behaviours deliver keeps them, and so does one whose contacts visibly keep
+  them (``f(s)`` the exposure response to them; maintenance needs social support, Kwasnicka
+  et al. 2016). Committed early adopters never drop.
+
+:func:`reflect` and :func:`drop` are the reference form; the model runs them fused
 (:func:`bt_sim.rules.fused.reflect` and :func:`bt_sim.rules.fused.drop`), and the tests check
 that both agree.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+from bt_sim.rules import fused
+from bt_sim.rules.social import RESPONSES
+
+if TYPE_CHECKING:
+    from bt_sim.model import TransitionModel
 
 FEEDBACK_LEVELS = ("none", "meter", "hub")
 
 
-def kpi(
-    baseline: np.ndarray,
-    adopted: np.ndarray,
-    log_keep: np.ndarray,
-    curtail: np.ndarray,
-    noise_sd: float,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """The measured KPI this step.
+def checks_due(offset: np.ndarray, cycle: float, t0: float, t1: float) -> np.ndarray:
+    """Households whose cycle ends in the step from month ``t0`` to ``t1``.
 
-    ``baseline * prod_b (1 - effect_b)^adopted_b * (1 - curtail) * exp(noise)``, computed as one
-    matrix-vector product with ``log_keep = log(1 - effect)``.
+    A household with phase ``offset`` (months, in ``[0, cycle)``) checks at the months
+    ``k * cycle - offset``; a step that covers several of them checks once.
+
+    >>> checks_due(np.array([0.0, 1.5, 2.9]), 3.0, 0.0, 1.0).tolist()
+    []
+    >>> checks_due(np.array([0.0, 1.5, 2.9]), 3.0, 1.0, 2.0).tolist()
+    [1]
     """
-    factor = np.exp(adopted @ log_keep)
-    noise = rng.standard_normal(baseline.shape[0], dtype=np.float32) * noise_sd
-    return baseline * factor * (1.0 - curtail) * np.exp(noise)
+    k0 = np.floor((t0 + offset) / cycle)
+    k1 = np.floor((t1 + offset) / cycle)
+    return np.flatnonzero(k1 > k0)
+
+
+def feedback_terms(
+    perception_noise: float,
+    divisor: float,
+    signal_sd: float,
+    learning: tuple[float, float, float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Perception error, learning speed and reliability for each feedback level.
+
+    >>> sd, lr, rel = feedback_terms(0.08, 4.0, 0.04, (0.3, 0.7, 1.0))
+    >>> sd.round(3).tolist(), rel.round(2).tolist()
+    ([0.08, 0.02, 0.02], [0.2, 0.8, 0.8])
+    """
+    sd = np.array([perception_noise, perception_noise / divisor, perception_noise / divisor])
+    rel = signal_sd**2 / (signal_sd**2 + sd**2)
+    return sd, np.asarray(learning, dtype=np.float64), rel
 
 
 def reflect(
-    efficacy: np.ndarray,
-    goal: np.ndarray,
     perceived: np.ndarray,
+    goal: np.ndarray,
+    efficacy: np.ndarray,
+    effort: np.ndarray,
+    fails: np.ndarray,
     learning: np.ndarray,
+    reliability: np.ndarray,
     gain: float,
     loss: float,
+    effort_gain: float,
     step_up: float,
     step_down: float,
+    patience: int,
+    goal_floor: float,
     goal_max: float,
-    dt: float = 1.0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The check-act half of the cycle, for a step of ``dt`` months.
-
-    The parameters are monthly: over ``dt`` months a success closes a share
-    ``1 - (1 - l*gain)^dt`` of the efficacy gap, and goals move by ``step * dt``, so a
-    finer time step is a finer version of the same monthly model.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The check-act half of the cycle for checking households (arrays over them).
 
     Returns
     -------
-    success : bool ndarray
-        Whether the perceived saving met the goal.
-    efficacy : ndarray
-        ``e + l*gain*(1-e)`` after success, ``e - l*loss*e`` after failure (``l`` the learning
-        speed of the household's feedback quality); stays in [0, 1].
-    goal : ndarray
-        Raised by ``step_up`` (capped at ``goal_max``) after success, cut by ``step_down``
-        (floored at 0) after failure.
+    success, efficacy, effort, goal, fails
+        ``success = perceived >= goal``; the new self-efficacy, effort (in [0, 1]), goal and
+        count of failures in a row (see the module docstring).
 
     Examples
     --------
-    >>> s, e, g = reflect(np.array([0.5]), np.array([0.1]), np.array([0.2]), np.array([1.0]),
-    ...                   0.2, 0.1, 0.02, 0.02, 0.5)
-    >>> bool(s[0]), round(float(e[0]), 3), round(float(g[0]), 3)
-    (True, 0.6, 0.12)
+    >>> out = reflect(np.array([0.06]), np.array([0.05]), np.array([0.5]), np.array([0.2]),
+    ...               np.array([0]), np.array([1.0]), np.array([1.0]), 0.2, 0.1, 4.0,
+    ...               0.01, 0.01, 2, 0.05, 0.5)
+    >>> [round(float(a[0]), 3) for a in out]
+    [1.0, 0.6, 0.16, 0.06, 0.0]
     """
     success = perceived >= goal
-    up = efficacy + (1.0 - (1.0 - learning * gain) ** dt) * (1.0 - efficacy)
-    down = efficacy - (1.0 - (1.0 - learning * loss) ** dt) * efficacy
-    new_eff = np.where(success, up, down)
+    new_eff = np.where(
+        success, efficacy + learning * gain * (1 - efficacy), efficacy - learning * loss * efficacy
+    )
+    new_effort = np.clip(effort + learning * reliability * effort_gain * (goal - perceived), 0, 1)
+    f = np.where(success, 0, fails + 1)
+    lower = ~success & (f >= patience)
     new_goal = np.where(
         success,
-        np.minimum(goal + step_up * dt, goal_max),
-        np.maximum(goal - step_down * dt, 0.0),
+        np.minimum(goal + step_up, goal_max),
+        np.where(lower, np.maximum(goal - step_down, goal_floor), goal),
     )
-    return success, new_eff.astype(np.float32), new_goal.astype(np.float32)
+    return success, new_eff, new_effort, new_goal, np.where(lower, 0, f)
 
 
 def drop(
     adopted: np.ndarray,
-    reversible: np.ndarray,
+    droppable: np.ndarray,
     failed: np.ndarray,
     efficacy: np.ndarray,
-    rate: float,
-    dt: float,
-    rng: np.random.Generator,
+    reliability: np.ndarray,
+    support: np.ndarray,
+    chance: float,
+    norm: float,
+    u: np.ndarray,
 ) -> np.ndarray:
-    """Reversible behaviours dropped after a failure; hazard ``rate * (1 - efficacy)``.
+    """Behaviours dropped after a failed check (arrays over checking households).
 
-    Only the candidates (adopted, reversible, after a failure) draw a random number.
+    Candidates (adopted, droppable, failed) use the uniforms ``u`` in household then
+    behaviour order; each is dropped with probability
+    ``chance * (1 - efficacy) * (1 - reliability) * (1 - norm * support)``, ``support`` the
+    exposure response to contacts visibly performing the behaviour (shape (m, b)).
     """
-    rows, cols = np.nonzero(adopted & reversible[None, :] & failed[:, None])
-    hazard = -np.expm1(-rate * dt * (1.0 - efficacy[rows]))
-    hit = rng.random(rows.shape[0], dtype=np.float32) < hazard
+    rows, cols = np.nonzero(adopted & droppable & failed[:, None])
+    prob = (
+        chance
+        * (1.0 - efficacy[rows])
+        * (1.0 - reliability[rows])
+        * (1.0 - norm * support[rows, cols])
+    )
+    hit = u[: rows.size] < prob
     out = np.zeros(adopted.shape, bool)
     out[rows[hit], cols[hit]] = True
     return out
 
 
-def affordability(
-    income: np.ndarray, median_income: float, cost: np.ndarray, cost_scale: float
-) -> np.ndarray:
-    """Share of uptake left after the cost barrier: ``1 / (1 + cost / (scale * income/median))``."""
-    return 1.0 / (1.0 + cost[None, :] / (cost_scale * (income / median_income))[:, None])
+def feedback_level(model: TransitionModel) -> np.ndarray:
+    """Feedback quality per household: 0 none, 1 meter, 2 hub.
+
+    A household sharing data with the hub sees its own KPI there (at least 'meter'), and gets
+    'hub' feedback while its peer group is published (a peer comparison).
+    """
+    s = model.state
+    level = model.meter.astype(np.int8)
+    if model.hub_active:
+        level[s.consent] = 1
+        level[s.consent & s.compared] = 2
+    return level
 
 
-def effort(time_budget: np.ndarray, difficulty: np.ndarray) -> np.ndarray:
-    """Share of uptake left after the effort barrier: ``1 - difficulty * (1 - time budget)``."""
-    return 1.0 - difficulty[None, :] * (1.0 - time_budget)[:, None]
+def reflect_phase(model: TransitionModel) -> None:
+    """Reflect: households at the end of their cycle check their saving against their goal."""
+    sc, s = model.config, model.state
+    m = sc.mastery
+    if not m.enabled:
+        return
+    rows = checks_due(model.check_offset, m.cycle_months, model.month - sc.run.dt, model.month)
+    if rows.size == 0:
+        return
+    z = model.streams["perception"].standard_normal(rows.size, dtype=np.float32)
+    level = feedback_level(model)
+    sd, learning, rel = model.feedback
+    candidates = fused.reflect(
+        rows,
+        z,
+        level,
+        sd,
+        learning,
+        rel,
+        s.efficacy,
+        s.goal,
+        s.effort,
+        s.cycle_sum,
+        s.cycle_time,
+        s.perceived,
+        s.success,
+        s.fails,
+        s.adopted,
+        s.proven,
+        model.droppable,
+        m.efficacy_gain,
+        m.efficacy_loss,
+        m.effort_gain,
+        m.goal_step_up,
+        m.goal_step_down,
+        m.goal_patience,
+        m.goal_initial,
+        m.goal_max,
+    )
+    s.unmet[rows] = ~s.success[rows]
+    if candidates and m.drop_chance > 0 and sc.social.rule == "full":
+        soc = sc.social
+        u = model.streams["drop"].random(candidates, dtype=np.float32)
+        exposure, denom = model.exposure
+        fused.drop(
+            rows,
+            s.success,
+            level,
+            rel,
+            s.efficacy,
+            s.adopted,
+            model.droppable,
+            m.drop_chance,
+            exposure,
+            denom,
+            soc.norm_support,
+            RESPONSES[soc.response],
+            soc.response_midpoint**soc.response_steepness,
+            soc.response_steepness,
+            u,
+        )

@@ -9,9 +9,11 @@ The family gives each household ``i`` and behaviour ``b`` a hazard over a time s
   otherwise the external hazard ``1 - exp(-p dt)``.
 * ``complex``: certain adoption once at least ``m`` contacts adopted (Centola & Macy 2007),
   otherwise the external hazard.
-* ``full``: the Bass form with exposure weighted by tie strength and visible success, a
-  member's exposure mixed with its collective's adoption, a push from unmet goals, and the
-  whole rate scaled by readiness (self-efficacy, cost, effort, eligibility).
+* ``full``: the Bass form with a linear or sigmoid exposure response (:func:`response`),
+  exposure weighted by tie strength, role models and visible success per behaviour
+  (:func:`role_weights`), a member's exposure mixed with its collective's adoption, a stronger
+  pull while a goal is unmet, joint action in collectives, and the whole rate scaled by
+  readiness (self-efficacy, cost, effort, eligibility).
 
 The functions here are the reference form of each rule. The model runs the special cases with
 them directly, and the full rule through the fused kernel
@@ -97,25 +99,121 @@ def count_hazard(count: np.ndarray, needed: int, p: float, dt: float) -> np.ndar
     return np.where(count >= needed, 1.0, external)
 
 
-def success_visibility(success: np.ndarray, weight: float) -> np.ndarray:
-    """How visible a household's behaviour is: ``1 - w`` plus ``w`` if it met its last goal."""
-    return (1.0 - weight) + weight * success.astype(np.float32)
+RESPONSES = {"linear": 0, "sigmoid": 1}  # codes of the exposure responses in the kernels
+
+
+def response(share: np.ndarray, kind: str, midpoint: float, steepness: float) -> np.ndarray:
+    """The exposure response ``f(s)`` of the full rule, with ``f(0) = 0`` and ``f(1) = 1``.
+
+    ``linear``: ``f(s) = s`` (each adopting contact adds the same pull: simple contagion).
+    ``sigmoid``: ``f(s) = s^h (1 + c^h) / (s^h + c^h)`` with midpoint ``c`` and Hill exponent
+    ``h``: social reinforcement, where a few adopting contacts pull little and the pull rises
+    steeply once a share near ``c`` adopts (complex contagion as a smooth response; Centola &
+    Macy 2007; Centola 2010). It gives the full model a critical mass.
+
+    Examples
+    --------
+    >>> response(np.array([0.0, 0.25, 1.0]), "sigmoid", 0.25, 3.0).round(3).tolist()
+    [0.0, 0.508, 1.0]
+    """
+    if kind == "linear":
+        return np.asarray(share, dtype=np.float64)
+    s = np.asarray(share, dtype=np.float64)
+    ch = midpoint**steepness
+    sh = s**steepness
+    return sh * (1.0 + ch) / (sh + ch)
+
+
+def role_weights(
+    success: np.ndarray,
+    proven: np.ndarray,
+    adopted: np.ndarray,
+    key_figure: np.ndarray,
+    success_weight: float,
+    key_figure_weight: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """How much each contact weighs as a role model, and what it visibly shows.
+
+    A contact ``j`` weighs ``rho_j = (1 - w + w * success_j) * k_j`` (``w`` the success weight,
+    ``k_j`` the key-figure weight for key figures, 1 for others): successful households and key
+    figures are listened to more (Bandura 1977; role models and positive deviants). It shows
+    behaviour ``b`` with weight ``v_jb = a_jb * (1 - w + w * proven_jb) * k_j``: a behaviour it
+    held through a successful check (one that visibly works) counts fully, others by ``1 - w``.
+    Since ``v_jb <= rho_j``, the share ``sum_j w_ij v_jb / sum_j w_ij rho_j`` stays in [0, 1]:
+    success steers imitation towards what works rather than lowering exposure.
+
+    Returns
+    -------
+    visible : float32 ndarray, shape (n, b)
+    weight : float32 ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> v, r = role_weights(np.array([True, False]), np.array([[True], [False]]),
+    ...                     np.array([[True], [True]]), np.array([False, False]), 1.0, 2.0)
+    >>> v.ravel().tolist(), r.tolist()
+    ([1.0, 0.0], [1.0, 0.0])
+    """
+    k = np.where(key_figure, np.float32(key_figure_weight), np.float32(1.0))
+    w = np.float32(success_weight)
+    weight = ((1 - w) + w * success.astype(np.float32)) * k
+    visible = adopted * ((1 - w) + w * proven.astype(np.float32)) * k[:, None]
+    return visible.astype(np.float32), weight.astype(np.float32)
+
+
+def role_shares(
+    adjacency: sp.csr_array | None, visible: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tie sums of what contacts show, and of their role weights (``A @ v`` and ``A @ rho``).
+
+    ``None`` stands for the complete graph with unit ties (everyone else).
+    """
+    if adjacency is None:
+        return (
+            (visible.sum(axis=0, keepdims=True) - visible).astype(np.float32),
+            (weight.sum() - weight).astype(np.float32),
+        )
+    return (adjacency @ visible).astype(np.float32), (adjacency @ weight).astype(np.float32)
+
+
+def readiness(
+    income_rel: np.ndarray,
+    time_budget: np.ndarray,
+    cost: np.ndarray,
+    difficulty: np.ndarray,
+    eligible: np.ndarray,
+) -> np.ndarray:
+    """Share of uptake left after the cost and effort barriers, 0 where not eligible.
+
+    ``1 / (1 + cost_b / income_rel_i) * (1 - difficulty_b * (1 - time_i))`` with
+    ``income_rel = mastery.cost_scale * income / median income``: a cost of ``cost_scale``
+    halves uptake at the median income.
+    """
+    afford = 1.0 / (1.0 + cost[None, :] / income_rel[:, None])
+    effort = 1.0 - difficulty[None, :] * (1.0 - time_budget)[:, None]
+    return (eligible * afford * effort).astype(np.float32)
 
 
 def full_rate(
     share: np.ndarray,
-    readiness: np.ndarray,
+    ready: np.ndarray,
+    efficacy: np.ndarray,
     unmet: np.ndarray,
     p: float,
     q: float,
     action_rate: float,
+    kind: str = "linear",
+    midpoint: float = 0.25,
+    steepness: float = 3.0,
 ) -> np.ndarray:
-    """Adoption rate of the full model (per month).
+    """Adoption rate of the full model (per month), without joint action.
 
-    ``readiness_ib * (p + q * share_ib + action_rate * unmet_i)``: social influence and the
-    household's own unmet goal both act only as far as the household is ready to act.
+    ``ready_ib * e_i * (p + (q + action_rate * unmet_i) * f(share_ib))``: a household acts as
+    far as it is ready and confident; an unmet goal makes it look harder at what its contacts
+    do (a search for what works), so the push of mastery learning runs through social learning.
     """
-    return readiness * (p + q * share + action_rate * unmet[:, None])
+    pull = q + action_rate * unmet[:, None]
+    return ready * efficacy[:, None] * (p + pull * response(share, kind, midpoint, steepness))
 
 
 def adopt(

@@ -73,6 +73,24 @@ class PopulationConfig:
     )
     baseline_kpi_sigma: float = key(0.3, "log", "spread of log baseline KPI", 0, 3)
     gatekeeper_share: float = key(0.02, "fraction", "share of key figures who reach others", 0, 1)
+    owner_income_slope: float = key(
+        1.2, "log-odds/sd", "how strongly owner-occupation rises with income", -10, 10
+    )
+    literacy_income_slope: float = key(
+        0.8, "log-odds/sd", "how strongly low literacy falls with income", -10, 10
+    )
+    language_income_slope: float = key(
+        0.5, "log-odds/sd", "how strongly a non-native home language falls with income", -10, 10
+    )
+    senior_literacy_shift: float = key(
+        0.0, "log-odds", "extra log-odds of low (digital) literacy for households aged 65+", -10, 10
+    )
+    senior_time_shift: float = key(
+        0.0, "fraction", "shift of the mean spare time budget for households aged 65+", -0.9, 0.9
+    )
+    young_time_shift: float = key(
+        0.0, "fraction", "shift of the mean spare time budget for households under 35", -0.9, 0.9
+    )
 
 
 @dataclass(frozen=True)
@@ -136,6 +154,13 @@ class Behaviour:
     initial_adoption: float = key(
         0.02, "fraction", "share of eligible households adopting at start", 0, 1
     )
+    committed_share: float = key(
+        0.0,
+        "fraction",
+        "share of eligible households who adopt at start and never drop (committed early adopters)",
+        0,
+        1,
+    )
 
 
 DEFAULT_BEHAVIOURS: tuple[Behaviour, ...] = (
@@ -157,7 +182,31 @@ class SocialConfig:
     threshold_mean: float = key(0.18, "fraction", "mean adoption threshold (threshold rule)", 0, 1)
     threshold_sd: float = key(0.0, "fraction", "spread of thresholds (threshold rule)", 0, 1)
     contacts_needed: int = key(2, "contacts", "adopting contacts needed (complex rule)", 1, 1000)
-    success_weight: float = key(0.5, "0..1", "how much a neighbour's visible success weighs", 0, 1)
+    response: str = key(
+        "linear",
+        "",
+        "exposure response of the full rule: linear, or sigmoid (social reinforcement)",
+        choices=("linear", "sigmoid"),
+    )
+    response_midpoint: float = key(
+        0.25, "fraction", "adopted share at which the sigmoid response is half-way (sigmoid)", 0.001, 1
+    )
+    response_steepness: float = key(
+        3.0, "", "steepness (Hill exponent) of the sigmoid response (sigmoid)", 1, 20
+    )
+    norm_support: float = key(
+        0.5,
+        "0..1",
+        "how much contacts who visibly keep a behaviour protect it from being dropped",
+        0,
+        1,
+    )
+    success_weight: float = key(
+        0.5, "0..1", "how much a contact's visible success with a behaviour weighs", 0, 1
+    )
+    key_figure_weight: float = key(
+        2.0, "", "how much more a key figure weighs as a role model than others", 1, 100
+    )
     collective_weight: float = key(
         0.3, "0..1", "weight of the collective's adoption in a member's exposure", 0, 1
     )
@@ -170,21 +219,52 @@ class MasteryConfig:
 
     enabled: bool = key(True, "", "households set goals and reflect on their KPI")
     initial_efficacy: float = key(0.5, "0..1", "mean initial self-efficacy (Beta)", 0.01, 0.99)
-    goal_initial: float = key(0.05, "fraction", "first goal: relative KPI reduction", 0, 1)
-    goal_step_up: float = key(0.02, "fraction/month", "goal raise after success", 0, 1)
-    goal_step_down: float = key(0.02, "fraction/month", "goal cut after failure", 0, 1)
+    low_literacy_efficacy: float = key(
+        0.8, "factor", "initial self-efficacy of low-literacy households relative to others", 0, 1
+    )
+    cycle_months: float = key(
+        3.0, "months", "length of a plan-do-check-act cycle (a goal is held for one cycle)", 0.25, 24
+    )
+    goal_initial: float = key(
+        0.05, "fraction", "first goal and lowest goal: relative KPI reduction", 0, 1
+    )
+    goal_step_up: float = key(0.01, "fraction/check", "goal raise after a successful check", 0, 1)
+    goal_step_down: float = key(
+        0.01, "fraction/check", "goal cut after `goal_patience` failed checks in a row", 0, 1
+    )
+    goal_patience: int = key(
+        2, "checks", "failed checks in a row before a household lowers its goal", 1, 100
+    )
     goal_max: float = key(0.5, "fraction", "highest goal a household sets", 0, 1)
     efficacy_gain: float = key(
-        0.12, "1/month", "share of the efficacy gap closed by a month of success (x learning)", 0, 1
+        0.15, "1/check", "share of the efficacy gap closed by a successful check (x learning)", 0, 1
     )
     efficacy_loss: float = key(
-        0.08, "1/month", "share of self-efficacy lost by a month of failure (x learning)", 0, 1
+        0.1, "1/check", "share of self-efficacy lost by a failed check (x learning)", 0, 1
+    )
+    effort_max: float = key(
+        0.08, "fraction", "KPI saving from full curtailment effort (everyday conservation)", 0, 1
+    )
+    effort_gain: float = key(
+        4.0, "1/(fraction.check)", "effort added per unit of perceived goal gap (x learning)", 0, 100
+    )
+    effort_relapse: float = key(
+        0.05, "1/month", "rate at which curtailment effort relapses into old habits", 0, 100
     )
     action_rate: float = key(
-        0.02, "1/month", "rate of trying a behaviour while a goal is unmet", 0, 100
+        0.03,
+        "1/month",
+        "extra imitation rate per unit exposure while a goal is unmet (a search for what works)",
+        0,
+        100,
     )
-    drop_rate: float = key(
-        0.04, "1/month", "rate of dropping a reversible behaviour after failure", 0, 100
+    drop_chance: float = key(
+        0.3,
+        "probability/check",
+        "chance of dropping a reversible behaviour after a failed check (x (1 - efficacy) x "
+        "(1 - feedback reliability))",
+        0,
+        1,
     )
     cost_scale: float = key(3000.0, "EUR", "cost that halves uptake at median income", 1, 1e7)
     meter_share: float = key(
@@ -193,9 +273,21 @@ class MasteryConfig:
     learning_none: float = key(0.3, "0..1", "learning speed without feedback", 0, 1)
     learning_meter: float = key(0.7, "0..1", "learning speed with a meter", 0, 1)
     learning_hub: float = key(1.0, "0..1", "learning speed with hub feedback", 0, 1)
-    kpi_noise: float = key(0.05, "log", "month-to-month noise of the KPI", 0, 2)
+    kpi_noise: float = key(
+        0.05, "log", "spread of the KPI's month-to-month noise (correlation time 1 month)", 0, 2
+    )
     perception_noise: float = key(
-        0.08, "fraction", "error of perceived saving without feedback", 0, 2
+        0.08, "fraction", "error of a cycle's perceived saving without feedback", 0, 2
+    )
+    feedback_noise_divisor: float = key(
+        4.0, "", "a meter or the hub divides the perception error by this", 1, 1000
+    )
+    signal_sd: float = key(
+        0.04,
+        "fraction",
+        "typical size of a real goal gap; feedback reliability is sd^2 / (sd^2 + error^2)",
+        0.0001,
+        1,
     )
 
 
@@ -216,12 +308,57 @@ class CollectivesConfig:
     usual_suspects_bias: float = key(
         1.0, "", "how strongly outreach favours better-off households", 0, 10
     )
+    outreach_weight_income: float = key(
+        1.0, "", "weight of (standardised log) income in the usual-suspect score", -10, 10
+    )
+    outreach_weight_owner: float = key(
+        1.0, "", "weight of owning one's home in the usual-suspect score", -10, 10
+    )
+    outreach_weight_literacy: float = key(
+        1.0, "", "weight of (not) having low literacy in the usual-suspect score", -10, 10
+    )
+    outreach_weight_language: float = key(
+        0.5, "", "weight of speaking the local language in the usual-suspect score", -10, 10
+    )
+    outreach_weight_senior: float = key(
+        0.0, "", "weight of being aged 65+ in the usual-suspect score", -10, 10
+    )
     gatekeeper_reach: float = key(3.0, "", "weight of key figures in tie recruitment", 0, 100)
-    leave_rate: float = key(0.01, "1/month", "rate at which members leave", 0, 100)
+    other_member_weight: float = key(
+        0.0, "", "weight of ties to members of other collectives in tie recruitment", 0, 1
+    )
+    leave_rate: float = key(
+        0.02, "1/month", "rate at which members who get nothing from the collective leave", 0, 100
+    )
     dialogue_gain: float = key(
         0.02, "1/month", "rate at which dialogue closes a member's efficacy gap", 0, 1
     )
-    shared_goal: float = key(0.1, "fraction", "the collective's goal for its members", 0, 1)
+    shared_goal: float = key(
+        0.1, "fraction", "the collective's goal: its members' mean KPI saving", 0.001, 1
+    )
+    milestone: float = key(
+        0.02,
+        "fraction",
+        "step of collective saving celebrated as an achievement (members' efficacy rises)",
+        0.001,
+        1,
+    )
+    celebration_gain: float = key(
+        0.1, "fraction", "share of members' efficacy gap closed by a celebrated achievement", 0, 1
+    )
+    campaign_months: float = key(
+        6.0, "months", "length of a joint-action campaign on one behaviour", 0.25, 120
+    )
+    joint_rate: float = key(
+        0.05,
+        "1/month",
+        "members' adoption rate of the campaign behaviour at the full remaining goal gap",
+        0,
+        100,
+    )
+    joint_discount: float = key(
+        0.3, "fraction", "cost reduction of the campaign behaviour for members (joint purchase)", 0, 1
+    )
 
 
 @dataclass(frozen=True)
@@ -232,10 +369,30 @@ class HubConfig:
     k: int = key(
         10, "households", "smallest group the hub publishes an aggregate for", 1, 1_000_000
     )
+    size_classes: int = key(
+        4,
+        "classes",
+        "peer groups by household size: 4 = 1, 2, 3-4, 5+ persons; 3 = 1, 2, 3+; 2 = 1, 2+; 1 = all",
+        1,
+        4,
+    )
+    report_months: float = key(
+        1.0, "months", "interval between the hub's releases (and its peer comparisons)", 0.25, 24
+    )
     consent_rate: float = key(0.7, "probability", "chance a new member shares data", 0, 1)
     revoke_rate: float = key(0.005, "1/month", "rate at which consent is revoked", 0, 100)
     peer_effect: float = key(
-        0.02, "fraction", "KPI cut of above-average users after comparison", 0, 1
+        0.02, "fraction", "KPI cut prompted by a comparison for a household at the peer mean", 0, 1
+    )
+    peer_slope: float = key(
+        1.0,
+        "",
+        "growth of that cut per unit relative use above the peer mean (less below it)",
+        0,
+        100,
+    )
+    peer_decay: float = key(
+        0.1, "1/month", "rate at which the curtailment prompted by a comparison fades", 0, 100
     )
 
 

@@ -1,0 +1,125 @@
+"""The adoption phase: who starts performing which behaviour this step.
+
+Under ``social.rule = "full"`` the rate of :func:`bt_sim.rules.social.full_rate` plus joint
+action in collectives, run as one fused pass (:func:`bt_sim.rules.fused.full_adoption`); under
+the special cases (``bass``, ``threshold``, ``complex``) the classic hazards of
+:mod:`bt_sim.rules.social`, which read nothing else of the model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bt_sim.rules import collective as coll
+from bt_sim.rules import fused, social
+from bt_sim.rules.social import RESPONSES
+
+if TYPE_CHECKING:
+    from bt_sim.model import TransitionModel
+
+
+def adopt_phase(model: TransitionModel) -> None:
+    """Adopt: exposure to contacts (and fellow members), then one draw per open pair."""
+    s = model.state
+    rng = model.streams["adopt"]
+    if model.config.social.rule == "full":
+        x = full_inputs(model)
+        model.exposure = (x["exposure"], x["denom"])
+        u = rng.random(fused.adoption_candidates(s.adopted, model.eligible), dtype=np.float32)
+        s.adopted |= full_adoption_from(model, x, u)
+    else:
+        s.adopted |= social.adopt(s.adopted, special_hazard(model), model.eligible, rng)
+
+
+def special_hazard(model: TransitionModel) -> np.ndarray:
+    """Adoption probabilities of the special-case rules (bass, threshold, complex)."""
+    soc, dt = model.config.social, model.config.run.dt
+    adopted_f = model.state.adopted.astype(np.float32)
+    if soc.rule == "complex":
+        count = social.neighbour_count(model.pattern, adopted_f)
+        return social.count_hazard(count, soc.contacts_needed, soc.p, dt)
+    share = social.neighbour_share(model.adjacency, model.wdeg, adopted_f)
+    if soc.rule == "bass":
+        return social.bass_hazard(share, soc.p, soc.q, dt)
+    return social.threshold_hazard(share, model.theta, soc.p, dt)
+
+
+def full_inputs(model: TransitionModel) -> dict:
+    """Everything the full rule reads this step, as plain arrays and numbers.
+
+    Used by the fused kernel and by the tests, which check it against the reference rules.
+    """
+    sc, s = model.config, model.state
+    soc = sc.social
+    w = soc.success_weight if sc.mastery.enabled else 0.0  # nobody checks: no success shown
+    visible, weight = social.role_weights(
+        s.success, s.proven, s.adopted, model.population.gatekeeper, w, soc.key_figure_weight
+    )
+    exposure, denom = social.role_shares(model.adjacency, visible, weight)
+    n, nb = s.adopted.shape
+    member_pos = np.full(n, -1, np.int64)
+    fellow = np.zeros((1, nb), np.float32)
+    joint = np.zeros(n, np.float32)
+    focus = np.full(n, -1, np.int64)
+    if model.n_collectives:
+        rows = np.flatnonzero(s.member)
+        member_pos[rows] = np.arange(rows.size)
+        c = model.collective_of[rows]
+        if soc.collective_weight > 0:
+            fellow = coll.fellow_member_share(
+                c, s.adopted[rows].astype(np.float32), model.n_collectives
+            )
+        cs = model.cstate
+        joint[rows] = sc.collectives.joint_rate * (1.0 - cs.progress[c])
+        focus[rows] = cs.focus[c]
+    unmet = s.unmet if sc.mastery.enabled else np.zeros(n, bool)
+    return {
+        "exposure": exposure,
+        "denom": denom,
+        "member_pos": member_pos,
+        "fellow": fellow,
+        "joint": joint,
+        "focus": focus,
+        "unmet": unmet.astype(np.float32),
+    }
+
+
+def full_adoption_from(model: TransitionModel, x: dict, u: np.ndarray) -> np.ndarray:
+    """New adoptions under the full rule given the inputs ``x`` and one uniform per open pair.
+
+    Open pairs are (household, behaviour) pairs that are eligible and not yet adopted, in
+    household then behaviour order.
+    """
+    sc, s = model.config, model.state
+    soc = sc.social
+    new = np.empty(s.adopted.shape, bool)
+    fused.full_adoption(
+        x["exposure"],
+        x["denom"],
+        s.adopted,
+        model.eligible,
+        model.income_rel,
+        model.population.time_budget,
+        model.cost,
+        model.difficulty,
+        s.efficacy,
+        x["unmet"],
+        x["member_pos"],
+        x["fellow"],
+        soc.collective_weight,
+        x["joint"],
+        x["focus"],
+        sc.collectives.joint_discount,
+        soc.p,
+        soc.q,
+        sc.mastery.action_rate if sc.mastery.enabled else 0.0,
+        RESPONSES[soc.response],
+        soc.response_midpoint**soc.response_steepness,
+        soc.response_steepness,
+        sc.run.dt,
+        u,
+        new,
+    )
+    return new
