@@ -8,7 +8,8 @@ import scipy.sparse as sp
 
 from bt_sim import TransitionModel, load_scenario
 from bt_sim.rules import collective as coll
-from bt_sim.rules import fused, mastery, social
+from bt_sim.rules import fused, kpi, mastery, social
+from bt_sim.rules.adoption import full_adoption_from, full_inputs
 from tests.conftest import SCENARIOS
 
 
@@ -29,46 +30,97 @@ def running_model(*extra, steps=15):
     return m
 
 
-def reference_adoption(m, u):
+def reference_adoption(m, x, u):
     """The full rule written with the reference (numpy) rules of bt_sim.rules.social."""
-    s, x = m.state, m.full_rule_inputs()
-    a = s.adopted.astype(np.float32)
-    share = social.neighbour_share(m._adj, m._wdeg, a * x["vis"][:, None])
+    sc, s = m.config, m.state
+    soc = sc.social
+    share = np.zeros(s.adopted.shape, np.float32)
+    np.divide(x["exposure"], x["denom"][:, None], out=share, where=x["denom"][:, None] > 0)
     rows = np.flatnonzero(x["member_pos"] >= 0)
     if rows.size:
-        cw = x["collective_weight"]
+        cw = soc.collective_weight
         share[rows] = (1 - cw) * share[rows] + cw * x["fellow"][x["member_pos"][rows]]
+    ready = m.readiness()
+    action = sc.mastery.action_rate if sc.mastery.enabled else 0.0
     rate = social.full_rate(
-        share, m._readiness * s.efficacy[:, None], x["unmet"], x["p"], x["q"], x["action_rate"]
+        share, ready, s.efficacy, x["unmet"], soc.p, soc.q, action,
+        soc.response, soc.response_midpoint, soc.response_steepness,
     )
-    hazard = -np.expm1(-rate * x["dt"])
-    return (u < hazard) & m._eligible & ~s.adopted
+    # Joint action: a member's campaign behaviour, bought at a discount.
+    focus = np.flatnonzero(x["focus"] >= 0)
+    if focus.size:
+        b = x["focus"][focus]
+        disc = m.readiness(focus, discount=sc.collectives.joint_discount)[np.arange(focus.size), b]
+        f_share = share[focus, b]
+        pull = soc.q + action * x["unmet"][focus]
+        resp = social.response(f_share, soc.response, soc.response_midpoint, soc.response_steepness)
+        rate[focus, b] = disc * s.efficacy[focus] * (soc.p + pull * resp + x["joint"][focus])
+    hazard = -np.expm1(-rate * sc.run.dt)
+    return (u < hazard) & m.eligible & ~s.adopted
 
 
-def kernel_adoption(m, u):
+def kernel_adoption(m, x, u):
     """The kernel, given the same draws: it takes those of the open pairs, in row order."""
-    open_pairs = (m._readiness > 0) & ~m.state.adopted
-    assert fused.adoption_candidates(m.state.adopted, m._readiness) == open_pairs.sum()
-    return m.full_adoption_from(u[open_pairs])
+    open_pairs = m.eligible & ~m.state.adopted
+    assert fused.adoption_candidates(m.state.adopted, m.eligible) == open_pairs.sum()
+    return full_adoption_from(m, x, u[open_pairs])
 
 
-@pytest.mark.parametrize("extra", [(), ("run.dt=0.5", "social.q=0.4"), ("mastery.enabled=false",)])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        (),
+        ("run.dt=0.5", "social.q=0.4", "social.response=sigmoid"),
+        ("mastery.enabled=false",),
+        ("collectives.joint_rate=2", "collectives.campaign_months=1"),
+    ],
+)
 def test_full_adoption_kernel_equals_reference(extra):
     m = running_model(*extra)
+    x = full_inputs(m)
     # Uniform draws concentrated where the answer is close, so both bounds of the kernel's
     # shortcut and the exact branch are exercised.
     rng = np.random.default_rng(0)
     u = (rng.random(m.state.adopted.shape) * 0.05).astype(np.float32)
-    assert np.array_equal(kernel_adoption(m, u), reference_adoption(m, u))
-    assert kernel_adoption(m, u).sum() > 20, "enough adoptions to compare"
+    got = kernel_adoption(m, x, u)
+    assert np.array_equal(got, reference_adoption(m, x, u))
+    assert got.sum() > 20, "enough adoptions to compare"
 
 
 def test_full_adoption_kernel_on_the_complete_graph():
     m = running_model("network.kind=complete", "population.households=400", steps=5)
+    x = full_inputs(m)
     u = np.random.default_rng(1).random(m.state.adopted.shape).astype(np.float32) * 0.1
-    share_free = social.neighbour_share(None, m._wdeg, m.state.adopted.astype(np.float32))
-    assert share_free.shape == m.state.adopted.shape
-    assert np.array_equal(kernel_adoption(m, u), reference_adoption(m, u))
+    assert np.array_equal(kernel_adoption(m, x, u), reference_adoption(m, x, u))
+
+
+def test_measure_kernel_equals_reference():
+    m = running_model()
+    s, pop = m.state, m.population
+    rng = np.random.default_rng(5)
+    n = pop.n
+    effort = rng.random(n).astype(np.float32)
+    peer = (rng.random(n) * 0.05).astype(np.float32)
+    noise = (rng.standard_normal(n) * 0.05).astype(np.float32)
+    z = rng.standard_normal(n).astype(np.float32)
+    keep, scale, shift = kpi.noise_coefficients(0.05, 0.5)
+    e2, n2 = effort.copy(), noise.copy()
+    out_kpi, out_sav = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    csum, ctime = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    relapse_keep = float(np.exp(-0.05 * 0.5))
+    fused.measure(
+        s.adopted, m.log_keep, pop.baseline_kpi, e2, 0.08, relapse_keep, peer, n2, keep,
+        scale, shift, z, out_kpi, out_sav, csum, ctime, 0.5,
+    )
+    ref_noise = noise * keep + scale * z
+    ref = kpi.measure(
+        pop.baseline_kpi, s.adopted.astype(np.float32), m.log_keep, 0.08 * effort * relapse_keep,
+        peer, ref_noise, shift,
+    )
+    np.testing.assert_allclose(n2, ref_noise, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(out_kpi, ref, rtol=1e-4)
+    np.testing.assert_allclose(csum, 0.5 * (1 - ref / pop.baseline_kpi), rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(ctime, 0.5)
 
 
 def test_reflect_kernel_equals_reference():
@@ -76,53 +128,60 @@ def test_reflect_kernel_equals_reference():
     s = m.state
     rng = np.random.default_rng(2)
     n = s.efficacy.shape[0]
-    saving = rng.normal(0.05, 0.05, n).astype(np.float32)
-    sd = rng.choice(np.array([0.08, 0.02], np.float32), n)
-    z = rng.standard_normal(n).astype(np.float32)
-    learning = rng.choice(np.array([0.3, 0.7, 1.0]), n)
-    dt, gain, loss = 0.5, 0.12, 0.08
-    success, eff, goal = mastery.reflect(
-        s.efficacy, s.goal, saving + sd * z, learning, gain, loss, 0.02, 0.02, 0.5, dt
+    rows = np.sort(rng.choice(n, n // 3, replace=False))
+    s.cycle_sum[:] = rng.normal(0.05, 0.05, n).astype(np.float32) * 3
+    s.cycle_time[:] = 3.0
+    level = rng.integers(0, 3, n).astype(np.int8)
+    sd, learning, rel = mastery.feedback_terms(0.08, 4.0, 0.04, (0.3, 0.7, 1.0))
+    z = rng.standard_normal(rows.size).astype(np.float32)
+    perceived = s.cycle_sum[rows] / 3.0 + sd[level[rows]] * z
+    pars = dict(gain=0.15, loss=0.1, effort_gain=4.0, step_up=0.01, step_down=0.01, patience=2)
+    ref = mastery.reflect(
+        perceived, s.goal[rows], s.efficacy[rows], s.effort[rows], s.fails[rows],
+        learning[level[rows]], rel[level[rows]], **pars, goal_floor=0.05, goal_max=0.5,
     )
-    e2, g2, ok2 = s.efficacy.copy(), s.goal.copy(), np.zeros(n, bool)
     fused.reflect(
-        saving,
-        sd,
-        z,
-        e2,
-        g2,
-        (1 - (1 - learning * gain) ** dt).astype(np.float32),
-        (1 - (1 - learning * loss) ** dt).astype(np.float32),
-        0.02,
-        0.02,
-        0.5,
-        dt,
-        s.adopted,
-        m._reversible,
-        ok2,
+        rows, z, level, sd, learning, rel, s.efficacy, s.goal, s.effort, s.cycle_sum,
+        s.cycle_time, s.perceived, s.success, s.fails, s.adopted, s.proven, m.droppable,
+        *pars.values(), 0.05, 0.5,
     )
-    assert np.array_equal(ok2, success)
-    np.testing.assert_allclose(e2, eff, rtol=1e-6)
-    np.testing.assert_allclose(g2, goal, rtol=1e-6)
+    ok, eff, effort, goal, fails = ref
+    assert np.array_equal(s.success[rows], ok)
+    np.testing.assert_allclose(s.efficacy[rows], eff, rtol=1e-5)
+    np.testing.assert_allclose(s.effort[rows], effort, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(s.goal[rows], goal, rtol=1e-6)
+    assert np.array_equal(s.fails[rows], fails)
+    assert np.array_equal(s.proven[rows], s.adopted[rows] & ok[:, None])
+    assert (s.cycle_time[rows] == 0).all()
 
 
-def test_drop_kernel_drops_only_failed_reversible_at_the_hazard_rate():
+def test_drop_kernel_drops_only_failed_droppable_at_its_probability():
     rng = np.random.default_rng(3)
     n = 200_000
     adopted = np.ones((n, 2), bool)
-    reversible = np.array([True, False])
+    droppable = np.tile(np.array([True, False]), (n, 1))
     success = rng.random(n) < 0.5
     efficacy = np.full(n, 0.5, np.float32)
+    level = np.zeros(n, np.int8)
+    rel = np.array([0.2, 0.8, 0.8])
+    exposure = np.full((n, 2), 0.5, np.float32)
+    denom = np.ones(n, np.float32)
+    rows = np.arange(n)
     candidates = int((~success).sum())
+    u = rng.random(candidates).astype(np.float32)
     dropped = fused.drop(
-        adopted, reversible, success, efficacy, 0.2, 1.0, rng.random(candidates).astype(np.float32)
+        rows, success, level, rel, efficacy, adopted, droppable, 0.4, exposure, denom, 0.5, 0,
+        1.0, 1.0, u,
     )
     assert adopted[:, 1].all() and adopted[success, 0].all()
-    hazard = -np.expm1(-0.2 * 0.5)
+    prob = 0.4 * 0.5 * 0.8 * (1 - 0.5 * 0.5)
     # ~100,000 candidates: the dropped share has a standard error of 0.001; 0.005 is 5 of them.
-    assert dropped / candidates == pytest.approx(hazard, abs=0.005)
-    ref = mastery.drop(np.ones((n, 2), bool), reversible, ~success, efficacy, 0.2, 1.0, rng)
-    assert ref[:, 0].sum() / candidates == pytest.approx(hazard, abs=0.005)
+    assert dropped / candidates == pytest.approx(prob, abs=0.005)
+    ref = mastery.drop(
+        np.ones((n, 2), bool), droppable, ~success, efficacy, np.full(n, 0.2),
+        np.full((n, 2), 0.5), 0.4, 0.5, u,
+    )
+    assert np.array_equal(ref[:, 0], ~adopted[:, 0])
 
 
 def test_neighbourhood_sums_equal_bincounts():
@@ -131,27 +190,12 @@ def test_neighbourhood_sums_equal_bincounts():
     rec = m.recorder
     c, v = rec.nb_sum.shape[1:]
     out = [np.zeros((c, v), np.float32) for _ in range(3)]
-    saving = (1 - s.kpi / pop.baseline_kpi).astype(np.float32)
     fused.neighbourhood_sums(
-        rec._nbhd,
-        s.adopted,
-        saving,
-        s.efficacy,
-        s.member,
-        s.consent,
-        s.compared,
-        pop.disadvantaged,
-        *out,
+        rec._nbhd, s.adopted, s.saving, s.efficacy, s.member, s.consent, s.compared,
+        pop.disadvantaged, *out,
     )
-    cols = [
-        *s.adopted.T,
-        saving,
-        s.efficacy,
-        s.member,
-        s.consent,
-        s.compared,
-        s.adopted.any(axis=1),
-    ]
+    cols = [*s.adopted.T, s.saving, s.efficacy, s.member, s.consent, s.compared,
+            s.adopted.any(axis=1)]
     for k, col in enumerate(cols):
         col = col.astype(np.float64)
         for out_k, mask in zip(
@@ -161,15 +205,15 @@ def test_neighbourhood_sums_equal_bincounts():
             np.testing.assert_allclose(out_k[:, k], expected, rtol=1e-4, atol=1e-3)
 
 
-def test_scatter_ties_equals_sparse_product():
-    m = running_model()
-    adj = m._adj
-    x = np.where(m.state.member, 2.0, 0.0)
-    rows = np.flatnonzero(x)
-    out = np.zeros(x.shape[0])
-    fused.scatter_ties(adj.indptr, adj.indices, adj.data, rows, x[rows], out)
-    np.testing.assert_allclose(out, adj @ x, rtol=1e-5)
-    share = coll.member_tie_share(adj, m._wdeg, m.state.member, np.ones(x.shape[0], np.float32))
-    expected = (adj @ m.state.member.astype(np.float64)) / np.maximum(m._wdeg, 1e-12)
-    np.testing.assert_allclose(share, expected, rtol=1e-5)
+def test_member_ties_equal_sparse_products_split_by_collective():
+    m = running_model("collectives.other_member_weight=1")
+    adj = m.adjacency
+    member = m.state.member
+    reach = m.reach
+    own, other = coll.member_tie_shares(adj, m.wdeg, member, reach, m.collective_of)
+    x = member * reach.astype(np.float64)
+    same = m.collective_of[:, None] == m.collective_of[None, :]
+    dense = adj.toarray()
+    np.testing.assert_allclose(own * m.wdeg, (dense * same) @ x, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(other * m.wdeg, (dense * ~same) @ x, rtol=1e-4, atol=1e-5)
     assert isinstance(adj, sp.csr_array)
