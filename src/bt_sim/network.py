@@ -326,7 +326,8 @@ def read_edgelist(path: str | Path, n: int) -> tuple:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise NetworkFileError(
-            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            f"{path}: row {raw[: exc.start].count(b'\n') + 1}: not UTF-8 text "
+            f"(byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
             "save it as UTF-8"
         ) from None
     src, dst, w = [], [], []

@@ -61,13 +61,28 @@ def _pid_alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold back SIGINT and SIGTERM (delivered on exit) while the block runs."""
-    sigs = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    """Hold back SIGINT and SIGTERM while the block runs; they are raised again afterwards.
+
+    The handlers are swapped rather than the signal mask changed, because the mask is per
+    thread and a signal may arrive on any thread (numba, tqdm) and still interrupt this one.
+    """
+    pending: list[int] = []
+
+    def defer(signum, frame) -> None:
+        pending.append(signum)
+
+    sigs = (signal.SIGINT, signal.SIGTERM)
+    try:
+        old = {s: signal.signal(s, defer) for s in sigs}
+    except ValueError:  # not the main thread: signals are handled there anyway
+        old = {}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(pending):
+            signal.raise_signal(s)
 
 
 def _try_lock(path: Path) -> int | None:
@@ -143,18 +158,18 @@ def results_files(folder: Path) -> set[str] | None:
     return {"manifest.json", *(str(f) for f in files.values())}
 
 
-def _check_replaceable(out: Path) -> None:
+def _check_replaceable(out: Path, shown: Path) -> None:
     ours = results_files(out)
     if ours is None:
         raise OutputError(
-            f"{out}: --force replaces only a results folder that bt-sim wrote (one with its "
+            f"{shown}: --force replaces only a results folder that bt-sim wrote (one with its "
             "manifest.json), and this is not one; choose another --out"
         )
     others = sorted(p.name for p in out.iterdir() if p.name not in ours)
     if others:
         shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
         raise OutputError(
-            f"{out}: holds files bt-sim did not write ({shown}); --force will not delete them. "
+            f"{shown}: holds files bt-sim did not write ({shown}); --force will not delete them. "
             "Move them away or choose another --out"
         )
 
@@ -208,12 +223,11 @@ class OutputClaim:
                         os.rename(old, self.final)
                     raise
                 self.committed = True
+                if old is not None:  # still held back: a signal now would leave it behind
+                    shutil.rmtree(old, ignore_errors=True)
         except OSError as exc:
             self.release()
             raise OutputError(f"{self.final}: cannot write results: {exc.strerror}") from None
-        try:
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
         finally:
             self.release()
         return self.final
@@ -305,7 +319,7 @@ def _claim_one(cand: Path, explicit: bool, force: bool) -> OutputClaim | None:
                         f"{shown}: already exists and is not empty; choose another --out, or "
                         "pass --force to replace a results folder bt-sim wrote"
                     )
-                _check_replaceable(full)
+                _check_replaceable(full, shown)
                 replace = True
     except BaseException:
         _unlock(lock, fd)
