@@ -525,3 +525,17 @@ def test_sigterm_during_a_replace_finishes_it(tmp_path, capsys):
     assert f"terminated; the results were already written to {out}/" in err
     assert assert_complete(out)["seed"] == 2
     assert hidden(tmp_path) == []
+
+
+def test_progress_bar_first_estimate_ignores_the_warm_up():
+    from bt_sim.cli import _Progress
+
+    bar = _Progress(100, "x")
+    bar.bar.start_t -= 400  # as if building the model and the first step took 400 s
+    bar.update(1)
+    assert bar.bar.n == 1
+    assert bar.bar.format_dict["elapsed"] < 5, "the clock restarted after the first step"
+    for _ in range(9):
+        bar.update(1)
+    assert bar.bar.n == 10
+    bar.bar.close()

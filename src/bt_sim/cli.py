@@ -204,17 +204,28 @@ def _check_edgelist(scenario) -> None:
 
 
 class _Progress:
-    """A tqdm bar whose clock starts when the first model is built, not before."""
+    """A tqdm bar whose clock starts after the first step, not before.
+
+    Building the model and the first step (which loads the compiled kernels) take far longer
+    than a step; timing from there would make the first estimate of the time left far off.
+    """
 
     def __init__(self, total: int, name: str):
         from tqdm import tqdm
 
         self.bar = tqdm(total=total, unit="step", desc=name, file=sys.stderr, dynamic_ncols=True)
+        self.warm = False
 
     def ready(self) -> None:
         self.bar.reset()
 
     def update(self, n: int) -> None:
+        if not self.warm:
+            self.warm = True
+            self.bar.reset()
+            self.bar.n = self.bar.last_print_n = n
+            self.bar.refresh()
+            return
         self.bar.update(n)
 
 
