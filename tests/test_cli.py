@@ -84,8 +84,13 @@ def test_existing_results_are_kept_without_force(tmp_path, capsys):
     code, _, err = run(["run", DEFAULT, *SMALL, "-q", "--out", str(out)], capsys)
     assert code == 2 and "already exists" in err and "--force" in err
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    code, _, err = run(["run", DEFAULT, *SMALL, "-q", "--out", str(out), "--force"], capsys)
+    assert code == 2 and "not one" in err, "--force replaces only a folder bt-sim wrote"
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    (out / "keep.txt").unlink()
+    assert run(["run", DEFAULT, *SMALL, "-q", "--out", str(out)], capsys)[0] == 0
     assert run(["run", DEFAULT, *SMALL, "-q", "--out", str(out), "--force"], capsys)[0] == 0
-    assert not (out / "keep.txt").exists()
+    assert (out / "manifest.json").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temp folder left"
 
 

@@ -4,13 +4,35 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
 from bt_sim import __version__
 from bt_sim.errors import BtSimError, ScenarioError
+from bt_sim.scenario.schema import RunConfig
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+EXIT_BROKEN_PIPE = 141
+MAX_REPLICATES = int(RunConfig.__dataclass_fields__["replicates"].metadata["hi"])
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated
+
+
+def _replicates(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_REPLICATES:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_REPLICATES:,}, got {value:,}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -48,8 +70,17 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a scenario (or re-run a manifest.json) and write "
         "tidy tables, a manifest and a plot.",
     )
-    run.add_argument("scenario", help="scenario TOML file, or a results manifest.json to re-run")
-    run.add_argument("--replicates", "-r", type=_positive_int, help="number of replicates")
+    run.add_argument(
+        "scenario",
+        help="scenario TOML file, a bundled scenario's name (bt-sim scenario list), "
+        "or a results manifest.json to re-run",
+    )
+    run.add_argument(
+        "--replicates",
+        "-r",
+        type=_replicates,
+        help=f"number of replicates (1 to {MAX_REPLICATES:,})",
+    )
     run.add_argument("--seed", type=_seed, help="root seed (overrides run.seed)")
     run.add_argument(
         "--set",
@@ -63,21 +94,29 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         "-o",
         type=Path,
-        help="results folder (default: results/<name>, or results/<name>-2, ... if that exists)",
+        help="results folder (default: results/<name>, or results/<name>-2, ... if that "
+        "exists or another run is writing it)",
     )
     run.add_argument("--format", choices=("parquet", "csv"), help="table format")
     run.add_argument("--no-plot", action="store_true", help="do not write plot.png")
-    run.add_argument("--force", action="store_true", help="replace an existing results folder")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing results folder that bt-sim wrote (never other files)",
+    )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    _debug(run)
 
     sc = sub.add_parser("scenario", help="inspect scenario files")
+    _debug(sc)
     sc_sub = sc.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, helptext in (
-        ("validate", "check a scenario file"),
+        ("validate", "check a scenario file (and its edge-list file)"),
         ("show", "print the fully resolved scenario"),
     ):
         a = sc_sub.add_parser(name, help=helptext)
-        a.add_argument("file", help="scenario TOML file")
+        _debug(a)
+        a.add_argument("file", help="scenario TOML file, or a bundled scenario's name")
         a.add_argument(
             "--set",
             dest="overrides",
@@ -88,39 +127,111 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name == "show":
             a.add_argument("--json", action="store_true", help="print JSON instead of TOML")
-    sc_sub.add_parser("keys", help="print every scenario key with default, unit and range")
+    _debug(sc_sub.add_parser("keys", help="print every scenario key with default, unit and range"))
+    _debug(sc_sub.add_parser("list", help="list the scenarios that come with bt-sim"))
     return p
+
+
+def _debug(p: argparse.ArgumentParser) -> None:
+    # SUPPRESS keeps the top-level value when the flag is not repeated after the subcommand.
+    p.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
+    )
+
+
+def _read_manifest(path: str) -> dict:
+    """A results manifest, checked enough that every bad value gets a message."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([(path, "", "file not found")]) from None
+    except OSError as exc:
+        raise ScenarioError([(path, "", f"cannot be read: {exc.strerror}")]) from None
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            [(path, "", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})")]
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            [
+                (
+                    path,
+                    "",
+                    f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+                    "is the file truncated?",
+                )
+            ]
+        ) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):
+        raise ScenarioError(
+            [(path, "scenario", "expected a bt-sim manifest.json with a 'scenario' table")]
+        )
+    problems = []
+    for key, lo, hi in (("seed", 0, 2**63 - 1), ("replicates", 1, MAX_REPLICATES)):
+        value = manifest.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            problems.append((path, key, f"expected an integer in [{lo}, {hi}], got {value!r}"))
+    if problems:
+        raise ScenarioError(problems)
+    edgelist = manifest["scenario"].get("network", {})
+    if isinstance(edgelist, dict) and isinstance(edgelist.get("edgelist"), str):
+        rel = edgelist["edgelist"]
+        if rel and not Path(rel).is_absolute():  # relative to the manifest, like a scenario
+            edgelist["edgelist"] = str((Path(path).resolve().parent / rel).resolve())
+    return manifest
 
 
 def _load(path: str, overrides: list[str]):
     from bt_sim.scenario import load_scenario
-    from bt_sim.scenario.loader import scenario_from_data
+    from bt_sim.scenario.loader import find_scenario, scenario_from_data
 
     if path.endswith(".json"):
-        try:
-            manifest = json.loads(Path(path).read_text())
-            data = manifest["scenario"]
-        except FileNotFoundError:
-            raise ScenarioError([(path, "", "file not found")]) from None
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise ScenarioError(
-                [(path, "scenario", "expected a bt-sim manifest.json with a 'scenario' table")]
-            ) from None
-        return scenario_from_data(data, path, overrides), manifest
-    return load_scenario(path, overrides), None
+        manifest = _read_manifest(path)
+        return scenario_from_data(manifest["scenario"], path, overrides), manifest
+    return load_scenario(find_scenario(path), overrides), None
 
 
-def _fresh_folder(base: Path) -> Path:
-    """``base``, or ``base-2``, ``base-3``, ... whichever does not exist yet."""
-    out, i = base, 1
-    while out.exists():
-        i += 1
-        out = base.with_name(f"{base.name}-{i}")
-    return out
+def _check_edgelist(scenario) -> None:
+    """Read the edge-list file now, so a bad one is reported before anything else happens."""
+    if scenario.network.kind == "edgelist":
+        from bt_sim.network import read_edgelist
+
+        read_edgelist(scenario.network.edgelist, scenario.population.households)
+
+
+class _Progress:
+    """A tqdm bar whose clock starts after the first step, not before.
+
+    Building the model and the first step (which loads the compiled kernels) take far longer
+    than a step; timing from there would make the first estimate of the time left far off.
+    """
+
+    def __init__(self, total: int, name: str):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="step", desc=name, file=sys.stderr, dynamic_ncols=True)
+        self.warm = False
+
+    def ready(self) -> None:
+        self.bar.reset()
+
+    def update(self, n: int) -> None:
+        if not self.warm:
+            self.warm = True
+            self.bar.reset()
+            self.bar.n = self.bar.last_print_n = n
+            self.bar.refresh()
+            return
+        self.bar.update(n)
 
 
 def _cmd_run(args) -> int:
-    from bt_sim.runner import describe, python_command, run_scenario, write_results
+    from bt_sim.outdir import claim_output
+    from bt_sim.runner import check_memory, describe, python_command, run_scenario, write_staged
 
     scenario, manifest = _load(args.scenario, args.overrides)
     seed = args.seed
@@ -129,40 +240,40 @@ def _cmd_run(args) -> int:
         seed = manifest.get("seed") if seed is None else seed
         reps = manifest.get("replicates") if reps is None else reps
     reps = scenario.run.replicates if reps is None else reps
-    out = args.out or _fresh_folder(Path("results") / scenario.name)
     fmt = args.format or scenario.output.format
-    total = reps * scenario.run.steps
-    bar = None
-    if not args.quiet:
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=total, unit="step", desc=scenario.name, file=sys.stderr, dynamic_ncols=True
-        )
+    # Every check that can fail does so now, before the simulation.
+    _check_edgelist(scenario)
+    check_memory(scenario, reps)
+    claim = claim_output(args.out, scenario.name, args.force)
+    args._claim = claim
     try:
-        result = run_scenario(
-            scenario,
-            reps,
-            seed,
-            progress=bar.update if bar else None,
-            source={
-                "scenario": args.scenario,
-                "overrides": args.overrides,
-                "command": python_command(),
-            },
+        progress = None if args.quiet else _Progress(reps * scenario.run.steps, scenario.name)
+        try:
+            result = run_scenario(
+                scenario,
+                reps,
+                seed,
+                progress=progress.update if progress else None,
+                ready=progress.ready if progress else None,
+                source={
+                    "scenario": args.scenario,
+                    "overrides": args.overrides,
+                    "command": python_command(),
+                },
+            )
+        finally:
+            if progress is not None:
+                progress.bar.close()
+        out = write_staged(
+            result,
+            claim,
+            fmt,
+            plot=scenario.output.plot and not args.no_plot,
+            hub_panel=scenario.output.hub_panel,
+            title=f"{scenario.name}: {reps} replicate(s), seed {result.manifest['seed']}",
         )
     finally:
-        if bar is not None:
-            bar.close()
-    write_results(
-        result,
-        out,
-        fmt,
-        plot=scenario.output.plot and not args.no_plot,
-        hub_panel=scenario.output.hub_panel,
-        force=args.force,
-        title=f"{scenario.name}: {reps} replicate(s), seed {result.manifest['seed']}",
-    )
+        claim.release()
     if not args.quiet:
         t = result.manifest["timings"]["total_s"]
         print(
@@ -175,14 +286,23 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_scenario(args) -> int:
+    from bt_sim.scenario.loader import bundled_scenarios, read_resolved
     from bt_sim.scenario.reference import key_reference, to_toml
     from bt_sim.scenario.validate import scenario_to_dict
 
     if args.action == "keys":
         print(key_reference(), end="")
         return 0
+    if args.action == "list":
+        found = bundled_scenarios()
+        width = max((len(n) for n in found), default=0)
+        for name, path in found.items():
+            desc = read_resolved(path).get("description", "")
+            print(f"{name:<{width}}  {desc}")
+        return 0
     scenario, _ = _load(args.file, args.overrides)
     if args.action == "validate":
+        _check_edgelist(scenario)
         print(
             f"{args.file}: valid ({scenario.population.households} households, "
             f"{len(scenario.behaviours)} behaviours, {scenario.run.steps} steps)"
@@ -194,10 +314,30 @@ def _cmd_scenario(args) -> int:
     return 0
 
 
+def _interrupted(args, exc: KeyboardInterrupt) -> int:
+    claim = getattr(args, "_claim", None)
+    what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+    if claim is not None and claim.committed:
+        print(
+            f"bt-sim: {what}; the results were already written to {claim.final}/", file=sys.stderr
+        )
+    else:
+        print(f"bt-sim: {what}; nothing was written", file=sys.stderr)
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``bt-sim``; returns the exit code (2 for bad input)."""
+    """Entry point of ``bt-sim``; returns the exit code (2 for bad input).
+
+    SIGTERM is handled like Ctrl-C: the run stops, its staging folder is removed and the
+    exit code is 143 (130 for Ctrl-C).
+    """
     parser = _parser()
     args = parser.parse_args(argv)
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        previous = None
     try:
         if args.command == "run":
             return _cmd_run(args)
@@ -207,9 +347,18 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"bt-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("bt-sim: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        if args.debug:
+            raise
+        return _interrupted(args, exc)
+    except BrokenPipeError:
+        # The reader went away (``bt-sim scenario show | head``): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

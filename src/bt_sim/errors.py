@@ -32,3 +32,7 @@ class NetworkFileError(BtSimError):
 
 class OutputError(BtSimError):
     """The results folder cannot be written."""
+
+
+class ResourceError(BtSimError):
+    """A run would need more memory than the machine has."""

@@ -292,8 +292,21 @@ def neighbourhood_network(pop: Population, cfg: NetworkConfig, rng: np.random.Ge
     return distinct_ties(draw, n, round(n * cfg.mean_degree / 2), rng)
 
 
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_edgelist(path: str | Path, n: int) -> tuple:
     """Read ``source target [weight]`` rows (comma or whitespace separated, ``#`` comments).
+
+    The first row is a header when neither of its first two fields is a number. Household ids
+    are integers in ``[0, n)``; a weight is in (0, 1] (default 1). Nothing is dropped or
+    guessed: a self-loop, a tie listed twice (in either direction), a row with more than three
+    fields, ids written as decimals and a file without ties are errors.
 
     Raises
     ------
@@ -302,23 +315,42 @@ def read_edgelist(path: str | Path, n: int) -> tuple:
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise NetworkFileError(f"{path}: edge-list file not found") from None
+    except IsADirectoryError:
+        raise NetworkFileError(f"{path}: is a folder, expected an edge-list file") from None
     except OSError as exc:
         raise NetworkFileError(f"{path}: cannot be read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NetworkFileError(
+            f"{path}: row {raw[: exc.start].count(b'\n') + 1}: not UTF-8 text "
+            f"(byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
     src, dst, w = [], [], []
+    seen: dict[tuple[int, int], int] = {}
+    first = True
     for row, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].replace(",", " ").strip()
         if not line:
             continue
         parts = line.split()
-        if row == 1 and not parts[0].lstrip("-").isdigit():
-            continue  # a header row
+        if first:
+            first = False
+            if not any(_number(p) for p in parts[:2]):
+                continue  # a header row such as "source,target,weight"
+        if len(parts) not in (2, 3):
+            raise NetworkFileError(
+                f"{path}: row {row}: expected 'source target [weight]' (2 or 3 fields), "
+                f"got {len(parts)} fields: {line!r}"
+            )
         try:
             a, b = int(parts[0]), int(parts[1])
             weight = float(parts[2]) if len(parts) > 2 else 1.0
-        except (ValueError, IndexError):
+        except ValueError:
             raise NetworkFileError(
                 f"{path}: row {row}: expected 'source target [weight]' with integer ids, "
                 f"got {line!r}"
@@ -330,9 +362,22 @@ def read_edgelist(path: str | Path, n: int) -> tuple:
             )
         if not 0 < weight <= 1:
             raise NetworkFileError(f"{path}: row {row}: weight must be in (0, 1], got {weight}")
+        if a == b:
+            raise NetworkFileError(
+                f"{path}: row {row}: self-loop {a} {b}; a household cannot tie to itself"
+            )
+        tie = (min(a, b), max(a, b))
+        if tie in seen:
+            raise NetworkFileError(
+                f"{path}: row {row}: the tie {a} {b} is listed twice (first on row "
+                f"{seen[tie]}); ties are undirected, list each once"
+            )
+        seen[tie] = row
         src.append(a)
         dst.append(b)
         w.append(weight)
+    if not src:
+        raise NetworkFileError(f"{path}: holds no ties; expected rows of 'source target [weight]'")
     return np.array(src, np.int64), np.array(dst, np.int64), np.array(w, np.float32)
 
 

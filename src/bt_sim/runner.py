@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -18,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bt_sim.errors import OutputError
+from bt_sim.errors import OutputError, ResourceError
 from bt_sim.model import TransitionModel
+from bt_sim.outdir import OutputClaim, claim_output
 from bt_sim.scenario.schema import Scenario
 from bt_sim.scenario.validate import scenario_to_dict
 
@@ -43,17 +43,28 @@ def replicate_seeds(seed: int, replicates: int) -> list[np.random.SeedSequence]:
 
 
 def run_replicate(
-    scenario: Scenario, seed: np.random.SeedSequence, replicate: int, progress=None
+    scenario: Scenario,
+    seed: np.random.SeedSequence,
+    replicate: int,
+    progress: Callable[[int], object] | None = None,
+    ready: Callable[[], object] | None = None,
 ) -> tuple[pd.DataFrame, dict, pd.DataFrame, dict]:
-    """Run one replicate; returns its time series, summary row, hub panel and timings."""
+    """Run one replicate; returns its time series, summary row, hub panel and timings.
+
+    ``ready`` is called once the model is built, before its first step. The summary row holds
+    outcomes only (no timings), so that it is byte-for-byte reproducible; the timings are
+    returned separately and kept in the manifest.
+    """
     t0 = time.perf_counter()
     model = TransitionModel(scenario, seed=seed)
     t1 = time.perf_counter()
+    if ready is not None:
+        ready()
     model.run(progress=progress)
     t2 = time.perf_counter()
     ts = model.timeseries()
     ts.insert(0, "replicate", replicate)
-    summary = {"replicate": replicate, **model.summary(), "seconds": t2 - t0}
+    summary = {"replicate": replicate, **model.summary()}
     hub_panel = model.hub_panel()
     hub_panel.insert(0, "replicate", replicate)
     return ts, summary, hub_panel, {"setup_s": t1 - t0, "run_s": t2 - t1}
@@ -73,8 +84,9 @@ def run_scenario(
     scenario: Scenario,
     replicates: int | None = None,
     seed: int | None = None,
-    progress=None,
+    progress: Callable[[int], object] | None = None,
     source: dict | None = None,
+    ready: Callable[[], object] | None = None,
 ) -> RunResult:
     """Run every replicate of a scenario in this process.
 
@@ -87,13 +99,16 @@ def run_scenario(
         Called with the number of steps just done.
     source : dict, optional
         Provenance to keep in the manifest (scenario file, overrides, command).
+    ready : callable, optional
+        Called once the first replicate's model is built, before any step (a progress bar
+        starts its clock there, so construction does not count as a step).
     """
     reps = scenario.run.replicates if replicates is None else replicates
     root = scenario.run.seed if seed is None else seed
     start = time.perf_counter()
     parts, rows, panels, timings = [], [], [], []
     for r, ss in enumerate(replicate_seeds(root, reps)):
-        ts, row, panel, tm = run_replicate(scenario, ss, r, progress)
+        ts, row, panel, tm = run_replicate(scenario, ss, r, progress, ready if r == 0 else None)
         parts.append(ts)
         rows.append(row)
         panels.append(panel)
@@ -128,6 +143,69 @@ def _write_table(df: pd.DataFrame, path_stem: Path, fmt: str) -> str:
     return path.name
 
 
+def write_tables(
+    result: RunResult,
+    folder: Path,
+    fmt: str = "parquet",
+    plot: bool = True,
+    hub_panel: bool = True,
+    title: str = "",
+) -> dict[str, str]:
+    """Write tables, plot and manifest into an existing, empty ``folder``.
+
+    Returns
+    -------
+    dict
+        The files written, by role (also recorded in the manifest under ``files``).
+    """
+    files = {
+        "timeseries": _write_table(result.timeseries, folder / "timeseries", fmt),
+        "summary": _write_table(result.summary, folder / "summary", fmt),
+    }
+    if hub_panel:
+        files["hub_panel"] = _write_table(result.hub_panel, folder / "hub_panel", fmt)
+    if plot:
+        from bt_sim.plot import plot_run
+
+        plot_run(result.timeseries, folder / "plot.png", title)
+        files["plot"] = "plot.png"
+    manifest = dict(result.manifest, files=files)
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, default=float) + "\n", encoding="utf-8"
+    )
+    return files
+
+
+def write_staged(
+    result: RunResult,
+    claim: OutputClaim,
+    fmt: str = "parquet",
+    plot: bool = True,
+    hub_panel: bool = True,
+    title: str = "",
+) -> Path:
+    """Write the results into a claimed folder's staging folder, then move them into place.
+
+    On any failure or interruption the staging folder is removed and the claim released;
+    an existing folder being replaced is left as it was.
+
+    Raises
+    ------
+    OutputError
+        If the results cannot be written.
+    """
+    try:
+        try:
+            write_tables(result, claim.staging, fmt, plot, hub_panel, title)
+        except OSError as exc:
+            raise OutputError(
+                f"{claim.final}: cannot write results: {exc.strerror or exc}"
+            ) from None
+        return claim.commit()
+    finally:
+        claim.release()
+
+
 def write_results(
     result: RunResult,
     out: Path,
@@ -139,69 +217,141 @@ def write_results(
 ) -> Path:
     """Write tables, manifest and plot into ``out`` atomically.
 
-    Everything is written to a hidden temporary folder beside ``out`` and moved into place only
-    when complete, so an interrupted or failed write leaves nothing half-written.
+    Everything is written to a hidden staging folder beside ``out`` and moved into place only
+    when complete (see :mod:`bt_sim.outdir`), so an interrupted or failed write leaves nothing
+    half-written and never loses an earlier folder.
 
     Raises
     ------
     OutputError
-        If ``out`` exists and is not empty (unless ``force``), or cannot be written.
+        If ``out`` exists and is not empty (unless ``force`` and it is a results folder that
+        bt-sim wrote), is being written by another run, or cannot be written.
     """
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise OutputError(
-            f"{out}: already exists and is not empty; choose another --out "
-            "or pass --force to replace it"
-        )
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        tmp.chmod(0o755)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the results folder: {exc.strerror}") from None
-    try:
-        files = {
-            "timeseries": _write_table(result.timeseries, tmp / "timeseries", fmt),
-            "summary": _write_table(result.summary, tmp / "summary", fmt),
-        }
-        if hub_panel:
-            files["hub_panel"] = _write_table(result.hub_panel, tmp / "hub_panel", fmt)
-        if plot:
-            from bt_sim.plot import plot_run
+    claim = claim_output(Path(out), Path(out).name, force)
+    return write_staged(result, claim, fmt, plot, hub_panel, title)
 
-            plot_run(result.timeseries, tmp / "plot.png", title)
-            files["plot"] = "plot.png"
-        manifest = dict(result.manifest, files=files)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=float) + "\n")
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        os.replace(tmp, out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"{out}: cannot write results: {exc.strerror or exc}") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+
+#: Outcomes printed by :func:`describe`, with their units.
+_UNITS = {
+    "any_adoption": "fraction",
+    "kpi_change": "fraction",
+    "time_to_50pct:any": "months",
+    "inclusivity_gap": "fraction",
+    "member_share": "fraction",
+    "representativeness": "ratio",
+    "compared_share": "fraction",
+}
 
 
 def describe(result: RunResult) -> str:
-    """A short text summary: mean (and range over replicates) of the main outcomes."""
+    """A short text summary: mean (and range over replicates) of the main outcomes, with units."""
     s = result.summary
-    lines = [f"{'outcome':<34} {'mean':>9} {'min':>9} {'max':>9}"]
-    cols = [c for c in s.columns if c.startswith("final_adoption:")] + [
-        "any_adoption",
-        "kpi_change",
-        "time_to_50pct:any",
-        "inclusivity_gap",
-        "member_share",
-        "representativeness",
-        "compared_share",
-    ]
+    lines = [f"{'outcome':<34} {'unit':<9} {'mean':>9} {'min':>9} {'max':>9}"]
+    cols = [c for c in s.columns if c.startswith("final_adoption:")] + list(_UNITS)
     for c in cols:
         v = s[c].astype(float)
-        lines.append(f"{c:<34} {v.mean():>9.3f} {v.min():>9.3f} {v.max():>9.3f}")
+        unit = _UNITS.get(c, "fraction")
+        lines.append(f"{c:<34} {unit:<9} {v.mean():>9.3f} {v.min():>9.3f} {v.max():>9.3f}")
     return "\n".join(lines)
+
+
+# Memory model of a run, fitted to peak resident memory measured on runs of 100,000-400,000
+# households (mean degree 10-40) and 2,000 households x 200 replicates, rounded up.
+_BASE_BYTES = 250e6  # interpreter, numpy, pandas, numba kernels
+_HOUSEHOLD_BYTES = 800.0  # attributes, state, rule work arrays
+_TIE_BYTES = 64.0  # per tie end: CSR arrays plus the generator's temporaries
+_ROW_BYTES = 160.0  # per recorded time-series row (kept for every replicate)
+
+
+def estimate_memory(scenario: Scenario, replicates: int | None = None) -> dict[str, float]:
+    """Estimate the peak memory of a run, in bytes, before anything is allocated.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    replicates : int, optional
+        Overrides ``scenario.run.replicates``.
+
+    Returns
+    -------
+    dict
+        ``households``, ``network``, ``results`` (the tables kept for every replicate) and
+        ``total``.
+    """
+    reps = scenario.run.replicates if replicates is None else replicates
+    pop, net = scenario.population, scenario.network
+    if net.kind == "complete":
+        tie_ends = 0.0
+    elif net.kind == "edgelist":
+        try:  # about 8 bytes a row; every tie is held from both ends
+            tie_ends = Path(net.edgelist).stat().st_size / 4
+        except OSError:
+            tie_ends = 0.0
+    else:
+        tie_ends = float(pop.households) * net.mean_degree
+    scopes = 3 + pop.neighbourhoods + scenario.collectives.count
+    rows = float(reps) * (scenario.run.steps + 1) * scopes * (len(scenario.behaviours) + 6)
+    parts = {
+        "households": _BASE_BYTES + _HOUSEHOLD_BYTES * pop.households,
+        "network": _TIE_BYTES * tie_ends,
+        "results": _ROW_BYTES * rows,
+    }
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def available_memory() -> float:
+    """Memory this process can use without swapping, in bytes (MemAvailable, else all RAM)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (OSError, ValueError):
+        return float("inf")
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} PB"
+
+
+def check_memory(scenario: Scenario, replicates: int | None = None) -> dict[str, float]:
+    """Refuse a run whose estimated memory exceeds what is available.
+
+    Returns
+    -------
+    dict
+        The estimate (see :func:`estimate_memory`) when the run fits.
+
+    Raises
+    ------
+    ResourceError
+        With the estimate, the memory available and the keys to lower.
+    """
+    est = estimate_memory(scenario, replicates)
+    have = available_memory()
+    if est["total"] <= have:
+        return est
+    reps = scenario.run.replicates if replicates is None else replicates
+    lower = {
+        "households": "population.households",
+        "network": "network.mean_degree or population.households",
+        "results": f"--replicates ({reps}) or run.steps ({scenario.run.steps})",
+    }
+    biggest = max(lower, key=lambda k: est[k])
+    detail = ", ".join(f"{k} {_size(est[k])}" for k in lower)
+    raise ResourceError(
+        f"this run needs about {_size(est['total'])} of memory ({detail}) but only "
+        f"{_size(have)} is available; lower {lower[biggest]}"
+    )
 
 
 def python_command() -> str:

@@ -14,16 +14,40 @@ from bt_sim.scenario.validate import scenario_from_dict
 MAX_EXTENDS_DEPTH = 16
 
 
-def _read_toml(path: Path) -> dict:
+_BOM = b"\xef\xbb\xbf"
+
+
+def _read_toml(path: Path, shown: str | None = None) -> dict:
+    shown = str(path) if shown is None else shown
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
     except FileNotFoundError:
-        raise ScenarioError([(str(path), "", "file not found")]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([(str(path), "", f"not valid TOML: {exc}")]) from None
+        raise ScenarioError([(shown, "", "file not found")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([(shown, "", "is a folder, expected a TOML file")]) from None
     except OSError as exc:
-        raise ScenarioError([(str(path), "", f"cannot be read: {exc.strerror}")]) from None
+        raise ScenarioError([(shown, "", f"cannot be read: {exc.strerror}")]) from None
+    if raw.startswith(_BOM):
+        raise ScenarioError(
+            [(shown, "", "starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM")]
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            [
+                (
+                    shown,
+                    "",
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                    "save it as UTF-8",
+                )
+            ]
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([(shown, "", f"not valid TOML: {exc}")]) from None
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -37,19 +61,24 @@ def merge(base: dict, override: dict) -> dict:
     return out
 
 
-def read_resolved(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
-    """Read a scenario file and everything it ``extends``, merged into one dictionary.
+def _origins(data: dict, shown: str) -> dict[str, str]:
+    """Which file set each key: top-level keys, and the keys of each table."""
+    out = {}
+    for k, v in data.items():
+        out[k] = shown
+        if isinstance(v, dict):
+            out.update({f"{k}.{kk}": shown for kk in v})
+    return out
 
-    Relative paths inside the file (``extends``, ``network.edgelist``) are resolved against the
-    file's own folder.
-    """
-    path = Path(path).resolve()
-    if path in _chain:
-        cycle = " -> ".join(str(p) for p in (*_chain, path))
-        raise ScenarioError([(str(path), "extends", f"cyclic extends chain: {cycle}")])
-    if len(_chain) > MAX_EXTENDS_DEPTH:
-        raise ScenarioError([(str(path), "extends", "extends chain deeper than 16 files")])
-    data = _read_toml(path)
+
+def _read_chain(path: Path, shown: str, chain: tuple[Path, ...]) -> tuple[dict, dict[str, str]]:
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path))
+        raise ScenarioError([(shown, "extends", f"cyclic extends chain: {cycle}")])
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        raise ScenarioError([(shown, "extends", "extends chain deeper than 16 files")])
+    data = _read_toml(path, shown)
     edgelist = (
         data.get("network", {}).get("edgelist") if isinstance(data.get("network"), dict) else None
     )
@@ -57,11 +86,53 @@ def read_resolved(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
         data["network"]["edgelist"] = str((path.parent / edgelist).resolve())
     parent = data.pop("extends", None)
     if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ScenarioError([(str(path), "extends", f"expected a file path, got {parent!r}")])
-    base = read_resolved(path.parent / parent, (*_chain, path))
-    return merge(base, data)
+        return data, _origins(data, shown)
+    if not isinstance(parent, str) or not parent:
+        raise ScenarioError([(shown, "extends", f"expected a file path, got {parent!r}")])
+    parent_path = path.parent / parent
+    parent_shown = str(Path(shown).parent / parent)
+    if not parent_path.is_file():
+        what = "is not a file" if parent_path.exists() else "file not found"
+        raise ScenarioError([(shown, "extends", f"{parent_shown}: {what}")])
+    base, origins = _read_chain(parent_path, parent_shown, (*chain, path))
+    return merge(base, data), origins | _origins(data, shown)
+
+
+def read_resolved(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
+    """Read a scenario file and everything it ``extends``, merged into one dictionary.
+
+    Relative paths inside the file (``extends``, ``network.edgelist``) are resolved against the
+    file's own folder.
+    """
+    return _read_chain(Path(path), str(path), _chain)[0]
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """The scenarios that come with bt-sim, by name (file name without ``.toml``).
+
+    An installed package holds them in ``bt_sim/scenario_files``; a source checkout (or an
+    editable install) reads the repository's ``scenarios/`` folder.
+    """
+    here = Path(__file__).resolve().parent
+    for folder in (here.parent / "scenario_files", here.parents[2] / "scenarios"):
+        if folder.is_dir():
+            return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+    return {}
+
+
+def find_scenario(text: str) -> str | Path:
+    """A scenario argument as a path: an existing file, else a bundled scenario's name.
+
+    >>> find_scenario("default").name
+    'default.toml'
+    """
+    if Path(text).exists() or text.endswith(".toml"):
+        return text
+    found = bundled_scenarios()
+    if text in found:
+        return found[text]
+    names = ", ".join(found) or "none"
+    raise ScenarioError([(text, "", f"no such file, nor a bundled scenario (bundled: {names})")])
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -82,6 +153,17 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
+    if isinstance(value, dict):
+        raise ScenarioError(
+            [
+                (
+                    "--set",
+                    key.strip(),
+                    "expected a value, not a table (a table would reset the whole section); "
+                    f"set its keys one by one, e.g. {key.strip()}.KEY=VALUE",
+                )
+            ]
+        )
     return parts, value
 
 
@@ -143,24 +225,49 @@ def load_scenario(
     >>> s.population.households, s.run.steps
     (500, 12)
     """
-    data = read_resolved(path) if path is not None else {}
-    return scenario_from_data(data, str(path) if path is not None else "defaults", overrides)
+    if path is None:
+        return scenario_from_data({}, "defaults", overrides)
+    data, origins = _read_chain(Path(path), str(path), ())
+    return scenario_from_data(data, str(path), overrides, origins)
+
+
+def _origin(key: str, origins: dict[str, str]) -> str | None:
+    key = key.split("[", 1)[0]
+    while key:
+        if key in origins:
+            return origins[key]
+        key = key.rpartition(".")[0]
+    return None
 
 
 def scenario_from_data(
-    data: dict, source: str, overrides: list[str] | tuple[str, ...] = ()
+    data: dict,
+    source: str,
+    overrides: list[str] | tuple[str, ...] = (),
+    origins: dict[str, str] | None = None,
 ) -> Scenario:
     """Apply ``KEY=VALUE`` overrides to resolved scenario data, then validate it.
 
     Used for files (:func:`load_scenario`) and for the scenario stored in a manifest.
+    ``origins`` maps keys to the file that set them (in an ``extends`` chain), so that each
+    problem names the file where the key was set.
     """
+    origins = dict(origins or {})
     for text in overrides:
         parts, value = parse_override(text)
+        origins[".".join(parts)] = "--set"
         if parts[0] == "behaviours" and "behaviours" not in data:
             from bt_sim.scenario.validate import scenario_to_dict
 
             data["behaviours"] = scenario_to_dict(Scenario())["behaviours"]
         apply_override(data, parts, value)
-    if overrides:
-        source += " (with --set)"
-    return scenario_from_dict(data, source)
+    try:
+        return scenario_from_dict(data, source)
+    except ScenarioError as exc:
+        if not overrides and not origins:
+            raise
+        tail = " (with --set)" if overrides else ""
+        problems = [
+            (_origin(key, origins) or f"{src}{tail}", key, msg) for src, key, msg in exc.problems
+        ]
+        raise ScenarioError(problems) from None

@@ -50,7 +50,7 @@ def _rows(cls: type, prefix: str) -> list[tuple[str, str, str, str, str]]:
             continue
         meta = f.metadata
         if meta.get("choices"):
-            allowed = " | ".join(meta["choices"])
+            allowed = ", ".join(meta["choices"])  # no "|": it would split the table cell
         elif meta.get("lo") is not None:
             allowed = f"{meta['lo']:g} .. {meta['hi']:g}"
         else:

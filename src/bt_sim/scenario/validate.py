@@ -16,6 +16,8 @@ from bt_sim.errors import ScenarioError
 from bt_sim.scenario.schema import Behaviour, Scenario
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: A scenario name names its results folder, so it must be a plain name, never a path.
+SCENARIO_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 
 
 def _kind(tp: Any) -> str:
@@ -161,6 +163,14 @@ def scenario_from_dict(data: dict, source: str) -> Scenario:
     """
     problems: list[tuple[str, str]] = []
     scenario = _build(Scenario, data, "", problems)
+    if isinstance(scenario.name, str) and not SCENARIO_NAME.match(scenario.name):
+        problems.append(
+            (
+                "name",
+                "expected a plain name of 1-64 letters, digits, '-', '_' or '.', not starting "
+                f"with '.' (it names the results folder), got {scenario.name!r}",
+            )
+        )
     if not problems:
         _cross_checks(scenario, problems)
     if problems:
