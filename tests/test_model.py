@@ -53,7 +53,7 @@ def test_initial_adoption_is_exact_and_eligibility_holds():
 
 
 def test_irreversible_behaviours_are_never_dropped():
-    m = model("mastery.drop_rate=50")
+    m = model("mastery.drop_chance=1", "mastery.perception_noise=2")
     j = m.behaviour_names.index("draught_proofing")
     before = m.state.adopted[:, j].copy()
     m.run()
@@ -62,7 +62,9 @@ def test_irreversible_behaviours_are_never_dropped():
 
 def test_reversible_behaviours_are_dropped_after_failure():
     m = model(
-        "mastery.drop_rate=50",
+        "mastery.drop_chance=1",
+        "mastery.perception_noise=2",
+        "social.norm_support=0",
         "mastery.goal_initial=0.5",
         "mastery.goal_step_down=0",
         "social.p=0",

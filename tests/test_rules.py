@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from bt_sim.rules import collective as coll
-from bt_sim.rules import mastery, social
+from bt_sim.rules import kpi, mastery, social
 
 
 @pytest.fixture
@@ -56,12 +56,22 @@ def test_threshold_and_count_rules():
     assert social.count_hazard(count, 2, 0.0, 1.0).ravel().tolist() == [0.0, 1.0, 1.0]
 
 
-def test_full_rate_scales_social_and_goal_push_by_readiness():
+def test_full_rate_scales_social_and_goal_pull_by_readiness_and_efficacy():
     share = np.array([[0.5], [0.5]])
-    readiness = np.array([[1.0], [0.0]])
+    ready = np.array([[1.0], [0.0]])
     unmet = np.array([1.0, 1.0])
-    rate = social.full_rate(share, readiness, unmet, p=0.01, q=0.2, action_rate=0.05)
-    assert rate.ravel().tolist() == pytest.approx([0.01 + 0.1 + 0.05, 0.0])
+    rate = social.full_rate(share, ready, np.array([0.5, 0.5]), unmet, 0.01, 0.2, 0.05)
+    assert rate.ravel().tolist() == pytest.approx([0.5 * (0.01 + 0.25 * 0.5), 0.0])
+
+
+def test_sigmoid_response_has_a_critical_mass():
+    s = np.array([0.0, 0.05, 0.25, 0.5, 1.0])
+    f = social.response(s, "sigmoid", 0.25, 4.0)
+    assert f[0] == 0.0 and f[-1] == pytest.approx(1.0)
+    assert f[1] < 0.01 * 0.05 * 20, "a few adopting contacts pull far less than linearly"
+    assert f[3] > s[3], "a majority pulls more than linearly"
+    assert np.all(np.diff(f) > 0)
+    assert social.response(s, "linear", 0.25, 4.0).tolist() == s.tolist()
 
 
 def test_adopt_respects_eligibility_and_current_adoption():
@@ -72,117 +82,147 @@ def test_adopt_respects_eligibility_and_current_adoption():
     assert new.tolist() == [[False, False], [True, True]]
 
 
-def test_success_visibility():
-    v = social.success_visibility(np.array([True, False]), 0.5)
-    assert v.tolist() == [1.0, 0.5]
+def test_role_weights_steer_towards_proven_behaviours_and_key_figures():
+    success = np.array([True, True, False])
+    proven = np.array([[True, False], [False, False], [False, False]])
+    adopted = np.array([[True, True], [True, False], [True, True]])
+    key = np.array([False, True, False])
+    v, r = social.role_weights(success, proven, adopted, key, 1.0, 3.0)
+    assert r.tolist() == [1.0, 3.0, 0.0]
+    assert v.tolist() == [[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]
+    v0, r0 = social.role_weights(success, proven, adopted, key, 0.0, 1.0)
+    assert r0.tolist() == [1.0, 1.0, 1.0] and np.array_equal(v0, adopted)
+    assert np.all(v <= r[:, None] + 1e-7), "a share never exceeds 1"
 
 
 def test_kpi_combines_effects_multiplicatively():
-    rng = np.random.default_rng(0)
-    log_keep = np.log1p(-np.array([0.1, 0.2], np.float32))
-    adopted = np.array([[1, 1], [0, 0]], np.float32)
-    k = mastery.kpi(
-        np.array([100.0, 100.0], np.float32),
-        adopted,
-        log_keep,
-        np.array([0.0, 0.5], np.float32),
-        0.0,
-        rng,
+    log_keep = np.log1p(-np.array([0.1, 0.2]))
+    adopted = np.array([[1, 1], [0, 0]], np.float64)
+    k = kpi.measure(
+        np.array([100.0, 100.0]), adopted, log_keep, np.array([0.0, 0.5]), np.array([0.0, 0.0]),
+        np.zeros(2), 0.0,
     )
     assert k.tolist() == pytest.approx([72.0, 50.0], rel=1e-6)
 
 
-def test_reflect_failure_lowers_efficacy_and_goal():
-    s, e, g = mastery.reflect(
-        np.array([0.5]),
-        np.array([0.01]),
-        np.array([0.0]),
-        np.array([0.5]),
-        0.2,
-        0.1,
-        0.02,
-        0.02,
-        0.5,
-    )
-    assert not s[0]
-    assert e[0] == pytest.approx(0.5 - 0.5 * 0.1 * 0.5)
-    assert g[0] == 0.0, "goals never go below zero"
-
-
-def test_reflect_caps_goal():
-    _, _, g = mastery.reflect(
-        np.array([0.5]),
-        np.array([0.49]),
-        np.array([0.6]),
-        np.array([1.0]),
-        0.2,
-        0.1,
-        0.02,
-        0.02,
-        0.5,
-    )
-    assert g[0] == pytest.approx(0.5)
-
-
-def test_drop_only_reversible_after_failure():
+def test_kpi_noise_keeps_its_spread_and_mean_whatever_the_step():
     rng = np.random.default_rng(0)
+    for dt in (0.25, 1.0, 3.0):
+        keep, scale, shift = kpi.noise_coefficients(0.1, dt)
+        x = rng.standard_normal(200_000) * 0.1
+        for _ in range(5):
+            x = keep * x + scale * rng.standard_normal(x.size)
+        # 200,000 draws: the sd's standard error is 0.1 / sqrt(400,000) = 0.00016.
+        assert x.std() == pytest.approx(0.1, abs=0.001)
+        assert np.exp(x - shift).mean() == pytest.approx(1.0, abs=0.002)
+
+
+def _reflect(perceived, goal, efficacy=0.5, effort=0.2, fails=0, patience=2):
+    return mastery.reflect(
+        np.array([perceived]), np.array([goal]), np.array([efficacy]), np.array([effort]),
+        np.array([fails]), np.array([1.0]), np.array([1.0]), 0.2, 0.1, 4.0, 0.01, 0.02,
+        patience, 0.05, 0.5,
+    )
+
+
+def test_reflect_success_raises_efficacy_and_goal_and_relaxes_effort():
+    ok, e, effort, g, f = _reflect(0.12, 0.1)
+    assert ok[0] and e[0] == pytest.approx(0.6) and g[0] == pytest.approx(0.11)
+    assert effort[0] == pytest.approx(0.2 - 4.0 * 0.02) and f[0] == 0
+
+
+def test_reflect_failure_lowers_efficacy_holds_the_goal_then_lowers_it():
+    ok, e, effort, g, f = _reflect(0.0, 0.1)
+    assert not ok[0] and e[0] == pytest.approx(0.45)
+    assert g[0] == pytest.approx(0.1), "one failure does not move the goal"
+    assert f[0] == 1 and effort[0] == pytest.approx(0.6), "a gap raises effort"
+    ok, e, effort, g, f = _reflect(0.0, 0.06, fails=1)
+    assert g[0] == pytest.approx(0.05), "the second failure lowers it, never below the floor"
+    assert f[0] == 0
+
+
+def test_reflect_caps_goal_and_effort():
+    _, _, effort, g, _ = _reflect(0.6, 0.495)
+    assert g[0] == pytest.approx(0.5)
+    _, _, effort, _, _ = _reflect(-1.0, 0.5)
+    assert effort[0] == 1.0
+
+
+def test_checks_come_once_per_cycle_whatever_the_step():
+    offsets = np.random.default_rng(1).random(1000) * 3.0
+    for dt in (0.25, 0.5, 1.0, 3.0):
+        counts = np.zeros(1000, int)
+        for t in range(int(round(36 / dt))):
+            counts[mastery.checks_due(offsets, 3.0, t * dt, (t + 1) * dt)] += 1
+        assert (counts == 12).all()
+
+
+def test_drop_only_droppable_after_failure():
     adopted = np.ones((3, 2), bool)
+    droppable = np.tile(np.array([True, False]), (3, 1))
+    u = np.zeros(6)
     dropped = mastery.drop(
-        adopted,
-        np.array([True, False]),
-        np.array([True, True, False]),
-        np.zeros(3, np.float32),
-        rate=1e6,
-        dt=1.0,
-        rng=rng,
+        adopted, droppable, np.array([True, True, False]), np.zeros(3), np.zeros(3),
+        np.zeros((3, 2)), 1.0, 0.5, u,
     )
     assert dropped.tolist() == [[True, False], [True, False], [False, False]]
+    kept = mastery.drop(
+        adopted, droppable, np.array([True, True, False]), np.zeros(3), np.ones(3),
+        np.zeros((3, 2)), 1.0, 0.5, u,
+    )
+    assert not kept.any(), "reliable feedback keeps behaviours that deliver"
 
 
 def test_barriers():
-    aff = mastery.affordability(np.array([1000.0, 4000.0]), 2000.0, np.array([0.0, 3000.0]), 3000.0)
-    assert aff[:, 0].tolist() == [1.0, 1.0]
-    assert aff[:, 1].tolist() == pytest.approx([1 / 3, 2 / 3])
-    eff = mastery.effort(np.array([0.0, 1.0]), np.array([0.4]))
-    assert eff.ravel().tolist() == pytest.approx([0.6, 1.0])
+    ready = social.readiness(
+        np.array([1500.0, 6000.0]), np.array([0.0, 1.0]), np.array([0.0, 3000.0]),
+        np.array([0.4, 0.0]), np.ones((2, 2), bool),
+    )
+    assert ready[:, 0].tolist() == pytest.approx([0.6, 1.0])
+    assert ready[:, 1].tolist() == pytest.approx([1 / 3, 2 / 3])
+
+
+def _population(n=5000, seed=1):
+    from bt_sim.population import draw_population
+    from bt_sim.scenario import PopulationConfig
+
+    return draw_population(PopulationConfig(households=n), np.random.default_rng(seed))
 
 
 def test_outreach_favours_usual_suspects():
-    rng = np.random.default_rng(1)
-    income = np.exp(rng.normal(8, 0.5, 5000))
-    owner = income > np.median(income)
-    prop = coll.outreach_propensity(
-        income, owner, np.zeros(5000, bool), np.zeros(5000, bool), bias=1.0
-    )
+    from bt_sim.scenario.schema import CollectivesConfig
+
+    pop = _population()
+    prop = coll.outreach_propensity(pop, CollectivesConfig(usual_suspects_bias=1.0))
     assert prop.mean() == pytest.approx(1.0, rel=1e-5)
-    assert prop[owner].mean() > 2 * prop[~owner].mean()
-    flat = coll.outreach_propensity(
-        income, owner, np.zeros(5000, bool), np.zeros(5000, bool), bias=0.0
-    )
+    assert prop[pop.owner].mean() > 2 * prop[~pop.owner].mean()
+    flat = coll.outreach_propensity(pop, CollectivesConfig(usual_suspects_bias=0.0))
     assert np.allclose(flat, 1.0)
+    senior = pop.age_group == 2
+    older = coll.outreach_propensity(pop, CollectivesConfig(outreach_weight_senior=2.0))
+    assert older[senior].mean() > 1.5 * older[~senior].mean(), "outreach by age is a key"
 
 
-def test_member_tie_share_counts_gatekeepers_more(star):
+def test_member_tie_shares_count_gatekeepers_more_and_split_by_collective(star):
     a, wdeg = star
     member = np.array([False, True, True, False])
     reach = np.array([1.0, 3.0, 1.0, 1.0], np.float32)
-    share = coll.member_tie_share(a, wdeg, member, reach)
-    assert share[0] == pytest.approx((3.0 * 1.0 + 1.0 * 0.5) / 1.5)
+    own, other = coll.member_tie_shares(a, wdeg, member, reach, np.zeros(4, np.int64))
+    assert own[0] == pytest.approx((3.0 * 1.0 + 1.0 * 0.5) / 1.5) and other[0] == 0
+    own, other = coll.member_tie_shares(a, wdeg, member, reach, np.array([0, 1, 0, 0]))
+    assert own[0] == pytest.approx(0.5 / 1.5) and other[0] == pytest.approx(3.0 / 1.5)
 
 
-def test_recruit_only_where_a_collective_is_hosted():
-    rng = np.random.default_rng(0)
-    joins = coll.recruit(
-        np.array([False, False, True]),
-        np.array([True, False, True]),
-        np.ones(3, np.float32),
-        np.zeros(3, np.float32),
-        1e6,
-        0.0,
-        1.0,
-        rng,
-    )
-    assert joins.tolist() == [True, False, False]
+def test_members_who_get_value_stay():
+    value = coll.member_value(np.array([True, False]), np.array([True, False]), np.array([1.0, 0]))
+    assert value.tolist() == [1.0, 0.0]
+
+
+def test_campaign_picks_the_behaviour_that_saves_most():
+    ready = np.array([[1.0, 0.5], [1.0, 0.5], [1.0, 1.0]])
+    open_pairs = np.array([[True, True], [False, True], [True, True]])
+    focus = coll.campaign_choice(ready, open_pairs, np.array([0.05, 0.3]), np.array([0, 0, 1]), 3)
+    assert focus.tolist() == [1, 1, -1]
 
 
 def test_dialogue_and_fellow_member_share():
