@@ -229,6 +229,17 @@ class _Progress:
         self.bar.update(n)
 
 
+def _warn(scenario) -> None:
+    """Print named warnings for settings that do nothing (before any work)."""
+    from bt_sim.scenario.warnings import empty_seeding, expected_initial_adopters, inert_settings
+
+    warnings = inert_settings(scenario) + empty_seeding(
+        scenario, expected_initial_adopters(scenario)
+    )
+    for w in warnings:
+        print(f"bt-sim: warning: {w}", file=sys.stderr)
+
+
 def _cmd_run(args) -> int:
     from bt_sim.outdir import claim_output
     from bt_sim.runner import check_memory, describe, python_command, run_scenario, write_staged
@@ -243,6 +254,7 @@ def _cmd_run(args) -> int:
     fmt = args.format or scenario.output.format
     # Every check that can fail does so now, before the simulation.
     _check_edgelist(scenario)
+    _warn(scenario)
     check_memory(scenario, reps)
     claim = claim_output(args.out, scenario.name, args.force)
     args._claim = claim
@@ -303,6 +315,7 @@ def _cmd_scenario(args) -> int:
     scenario, _ = _load(args.file, args.overrides)
     if args.action == "validate":
         _check_edgelist(scenario)
+        _warn(scenario)
         print(
             f"{args.file}: valid ({scenario.population.households} households, "
             f"{len(scenario.behaviours)} behaviours, {scenario.run.steps} steps)"
