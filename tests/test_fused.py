@@ -141,7 +141,7 @@ def test_reflect_kernel_equals_reference():
         learning[level[rows]], rel[level[rows]], **pars, goal_floor=0.05, goal_max=0.5,
     )
     fused.reflect(
-        rows, z, level, sd, learning, rel, s.efficacy, s.goal, s.effort, s.cycle_sum,
+        rows, z, level[rows], sd, learning, rel, s.efficacy, s.goal, s.effort, s.cycle_sum,
         s.cycle_time, s.perceived, s.success, s.fails, s.adopted, s.proven, m.droppable,
         *pars.values(), 0.05, 0.5,
     )
@@ -162,7 +162,7 @@ def test_drop_kernel_drops_only_failed_droppable_at_its_probability():
     droppable = np.tile(np.array([True, False]), (n, 1))
     success = rng.random(n) < 0.5
     efficacy = np.full(n, 0.5, np.float32)
-    level = np.zeros(n, np.int8)
+    level = np.zeros(n, np.int8)  # per row (all rows here)
     rel = np.array([0.2, 0.8, 0.8])
     exposure = np.full((n, 2), 0.5, np.float32)
     denom = np.ones(n, np.float32)
@@ -217,3 +217,17 @@ def test_member_ties_equal_sparse_products_split_by_collective():
     np.testing.assert_allclose(own * m.wdeg, (dense * same) @ x, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(other * m.wdeg, (dense * ~same) @ x, rtol=1e-4, atol=1e-5)
     assert isinstance(adj, sp.csr_array)
+
+
+def test_role_matrix_kernel_equals_the_reference_role_weights():
+    m = running_model("social.key_figure_weight=3", "population.gatekeeper_share=0.1")
+    s, adj = m.state, m.adjacency
+    for w in (0.0, 0.5, 1.0):
+        v, rho = social.role_weights(s.success, s.proven, s.adopted, m.population.gatekeeper, w, 3.0)
+        out = np.empty((v.shape[0], v.shape[1] + 1), np.float32)
+        fused.role_matrix(s.adopted, s.proven, s.success, m.population.gatekeeper, w, 3.0, out)
+        np.testing.assert_allclose(out[:, :-1], v, rtol=1e-6)
+        np.testing.assert_allclose(out[:, -1], rho, rtol=1e-6)
+        ref_e, ref_d = social.role_shares(adj, v, rho)
+        np.testing.assert_allclose((adj @ out)[:, -1], ref_d, rtol=1e-5)
+        assert s.proven.any() and s.success.any()

@@ -155,6 +155,12 @@ def test_checks_come_once_per_cycle_whatever_the_step():
         for t in range(int(round(36 / dt))):
             counts[mastery.checks_due(offsets, 3.0, t * dt, (t + 1) * dt)] += 1
         assert (counts == 12).all()
+        nxt = 3.0 - offsets
+        for t in range(int(round(36 / dt))):
+            assert np.array_equal(
+                mastery.advance_checks(nxt, 3.0, (t + 1) * dt),
+                mastery.checks_due(offsets, 3.0, t * dt, (t + 1) * dt),
+            )
 
 
 def test_drop_only_droppable_after_failure():

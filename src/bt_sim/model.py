@@ -219,6 +219,7 @@ class TransitionModel(mesa.Model):
         self.meter = rng.random(n) < m.meter_share
         self.theta = draw_thresholds(sc.social.threshold_mean, sc.social.threshold_sd, n, rng)
         self.check_offset = rng.random(n) * m.cycle_months
+        self.next_check = m.cycle_months - self.check_offset  # first check, in months
         member = np.zeros(n, bool)
         consent = np.zeros(n, bool)
         cc = sc.collectives

@@ -54,11 +54,18 @@ def full_inputs(model: TransitionModel) -> dict:
     sc, s = model.config, model.state
     soc = sc.social
     w = soc.success_weight if sc.mastery.enabled else 0.0  # nobody checks: no success shown
-    visible, weight = social.role_weights(
-        s.success, s.proven, s.adopted, model.population.gatekeeper, w, soc.key_figure_weight
-    )
-    exposure, denom = social.role_shares(model.adjacency, visible, weight)
     n, nb = s.adopted.shape
+    key = model.population.gatekeeper
+    if model.adjacency is None:
+        visible, weight = social.role_weights(
+            s.success, s.proven, s.adopted, key, w, soc.key_figure_weight
+        )
+        exposure, denom = social.role_shares(None, visible, weight)
+    else:
+        shown = np.empty((n, nb + 1), np.float32)
+        fused.role_matrix(s.adopted, s.proven, s.success, key, w, soc.key_figure_weight, shown)
+        sums = model.adjacency @ shown
+        exposure, denom = sums[:, :nb], sums[:, nb]
     member_pos = np.full(n, -1, np.int64)
     fellow = np.zeros((1, nb), np.float32)
     joint = np.zeros(n, np.float32)

@@ -182,7 +182,6 @@ def collective_phase(model: TransitionModel) -> None:
         return
     sc, s, cs = model.config, model.state, model.cstate
     cc, dt, k = sc.collectives, sc.run.dt, model.n_collectives
-    n = s.member.shape[0]
     # 1. Progress towards the shared goal; a new milestone is celebrated.
     cs.saving, cs.progress = progress(s.saving, s.member, model.collective_of, k, cc.shared_goal)
     reached = np.minimum(
@@ -208,17 +207,19 @@ def collective_phase(model: TransitionModel) -> None:
     own, other = member_tie_shares(
         model.adjacency, model.wdeg, s.member, model.reach, model.collective_of
     )
-    hazard = join_hazard(model.propensity, own, other, cc, dt)
-    joins = (
-        ~s.member
-        & model.hosted
-        & (model.streams["recruit"].random(n, dtype=np.float32) < hazard)
+    cand = np.flatnonzero(model.hosted & ~s.member)  # only they can join
+    hazard = join_hazard(model.propensity[cand], own[cand], other[cand], cc, dt)
+    joins = cand[model.streams["recruit"].random(cand.size, dtype=np.float32) < hazard]
+    members = np.flatnonzero(s.member)
+    value = member_value(
+        s.success[members], s.compared[members], cs.progress[model.collective_of[members]]
     )
-    value = member_value(s.success, s.compared, cs.progress[np.maximum(model.collective_of, 0)])
     leave_p = -np.expm1(-cc.leave_rate * (1.0 - value) * dt)
-    leaves = s.member & (model.streams["leave"].random(n, dtype=np.float32) < leave_p)
-    s.member = (s.member | joins) & ~leaves
+    leaves = members[model.streams["leave"].random(members.size, dtype=np.float32) < leave_p]
+    s.member[leaves] = False
+    s.member[joins] = True
     if model.hub_active:
-        shares = model.streams["consent"].random(n, dtype=np.float32) < sc.hub.consent_rate
-        s.consent = (s.consent | (joins & shares)) & s.member
+        s.consent[leaves] = False
+        shares = model.streams["consent"].random(joins.size, dtype=np.float32) < sc.hub.consent_rate
+        s.consent[joins[shares]] = True
     s.compared &= s.member

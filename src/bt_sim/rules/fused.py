@@ -34,6 +34,26 @@ def _response(s, kind, mid_h, h):
     return sh * (1.0 + mid_h) / (sh + mid_h)
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def role_matrix(adopted, proven, success, key, success_weight, key_weight, out):
+    """What each household shows and its role weight, as one matrix ``out`` (n, b + 1).
+
+    ``out[:, :b]`` holds ``v_jb`` and ``out[:, b]`` holds ``rho_j`` of
+    :func:`bt_sim.rules.social.role_weights`, so one sparse product ``A @ out`` gives both the
+    exposure and its denominator.
+    """
+    n, nb = adopted.shape
+    w = success_weight
+    for j in range(n):
+        kj = key_weight if key[j] else 1.0
+        out[j, nb] = ((1.0 - w) + w * (1.0 if success[j] else 0.0)) * kj
+        for b in range(nb):
+            if adopted[j, b]:
+                out[j, b] = ((1.0 - w) + w * (1.0 if proven[j, b] else 0.0)) * kj
+            else:
+                out[j, b] = 0.0
+
+
 @njit(cache=True, nogil=True)
 def adoption_candidates(adopted, eligible):
     """Number of (household, behaviour) pairs that may be adopted: eligible, not adopted."""
@@ -105,7 +125,7 @@ def full_adoption(
             if adopted[i, b] or not eligible[i, b]:
                 continue
             share = exposure[i, b] / d if d > 0 else 0.0
-            if pos >= 0:
+            if pos >= 0 and collective_weight > 0:
                 share = (1.0 - collective_weight) * share + collective_weight * fellow[pos, b]
             c = cost[b] * (1.0 - discount) if b == fb else cost[b]
             ready = (1.0 - difficulty[b] * slack) / (1.0 + c / inc)
@@ -197,7 +217,8 @@ def reflect(
 ):
     """Check-act for the households in ``rows``, as :func:`bt_sim.rules.mastery.reflect`.
 
-    ``perceived = cycle mean saving + perception_sd[level] * z``; ``success = perceived >=
+    ``level`` and ``z`` are per row. ``perceived = cycle mean saving + perception_sd[level] *
+    z``; ``success = perceived >=
     goal``; efficacy, effort and goal move (see :func:`bt_sim.rules.mastery.reflect`); proven
     behaviours are those adopted at a successful check; the cycle restarts. Returns the number
     of (household, behaviour) pairs that may now be dropped (failed, adopted, droppable).
@@ -206,7 +227,7 @@ def reflect(
     candidates = 0
     for k in range(rows.shape[0]):
         i = rows[k]
-        lv = level[i]
+        lv = level[k]
         lr = learning[lv]
         t = cycle_time[i]
         mean = cycle_sum[i] / t if t > 0 else 0.0
@@ -260,8 +281,8 @@ def drop(
 ):
     """Drop behaviours after a failed check, as :func:`bt_sim.rules.mastery.drop`.
 
-    ``u`` holds one uniform per candidate counted by :func:`reflect`, in ``rows`` then behaviour
-    order; a candidate is dropped when ``u < chance * (1 - efficacy) * (1 - reliability) *
+    ``level`` is per row; ``u`` holds one uniform per candidate counted by :func:`reflect`, in
+    ``rows`` then behaviour order; a candidate is dropped when ``u < chance * (1 - efficacy) * (1 - reliability) *
     (1 - norm * f(s))``, ``s = exposure / denom`` the share of contacts visibly performing it
     and ``f`` the exposure response. Returns the number dropped.
     """
@@ -272,7 +293,7 @@ def drop(
         i = rows[r]
         if success[i]:
             continue
-        prob = chance * (1.0 - efficacy[i]) * (1.0 - reliability[level[i]])
+        prob = chance * (1.0 - efficacy[i]) * (1.0 - reliability[level[r]])
         d = denom[i]
         for b in range(nb):
             if adopted[i, b] and droppable[i, b]:

@@ -75,6 +75,20 @@ def aggregate(
     return Aggregate(np.where(published, count, 0), mean, published)
 
 
+def aggregate_rows(
+    values: np.ndarray, group: np.ndarray, rows: np.ndarray, k: int, n_groups: int
+) -> Aggregate:
+    """:func:`aggregate` over the households ``rows`` (the consenting ones), at a cost
+    proportional to their number."""
+    g = group[rows]
+    count = np.bincount(g, minlength=n_groups)
+    total = np.bincount(g, weights=values[rows], minlength=n_groups)
+    published = count >= k
+    mean = np.full(n_groups, np.nan)
+    np.divide(total, count, out=mean, where=published)
+    return Aggregate(np.where(published, count, 0), mean, published)
+
+
 def revoke(consent: np.ndarray, rate: float, dt: float, rng: np.random.Generator) -> np.ndarray:
     """Consent after this step's revocations (hazard ``rate`` per month)."""
     if rate <= 0:
@@ -138,19 +152,19 @@ def hub_phase(model: TransitionModel) -> None:
         s.peer *= np.float32(np.exp(-h.peer_decay * dt))
     if not model.hub_active:
         return
-    if h.revoke_rate > 0:
-        gone = model.streams["revoke"].random(s.consent.shape[0], dtype=np.float32) < -np.expm1(
-            -h.revoke_rate * dt
-        )
-        s.consent &= ~gone
     s.consent &= s.member
+    if h.revoke_rate > 0:
+        holders = np.flatnonzero(s.consent)  # only those consenting can revoke
+        u = model.streams["revoke"].random(holders.size, dtype=np.float32)
+        s.consent[holders[u < -np.expm1(-h.revoke_rate * dt)]] = False
     if not release_due(h.report_months, model.month - dt, model.month):
         return
-    agg = aggregate(s.kpi, model.hub_group, s.consent, h.k, model.n_hub_groups)
+    held = np.flatnonzero(s.consent)  # the hub holds only these households' data
+    agg = aggregate_rows(s.kpi, model.hub_group, held, h.k, model.n_hub_groups)
     s.compared, target = peer_comparison(
         s.kpi, model.hub_group, s.member & (model.collective_of >= 0), agg, h.peer_effect, h.peer_slope
     )
     np.maximum(s.peer, target, out=s.peer)
     if sc.output.hub_panel:
-        sav = aggregate(s.saving, model.hub_group, s.consent, h.k, model.n_hub_groups)
+        sav = aggregate_rows(s.saving, model.hub_group, held, h.k, model.n_hub_groups)
         model.recorder.record_hub(model.steps_done, agg.count, agg.mean, agg.published, sav.mean)

@@ -159,18 +159,35 @@ def drop(
     return out
 
 
-def feedback_level(model: TransitionModel) -> np.ndarray:
-    """Feedback quality per household: 0 none, 1 meter, 2 hub.
+def feedback_level(model: TransitionModel, rows: np.ndarray | None = None) -> np.ndarray:
+    """Feedback quality of households ``rows`` (all by default): 0 none, 1 meter, 2 hub.
 
     A household sharing data with the hub sees its own KPI there (at least 'meter'), and gets
     'hub' feedback while its peer group is published (a peer comparison).
     """
     s = model.state
-    level = model.meter.astype(np.int8)
+    idx = slice(None) if rows is None else rows
+    level = model.meter[idx].astype(np.int8)
     if model.hub_active:
-        level[s.consent] = 1
-        level[s.consent & s.compared] = 2
+        consent = s.consent[idx]
+        level[consent] = 1
+        level[consent & s.compared[idx]] = 2
     return level
+
+
+def advance_checks(next_check: np.ndarray, cycle: float, month: float) -> np.ndarray:
+    """Households whose next check falls by ``month``; their next check moves one cycle on
+    (several if a step is longer than a cycle). Same households as :func:`checks_due`.
+
+    >>> nxt = np.array([3.0, 1.5, 0.1])
+    >>> advance_checks(nxt, 3.0, 2.0).tolist(), nxt.tolist()
+    ([1, 2], [3.0, 4.5, 3.1])
+    """
+    rows = np.flatnonzero(next_check <= month + 1e-9)
+    if rows.size:
+        behind = month - next_check[rows]
+        next_check[rows] += cycle * (np.floor(behind / cycle + 1e-9) + 1.0)
+    return rows
 
 
 def reflect_phase(model: TransitionModel) -> None:
@@ -179,11 +196,11 @@ def reflect_phase(model: TransitionModel) -> None:
     m = sc.mastery
     if not m.enabled:
         return
-    rows = checks_due(model.check_offset, m.cycle_months, model.month - sc.run.dt, model.month)
+    rows = advance_checks(model.next_check, m.cycle_months, model.month)
     if rows.size == 0:
         return
     z = model.streams["perception"].standard_normal(rows.size, dtype=np.float32)
-    level = feedback_level(model)
+    level = feedback_level(model, rows)
     sd, learning, rel = model.feedback
     candidates = fused.reflect(
         rows,
