@@ -1,25 +1,38 @@
 """An idiomatic, per-agent Mesa implementation of the engine's model, for side-by-side benchmarks.
 
 :class:`BaselineModel` implements the same rules as :class:`bt_sim.model.TransitionModel` with
-``social.rule = "full"`` (mastery learning, collectives and the data hub all on), the way a Mesa
-user would write it: every household is a :class:`BaselineHousehold` (a ``mesa.Agent``) with
-plain Python attributes, neighbours are looked up one by one from a per-agent list of
-``(agent, weight)`` pairs, and the model schedules staged passes with ``model.agents.do`` /
-``shuffle_do``.
+``social.rule = "full"`` (mastery learning, collectives and the data hub all on), the way a
+careful Mesa user would write it: every household is a :class:`BaselineHousehold` (a
+``mesa.Agent``) with plain Python attributes, neighbours are looked up one by one from a
+per-agent list of ``(agent, weight)`` pairs, and the model runs staged passes over its
+households. Each household keeps the tuple of behaviours it performs (and the weight with which
+it shows each), so a contact who performs none costs one multiplication; parameters are read
+into locals before the hot loops; passes are merged wherever the rules allow.
 
 To compare like with like, the baseline does not draw its own world: it builds a
 ``TransitionModel`` from the same scenario and seed and copies that model's population, network,
-eligibility, readiness, collectives and initial state into its agents. The two then differ only
-in *how* a step is computed (per-agent Python loops here, vectorised arrays in the engine), not
-in the rules. Random draws come from the model's own ``self.random`` (Python's generator), so
-the random streams differ from the engine's and the agreement is statistical, not bitwise
-(``tests/test_baseline_agreement.py`` checks it).
+eligibility, collectives and initial state (including each household's cycle phase
+``check_offset``, ``meter``, ``droppable`` and ``theta``) into its agents. The two then differ
+only in *how* a step is computed (per-agent Python loops here, vectorised arrays and compiled
+kernels in the engine), not in the rules. Random draws come from the model's own
+``self.random`` (Python's generator), so the random streams differ from the engine's and the
+agreement is statistical, not bitwise (``tests/test_baseline_agreement.py`` checks it).
 
-Within-step semantics follow the engine exactly: every household decides on the adoption state
-at the *start* of the step (a synchronous update, done here by staging the decision and applying
-it in the next pass), then all KPIs are measured, the hub aggregates, everyone reflects, and
-finally the collectives recruit (again staged, so recruitment sees the membership at the start
-of that phase).
+One step follows the engine's plan of phases (:mod:`bt_sim.phases`), as four passes over the
+households and a short list of membership changes:
+
+1. **decide** (adopt): exposure from the contacts' role weights and visible behaviours, mixed
+   with fellow members' adoption; one draw per open (eligible, not performed) behaviour. The
+   new adoptions are staged, so everyone decides on the state at the start of the step.
+2. **measure + hub** : staged adoptions applied, effort relapses, the KPI noise moves, the KPI
+   is measured; the peer curtailment fades, consent may be revoked, and the hub's per-group
+   totals and each collective's member savings are summed.
+3. **compare + reflect**: at a release, peer comparisons; households at the end of their cycle
+   check, learn and may drop behaviours (with norm support from pass 1's exposure); each
+   household's role weight and visible behaviours for the next step; campaign scores.
+4. **collectives**: celebrations, dialogue, value-driven leaving and joining (staged, so
+   recruitment sees the membership at the start of the phase), then the changes are applied.
+5. **record**: per-step aggregates (and fellow members' adoption counts for the next step).
 
 Examples
 --------
@@ -37,8 +50,10 @@ import math
 import time
 
 import mesa
+import numpy as np
 
 from bt_sim.model import TransitionModel
+from bt_sim.rules.kpi import noise_coefficients
 from bt_sim.scenario.schema import Scenario
 
 __all__ = ["BaselineHousehold", "BaselineModel"]
@@ -47,12 +62,20 @@ __all__ = ["BaselineHousehold", "BaselineModel"]
 class BaselineHousehold(mesa.Agent):
     """One household with its own attributes and a list of ``(neighbour, weight)`` pairs.
 
-    Fixed attributes (copied from the engine's population and set-up): ``eligible`` and
-    ``readiness`` per behaviour, ``baseline_kpi``, ``meter``, ``collective`` (index of the
-    collective hosted in its neighbourhood, -1 if none), ``hub_group``, ``propensity`` (outreach)
-    and ``reach`` (weight as a key figure). State: ``adopted`` (list of bools per behaviour),
-    ``efficacy``, ``goal``, ``kpi``, ``saving``, ``success``, ``member``, ``consent``,
-    ``curtail`` and ``compared``.
+    Fixed attributes (copied from the engine's population and set-up): ``eligible``,
+    ``ready`` and ``ready_joint`` (readiness at the full and the joint-purchase cost, 0 where
+    not eligible), ``droppable`` per behaviour; ``key`` (role-model weight as a key figure),
+    ``baseline_kpi``, ``meter``, ``check_offset``, ``theta``, ``collective`` (index of the
+    collective hosted in its neighbourhood, -1 if none), ``hub_group``, ``propensity``
+    (outreach) and ``reach`` (weight as a key figure in recruitment).
+
+    State: ``adopted`` and ``proven`` (lists of bools per behaviour), ``doing`` (tuple of the
+    behaviours performed), ``open`` (tuple of those it may still adopt), ``efficacy``,
+    ``goal``, ``effort``, ``kpi``, ``saving``, ``noise``, ``cycle_sum``, ``cycle_time``,
+    ``perceived``, ``success``, ``unmet``, ``fails``, ``member``, ``consent``, ``compared``,
+    ``peer``; ``role`` and ``shows`` (its weight as a role model and the ``(behaviour,
+    weight)`` pairs it visibly performs), ``exposure`` and ``denom`` (tie sums of what its
+    contacts show and of their role weights, kept from the adopt pass for dropping).
     """
 
     def __init__(self, model: BaselineModel, index: int):
@@ -62,160 +85,71 @@ class BaselineHousehold(mesa.Agent):
         self.weighted_degree = 0.0
         # fixed attributes, set by the model from its source
         self.eligible: list[bool] = []
-        self.readiness: list[float] = []
+        self.ready: list[float] = []
+        self.ready_joint: list[float] = []
+        self.droppable: list[bool] = []
+        self.key = 1.0
         self.baseline_kpi = 0.0
         self.meter = False
+        self.check_offset = 0.0
+        self.theta = 0.0
         self.disadvantaged = False
         self.collective = -1
+        self.hosted = False
         self.hub_group = 0
         self.propensity = 1.0
         self.reach = 1.0
         # state
         self.adopted: list[bool] = []
+        self.proven: list[bool] = []
+        self.doing: tuple[int, ...] = ()
+        self.open: tuple[int, ...] = ()
         self.efficacy = 0.0
         self.goal = 0.0
+        self.effort = 0.0
         self.kpi = 0.0
         self.saving = 0.0
+        self.noise = 0.0
+        self.cycle_sum = 0.0
+        self.cycle_time = 0.0
+        self.perceived = 0.0
         self.success = False
+        self.unmet = False
+        self.fails = 0
         self.member = False
         self.consent = False
-        self.curtail = 0.0
         self.compared = False
-        # staged decisions (applied in a later pass so that everyone sees the same state)
-        self._next_adopted: list[bool] = []
-        self._joins = False
-        self._leaves = False
-        self._shares = False
+        self.peer = 0.0
+        # what contacts see of it, and what it saw of them in the adopt pass
+        self.role = 1.0
+        self.shows: tuple[tuple[int, float], ...] = ()
+        self.exposure: list[float] = []
+        self.denom = 0.0
+        # staged adoptions (applied in the next pass so that everyone sees the same state)
+        self.new: list[int] = []
 
-    # ---- 1-2. expose and do ---------------------------------------------------------------
-    def decide(self) -> None:
-        """Compute exposure from the neighbours' current state and draw this step's adoptions."""
-        m = self.model
-        n_beh = m.n_behaviours
-        exposure = [0.0] * n_beh
-        for other, weight in self.neighbours:
-            visibility = m.visibility_success if other.success else m.visibility_base
-            w = weight * visibility
-            for b, done in enumerate(other.adopted):
-                if done:
-                    exposure[b] += w
-        if self.weighted_degree > 0:
-            share = [x / self.weighted_degree for x in exposure]
-        else:
-            share = [0.0] * n_beh
-        if self.member and m.collective_weight > 0:
-            # the adoption share among the *other* members of its collective
-            sums = m.collective_adopted[self.collective]
-            others = m.collective_members[self.collective] - 1
-            mix = m.collective_weight
-            for b in range(n_beh):
-                fellow = (sums[b] - self.adopted[b]) / others if others > 0 else 0.0
-                share[b] = (1.0 - mix) * share[b] + mix * fellow
-        unmet = 1.0 if (m.mastery_enabled and not self.success) else 0.0
-        nxt = list(self.adopted)
-        for b in range(n_beh):
-            if nxt[b] or not self.eligible[b]:
-                continue
-            readiness = self.readiness[b] * self.efficacy
-            rate = readiness * (m.p + m.q * share[b] + m.action_rate * unmet)
-            hazard = -math.expm1(-rate * m.dt)
-            if self.random.random() < hazard:
-                nxt[b] = True
-        self._next_adopted = nxt
+    def show(self, w: float) -> None:
+        """Its weight as a role model and the behaviours it visibly performs (success weight
+        ``w``): ``rho = (1 - w + w success) k`` and ``v_b = (1 - w + w proven_b) k``."""
+        k = self.key
+        self.role = (1.0 - w + w * self.success) * k
+        proven = self.proven
+        self.shows = tuple((b, (1.0 - w + w * proven[b]) * k) for b in self.doing)
 
-    # ---- 3. check -------------------------------------------------------------------------
-    def measure(self) -> None:
-        """Apply the staged adoptions and measure this step's KPI."""
-        m = self.model
-        self.adopted = self._next_adopted
-        log_factor = 0.0
-        for b, done in enumerate(self.adopted):
-            if done:
-                log_factor += m.log_keep[b]
-        noise = self.random.gauss(0.0, 1.0) * m.kpi_noise
-        self.kpi = self.baseline_kpi * math.exp(log_factor) * (1.0 - self.curtail) * math.exp(noise)
-        self.saving = 1.0 - self.kpi / self.baseline_kpi
+    def update_behaviours(self) -> None:
+        """Refresh ``doing`` and ``open`` after adoptions or drops."""
+        adopted, eligible = self.adopted, self.eligible
+        rng = range(len(adopted))
+        self.doing = tuple(b for b in rng if adopted[b])
+        self.open = tuple(b for b in rng if eligible[b] and not adopted[b])
 
-    # ---- 4. hub ---------------------------------------------------------------------------
-    def revoke_consent(self) -> None:
-        """Consent may be revoked; only members share data."""
-        m = self.model
-        if self.consent and m.revoke_hazard > 0 and self.random.random() < m.revoke_hazard:
-            self.consent = False
-        self.consent = self.consent and self.member
 
-    def compare(self) -> None:
-        """Members of a published peer group see its mean; above-average users curtail."""
-        m = self.model
-        published = (
-            m.hub_means.get(self.hub_group) if self.member and self.collective >= 0 else None
-        )
-        self.compared = published is not None
-        if self.compared and self.kpi > published:
-            self.curtail = m.peer_effect
-        else:
-            self.curtail = 0.0
-
-    # ---- 5. act ---------------------------------------------------------------------------
-    def reflect(self) -> None:
-        """Plan-do-check-act: success moves self-efficacy and the goal; failures may drop.
-
-        Feedback quality: the hub (a consenting household whose peer group was published this
-        step), else a meter (a smart meter, or its own data at the hub), else none.
-        """
-        m = self.model
-        if self.consent and self.compared:
-            learning, noise_sd = m.learning_hub, m.perception_noise / 4
-        elif self.consent or self.meter:
-            learning, noise_sd = m.learning_meter, m.perception_noise / 4
-        else:
-            learning, noise_sd = m.learning_none, m.perception_noise
-        perceived = self.saving + self.random.gauss(0.0, 1.0) * noise_sd
-        self.success = perceived >= self.goal
-        if self.success:  # monthly parameters, compounded over a step of dt months
-            closed = 1.0 - (1.0 - learning * m.efficacy_gain) ** m.dt
-            self.efficacy += closed * (1.0 - self.efficacy)
-            self.goal = min(self.goal + m.goal_step_up * m.dt, m.goal_max)
-        else:
-            lost = 1.0 - (1.0 - learning * m.efficacy_loss) ** m.dt
-            self.efficacy -= lost * self.efficacy
-            self.goal = max(self.goal - m.goal_step_down * m.dt, 0.0)
-            hazard = -math.expm1(-m.drop_rate * m.dt * (1.0 - self.efficacy))
-            for b, done in enumerate(self.adopted):
-                if done and m.reversible[b] and self.random.random() < hazard:
-                    self.adopted[b] = False
-
-    # ---- 6. collectives -------------------------------------------------------------------
-    def recruit(self) -> None:
-        """Dialogue for members; non-members in a hosting neighbourhood may be recruited."""
-        m = self.model
-        if self.member:
-            self.efficacy += m.dialogue_step * (1.0 - self.efficacy)
-            self._joins = False
-            self._leaves = self.random.random() < m.leave_hazard
-        else:
-            self._leaves = False
-            self._joins = False
-            if self.collective >= 0:
-                tie = 0.0
-                for other, weight in self.neighbours:
-                    if other.member:
-                        tie += weight * other.reach
-                tie_share = tie / self.weighted_degree if self.weighted_degree > 0 else 0.0
-                rate = m.outreach_rate * self.propensity + m.tie_rate * tie_share
-                self._joins = self.random.random() < -math.expm1(-rate * m.dt)
-        self._shares = self._joins and m.hub_active and self.random.random() < m.consent_rate
-
-    def update_membership(self) -> None:
-        """Apply the staged joins and leaves."""
-        m = self.model
-        if self._joins:
-            self.member = True
-            self.consent = self.consent or self._shares
-            self.goal = max(self.goal, m.shared_goal)
-        if self._leaves:
-            self.member = False
-        self.consent = self.consent and self.member
+def _response(s: float, sigmoid: bool, mid_h: float, h: float) -> float:
+    """Exposure response: ``s`` (linear) or ``s^h (1 + c^h) / (s^h + c^h)`` (sigmoid)."""
+    if not sigmoid or s <= 0.0:
+        return s
+    sh = s**h
+    return sh * (1.0 + mid_h) / (sh + mid_h)
 
 
 class BaselineModel(mesa.Model):
@@ -256,25 +190,29 @@ class BaselineModel(mesa.Model):
         seed = scenario.run.seed if seed is None else int(seed)
         if source is None:
             source = TransitionModel(scenario, seed=seed)
-        elif int(source.steps) != 0:
+        elif source.steps_done != 0:
             raise ValueError("the source model must not have been stepped")
         t1 = time.perf_counter()
         super().__init__(rng=seed)
         self.config = scenario
         self._set_parameters(scenario, source)
         self.households = self._build_agents(source)
+        self.row: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                **{
-                    f"adoption:{name}": _adoption_reporter(b)
-                    for b, name in enumerate(self.behaviour_names)
-                },
-                "kpi_saving": lambda mod: _mean(h.saving for h in mod.households),
-                "members": lambda mod: sum(h.member for h in mod.households),
-                "efficacy": lambda mod: _mean(h.efficacy for h in mod.households),
+                name: _row_reporter(name)
+                for name in (
+                    *(f"adoption:{b}" for b in self.behaviour_names),
+                    "any_adoption",
+                    "kpi_saving",
+                    "efficacy",
+                    "members",
+                    "consenting",
+                    "compared",
+                )
             }
         )
-        self.datacollector.collect(self)
+        self._record()
         t2 = time.perf_counter()
         self.source_seconds = t1 - t0
         self.agents_seconds = t2 - t1
@@ -282,138 +220,456 @@ class BaselineModel(mesa.Model):
 
     # ---- set-up ---------------------------------------------------------------------------
     def _set_parameters(self, sc: Scenario, source: TransitionModel) -> None:
-        m, soc, cc, hb = sc.mastery, sc.social, sc.collectives, sc.hub
+        m, soc, cc, hb, dt = sc.mastery, sc.social, sc.collectives, sc.hub, sc.run.dt
         self.behaviour_names = tuple(b.name for b in sc.behaviours)
         self.n_behaviours = len(sc.behaviours)
-        self.dt = sc.run.dt
+        self.dt = dt
+        # adopt
         self.p, self.q = soc.p, soc.q
-        # a neighbour's adoption weighs 1 - w, or 1 if it met its last goal; without mastery
-        # learning nobody reflects, so no success is visible and every adoption weighs 1
-        self.visibility_base = 1.0 - soc.success_weight if m.enabled else 1.0
-        self.visibility_success = 1.0
-        self.n_collectives = int(source.collective_nbhd.size)
+        self.success_weight = soc.success_weight if m.enabled else 0.0  # nobody checks
+        self.sigmoid = soc.response == "sigmoid"
+        self.mid_h = soc.response_midpoint**soc.response_steepness
+        self.steepness = soc.response_steepness
+        self.n_collectives = int(source.n_collectives)
         self.collective_weight = soc.collective_weight if self.n_collectives else 0.0
-        self.mastery_enabled = m.enabled
-        self.action_rate = m.action_rate
-        self.log_keep = [math.log1p(-b.kpi_effect) for b in sc.behaviours]
-        self.reversible = [b.reversible for b in sc.behaviours]
-        self.kpi_noise = m.kpi_noise
-        self.perception_noise = m.perception_noise
-        self.learning_none, self.learning_meter = m.learning_none, m.learning_meter
-        self.learning_hub = m.learning_hub
-        self.efficacy_gain, self.efficacy_loss = m.efficacy_gain, m.efficacy_loss
-        self.goal_step_up, self.goal_step_down, self.goal_max = (
-            m.goal_step_up,
-            m.goal_step_down,
-            m.goal_max,
-        )
-        self.drop_rate = m.drop_rate
+        self.action_rate = m.action_rate if m.enabled else 0.0
+        self.joint_rate = cc.joint_rate
+        # measure
+        self.log_keep = [float(x) for x in source.log_keep]
+        self.kpi_effect = [float(x) for x in source.kpi_effect]
+        self.effort_max = m.effort_max
+        self.effort_keep = math.exp(-m.effort_relapse * dt)
+        self.noise_keep, self.noise_scale, self.noise_shift = noise_coefficients(m.kpi_noise, dt)
+        self.noisy = m.kpi_noise > 0
+        # hub
+        self.peer_keep = math.exp(-hb.peer_decay * dt) if hb.peer_decay > 0 else 1.0
         self.hub_active = bool(source.hub_active)
         self.hub_k = hb.k
-        self.revoke_hazard = -math.expm1(-hb.revoke_rate * self.dt)
-        self.peer_effect = hb.peer_effect
+        self.revoke_p = -math.expm1(-hb.revoke_rate * dt) if hb.revoke_rate > 0 else 0.0
+        self.report_months = hb.report_months
+        self.peer_effect, self.peer_slope = hb.peer_effect, hb.peer_slope
         self.consent_rate = hb.consent_rate
-        self.outreach_rate, self.tie_rate = cc.outreach_rate, cc.tie_rate
-        self.leave_hazard = -math.expm1(-cc.leave_rate * self.dt)
-        self.dialogue_step = -math.expm1(-cc.dialogue_gain * self.dt)
-        self.shared_goal = min(cc.shared_goal, m.goal_max)
-        self.collective_adopted: list[list[int]] = []
-        self.collective_members: list[int] = []
         self.hub_means: dict[int, float] = {}
+        # reflect
+        self.mastery_enabled = m.enabled
+        self.cycle_months = m.cycle_months
+        sd, learning, rel = source.feedback
+        self.perception_sd = [float(x) for x in sd]
+        self.learning = [float(x) for x in learning]
+        self.reliability = [float(x) for x in rel]
+        self.efficacy_gain, self.efficacy_loss = m.efficacy_gain, m.efficacy_loss
+        self.effort_gain = m.effort_gain
+        self.goal_step_up, self.goal_step_down = m.goal_step_up, m.goal_step_down
+        self.goal_patience = m.goal_patience
+        self.goal_floor, self.goal_max = m.goal_initial, m.goal_max
+        self.drop_chance = m.drop_chance
+        self.norm_support = soc.norm_support
+        # collectives
+        k = self.n_collectives
+        self.shared_goal, self.milestone = cc.shared_goal, cc.milestone
+        self.celebration_gain = cc.celebration_gain
+        self.campaign_months = cc.campaign_months
+        self.dialogue_step = -math.expm1(-cc.dialogue_gain * dt) if cc.dialogue_gain > 0 else 0.0
+        self.outreach_rate, self.tie_rate = cc.outreach_rate, cc.tie_rate
+        self.other_member_weight = cc.other_member_weight
+        self.leave_rate = cc.leave_rate
+        self.collective_saving = [0.0] * k
+        self.progress = [0.0] * k
+        self.celebrated = [0] * k
+        self.focus = [-1] * k
+        self.fellow_adopted: list[list[int]] = [[0] * self.n_behaviours for _ in range(k)]
+        self.fellow_count = [0] * k
 
     def _build_agents(self, source: TransitionModel) -> list[BaselineHousehold]:
-        pop, net, st = source.population, source.network, source.state
+        pop, net, st, sc = source.population, source.network, source.state, self.config
         n = pop.n
         households = [BaselineHousehold(self, i) for i in range(n)]
-        eligible = source._eligible.tolist()
-        readiness = source._readiness.astype(float).tolist()
+        eligible = source.eligible.tolist()
+        ready = source.readiness().astype(float).tolist()
+        ready_joint = source.readiness(discount=sc.collectives.joint_discount)
+        ready_joint = ready_joint.astype(float).tolist()
+        droppable = source.droppable.tolist()
+        key = np.where(pop.gatekeeper, sc.social.key_figure_weight, 1.0).tolist()
         baseline = pop.baseline_kpi.astype(float).tolist()
-        meter = source._meter.tolist()
+        meter = source.meter.tolist()
+        offset = source.check_offset.astype(float).tolist()
+        theta = source.theta.astype(float).tolist()
         disadvantaged = pop.disadvantaged.tolist()
         collective = source.collective_of.tolist()
-        hub_group = source._hub_group.tolist()
-        propensity = source._propensity.astype(float).tolist()
-        reach = source._reach.astype(float).tolist()
+        hub_group = source.hub_group.tolist()
+        propensity = source.propensity.astype(float).tolist()
+        reach = source.reach.astype(float).tolist()
+        floats = {
+            name: getattr(st, name).astype(float).tolist()
+            for name in (
+                "efficacy",
+                "goal",
+                "effort",
+                "kpi",
+                "saving",
+                "noise",
+                "cycle_sum",
+                "cycle_time",
+                "perceived",
+                "peer",
+            )
+        }
+        flags = {
+            name: getattr(st, name).tolist()
+            for name in ("success", "unmet", "member", "consent", "compared")
+        }
         adopted = st.adopted.tolist()
-        efficacy = st.efficacy.astype(float).tolist()
-        goal = st.goal.astype(float).tolist()
-        kpi = st.kpi.astype(float).tolist()
-        success = st.success.tolist()
-        member = st.member.tolist()
-        consent = st.consent.tolist()
-        curtail = st.curtail.astype(float).tolist()
-        compared = st.compared.tolist()
+        proven = st.proven.tolist()
+        fails = st.fails.tolist()
         indptr = net.indptr.tolist()
         indices = net.indices.tolist()
         weights = net.weights.astype(float).tolist()
+        w = self.success_weight
         for i, h in enumerate(households):
             h.eligible = eligible[i]
-            h.readiness = readiness[i]
+            h.ready = ready[i]
+            h.ready_joint = ready_joint[i]
+            h.droppable = droppable[i]
+            h.key = key[i]
             h.baseline_kpi = baseline[i]
             h.meter = meter[i]
+            h.check_offset = offset[i]
+            h.theta = theta[i]
             h.disadvantaged = disadvantaged[i]
             h.collective = collective[i]
+            h.hosted = collective[i] >= 0
             h.hub_group = hub_group[i]
             h.propensity = propensity[i]
             h.reach = reach[i]
             h.adopted = adopted[i]
-            h.efficacy = efficacy[i]
-            h.goal = goal[i]
-            h.kpi = kpi[i]
-            h.saving = 1.0 - kpi[i] / baseline[i]
-            h.success = success[i]
-            h.member = member[i]
-            h.consent = consent[i]
-            h.curtail = curtail[i]
-            h.compared = compared[i]
+            h.proven = proven[i]
+            h.fails = fails[i]
+            for name, values in floats.items():
+                setattr(h, name, values[i])
+            for name, values in flags.items():
+                setattr(h, name, values[i])
+            h.update_behaviours()
+            h.show(w)
             lo, hi = indptr[i], indptr[i + 1]
             h.neighbours = [
-                (households[j], w) for j, w in zip(indices[lo:hi], weights[lo:hi], strict=True)
+                (households[j], wt) for j, wt in zip(indices[lo:hi], weights[lo:hi], strict=True)
             ]
-            h.weighted_degree = sum(w for _, w in h.neighbours)
+            h.weighted_degree = sum(wt for _, wt in h.neighbours)
         return households
 
     # ---- the schedule ---------------------------------------------------------------------
     def step(self) -> None:
-        """One time step, in the engine's order of phases."""
-        if self.collective_weight > 0:
-            self._count_collective_adoption()
-        self.agents.shuffle_do("decide")
-        self.agents.do("measure")
-        if self.hub_active:
-            self.agents.do("revoke_consent")
-            self._hub_aggregate()
-            self.agents.do("compare")
-        if self.mastery_enabled:
-            self.agents.do("reflect")
+        """One time step (``run.dt`` months), in the engine's order of phases."""
+        t1 = self.steps * self.dt
+        t0 = t1 - self.dt
+        self._decide()
+        self._measure_and_hub()
+        self._compare_and_reflect(t0, t1)
         if self.n_collectives:
-            self.agents.shuffle_do("recruit")
-            self.agents.do("update_membership")
-        self.datacollector.collect(self)
+            self._collectives(t0, t1)
+        self._record()
+        if self.steps >= self.config.run.steps:
+            self.running = False
 
-    def _count_collective_adoption(self) -> None:
-        """Per collective, its members and how many of them perform each behaviour."""
-        adopted = [[0] * self.n_behaviours for _ in range(self.n_collectives)]
-        members = [0] * self.n_collectives
-        for h in self.agents:
-            if h.member:
-                members[h.collective] += 1
-                row = adopted[h.collective]
-                for b, done in enumerate(h.adopted):
-                    if done:
-                        row[b] += 1
-        self.collective_adopted = adopted
-        self.collective_members = members
+    def _decide(self) -> None:
+        """Adopt: exposure to contacts (and fellow members), one draw per open behaviour."""
+        nb = self.n_behaviours
+        p, q, action_rate, dt = self.p, self.q, self.action_rate, self.dt
+        sigmoid, mid_h, steep = self.sigmoid, self.mid_h, self.steepness
+        cw = self.collective_weight
+        mix = cw > 0
+        fellow_adopted, fellow_count = self.fellow_adopted, self.fellow_count
+        focus_of, progress, joint_rate = self.focus, self.progress, self.joint_rate
+        can_drop = self.mastery_enabled and self.drop_chance > 0
+        rand = self.random.random
+        expm1 = math.expm1
+        for h in self.households:
+            open_ = h.open
+            if not open_ and not (can_drop and h.doing):
+                h.new = []
+                continue
+            exposure = [0.0] * nb
+            denom = 0.0
+            for other, w in h.neighbours:
+                denom += w * other.role
+                for b, v in other.shows:
+                    exposure[b] += w * v
+            h.exposure = exposure
+            h.denom = denom
+            new = []
+            if open_:
+                e = h.efficacy
+                pull = q + action_rate * h.unmet
+                member = h.member
+                focus, joint = -1, 0.0
+                if member:
+                    c = h.collective
+                    focus = focus_of[c]
+                    joint = joint_rate * (1.0 - progress[c])
+                    if mix:
+                        sums, others = fellow_adopted[c], fellow_count[c] - 1
+                        adopted = h.adopted
+                for b in open_:
+                    share = exposure[b] / denom if denom > 0 else 0.0
+                    if member and mix:
+                        fellow = (sums[b] - adopted[b]) / others if others > 0 else 0.0
+                        share = (1.0 - cw) * share + cw * fellow
+                    if sigmoid and share > 0.0:
+                        sh = share**steep
+                        share = sh * (1.0 + mid_h) / (sh + mid_h)
+                    if b == focus:
+                        rate = h.ready_joint[b] * e * (p + pull * share + joint)
+                    else:
+                        rate = h.ready[b] * e * (p + pull * share)
+                    if rand() < -expm1(-rate * dt):
+                        new.append(b)
+            h.new = new
 
-    def _hub_aggregate(self) -> None:
-        """Mean KPI of consenting households per peer group, published from ``k`` households."""
+    def _measure_and_hub(self) -> None:
+        """Staged adoptions applied; measure (effort, noise, KPI, saving, cycle integral);
+        hub (peer curtailment fades, revocations, per-group totals); members' savings."""
+        log_keep, effort_max, effort_keep = self.log_keep, self.effort_max, self.effort_keep
+        noisy, nkeep, nscale, nshift = (
+            self.noisy,
+            self.noise_keep,
+            self.noise_scale,
+            self.noise_shift,
+        )
+        peer_keep, dt = self.peer_keep, self.dt
+        hub_active, revoke_p = self.hub_active, self.revoke_p
+        rand, gauss, exp = self.random.random, self.random.gauss, math.exp
         totals: dict[int, float] = {}
         counts: dict[int, int] = {}
-        for h in self.agents:
-            if h.consent:
-                totals[h.hub_group] = totals.get(h.hub_group, 0.0) + h.kpi
-                counts[h.hub_group] = counts.get(h.hub_group, 0) + 1
+        k = self.n_collectives
+        msum, mcount = [0.0] * k, [0] * k
+        for h in self.households:
+            if h.new:
+                adopted = h.adopted
+                for b in h.new:
+                    adopted[b] = True
+                h.update_behaviours()
+            lk = 0.0
+            for b in h.doing:
+                lk += log_keep[b]
+            ef = h.effort * effort_keep
+            h.effort = ef
+            factor = exp(lk) * (1.0 - effort_max * ef) * (1.0 - h.peer)
+            if noisy:
+                x = h.noise * nkeep + nscale * gauss(0.0, 1.0)
+                h.noise = x
+                factor *= exp(x - nshift)
+            kpi = h.baseline_kpi * factor
+            h.kpi = kpi
+            sv = 1.0 - factor
+            h.saving = sv
+            h.cycle_sum += sv * dt
+            h.cycle_time += dt
+            h.peer *= peer_keep
+            if h.member:
+                c = h.collective
+                msum[c] += sv
+                mcount[c] += 1
+            if hub_active and h.consent:
+                if not h.member or (revoke_p > 0 and rand() < revoke_p):
+                    h.consent = False
+                else:
+                    g = h.hub_group
+                    totals[g] = totals.get(g, 0.0) + kpi
+                    counts[g] = counts.get(g, 0) + 1
         self.hub_means = {g: totals[g] / c for g, c in counts.items() if c >= self.hub_k}
+        self.collective_saving = [s / c if c else 0.0 for s, c in zip(msum, mcount, strict=True)]
+
+    def _compare_and_reflect(self, t0: float, t1: float) -> None:
+        """Peer comparisons at a release; checks at the end of a cycle (success, efficacy,
+        effort, goal, proven, unmet) and dropping; role weights for the next step; campaign
+        scores at a campaign boundary."""
+        interval = self.report_months
+        release = self.hub_active and (
+            math.floor(t1 / interval + 1e-9) > math.floor(t0 / interval + 1e-9)
+        )
+        means = self.hub_means
+        effect, slope = self.peer_effect, self.peer_slope
+        top = 4.0 * effect
+        mastery = self.mastery_enabled
+        cycle = self.cycle_months
+        hub_active = self.hub_active
+        sds, learning, reliability = self.perception_sd, self.learning, self.reliability
+        gain, loss, effort_gain = self.efficacy_gain, self.efficacy_loss, self.effort_gain
+        up, down, patience = self.goal_step_up, self.goal_step_down, self.goal_patience
+        floor_, gmax = self.goal_floor, self.goal_max
+        chance, norm = self.drop_chance, self.norm_support
+        sigmoid, mid_h, steep = self.sigmoid, self.mid_h, self.steepness
+        w = self.success_weight
+        nb = self.n_behaviours
+        k = self.n_collectives
+        campaign = k > 0 and (
+            math.floor(t1 / self.campaign_months + 1e-9)
+            > math.floor(t0 / self.campaign_months + 1e-9)
+        )
+        score = [[0.0] * nb for _ in range(k)]
+        kpi_effect = self.kpi_effect
+        rand, gauss, floor = self.random.random, self.random.gauss, math.floor
+        for h in self.households:
+            if release:
+                mean = means.get(h.hub_group) if h.member and h.hosted else None
+                if mean is None:
+                    h.compared = False
+                else:
+                    h.compared = True
+                    target = min(max(effect * (1.0 + slope * (h.kpi / mean - 1.0)), 0.0), top)
+                    if target > h.peer:
+                        h.peer = target
+            if mastery and floor((t1 + h.check_offset) / cycle) > floor(
+                (t0 + h.check_offset) / cycle
+            ):
+                lv = 1 if h.meter else 0
+                if hub_active and h.consent:
+                    lv = 2 if h.compared else 1
+                lr = learning[lv]
+                t = h.cycle_time
+                seen = (h.cycle_sum / t if t > 0 else 0.0) + sds[lv] * gauss(0.0, 1.0)
+                h.perceived = seen
+                h.cycle_sum = h.cycle_time = 0.0
+                g = h.goal
+                ok = seen >= g
+                h.success = ok
+                h.unmet = not ok
+                e = h.efficacy
+                h.effort = min(
+                    max(h.effort + lr * reliability[lv] * effort_gain * (g - seen), 0), 1
+                )
+                if ok:
+                    h.efficacy = e + lr * gain * (1.0 - e)
+                    h.goal = min(g + up, gmax)
+                    h.fails = 0
+                    h.proven = list(h.adopted)
+                else:
+                    e = e - lr * loss * e
+                    h.efficacy = e
+                    f = h.fails + 1
+                    if f >= patience:
+                        h.goal = max(g - down, floor_)
+                        f = 0
+                    h.fails = f
+                    h.proven = [False] * nb
+                    if chance > 0 and h.doing:
+                        changed = False
+                        prob = chance * (1.0 - e) * (1.0 - reliability[lv])
+                        exposure, denom = h.exposure, h.denom
+                        droppable, adopted = h.droppable, h.adopted
+                        for b in h.doing:
+                            if droppable[b]:
+                                s = exposure[b] / denom if denom > 0 else 0.0
+                                if sigmoid and s > 0.0:
+                                    sh = s**steep
+                                    s = sh * (1.0 + mid_h) / (sh + mid_h)
+                                if rand() < prob * (1.0 - norm * s):
+                                    adopted[b] = False
+                                    changed = True
+                        if changed:
+                            h.update_behaviours()
+                h.show(w)
+            elif h.new:
+                h.show(w)
+            if campaign and h.member:
+                row, ready = score[h.collective], h.ready_joint
+                for b in h.open:
+                    row[b] += ready[b] * kpi_effect[b]
+        if campaign:
+            focus = []
+            for row in score:
+                best = max(row)
+                focus.append(row.index(best) if best > 0 else -1)
+            self.focus = focus
+
+    def _collectives(self, t0: float, t1: float) -> None:
+        """Progress and celebrations; dialogue; value-driven leaving and joining through
+        outreach and member ties (staged); consent of new members."""
+        goal, step = self.shared_goal, self.milestone
+        top = math.ceil(goal / step - 1e-9)
+        self.progress = [min(max(s / goal, 0.0), 1.0) for s in self.collective_saving]
+        celebrate = []
+        for c, s in enumerate(self.collective_saving):
+            reached = min(math.floor(s / step + 1e-9), top)
+            celebrate.append(reached > self.celebrated[c] and self.celebration_gain > 0)
+            self.celebrated[c] = max(self.celebrated[c], reached)
+        cg, talk = self.celebration_gain, self.dialogue_step
+        progress = self.progress
+        leave_rate, dt = self.leave_rate, self.dt
+        outreach, tie_rate, omw = self.outreach_rate, self.tie_rate, self.other_member_weight
+        share_p = self.consent_rate if self.hub_active else -1.0
+        rand, expm1 = self.random.random, math.expm1
+        joins: list[tuple[BaselineHousehold, bool]] = []
+        leaves: list[BaselineHousehold] = []
+        for h in self.households:
+            c = h.collective
+            if h.member:
+                e = h.efficacy
+                if celebrate[c]:
+                    e += cg * (1.0 - e)
+                e += talk * (1.0 - e)
+                h.efficacy = e
+                value = (h.success + h.compared + progress[c]) / 3.0
+                if rand() < -expm1(-leave_rate * (1.0 - value) * dt):
+                    leaves.append(h)
+            elif c >= 0:
+                own = other = 0.0
+                for nbr, w in h.neighbours:
+                    if nbr.member:
+                        if nbr.collective == c:
+                            own += w * nbr.reach
+                        else:
+                            other += w * nbr.reach
+                d = h.weighted_degree
+                ties = (own + omw * other) / d if d > 0 else 0.0
+                rate = outreach * h.propensity + tie_rate * ties
+                if rand() < -expm1(-rate * dt):
+                    joins.append((h, rand() < share_p))
+        for h, shares in joins:
+            h.member = True
+            h.consent = h.consent or shares
+        for h in leaves:
+            h.member = h.consent = h.compared = False
+
+    def _record(self) -> None:
+        """Per-step aggregates (collected by the DataCollector) and, for the next step, each
+        collective's members and their adoption counts."""
+        nb, k = self.n_behaviours, self.n_collectives
+        counts = [0] * nb
+        fellow = [[0] * nb for _ in range(k)]
+        fcount = [0] * k
+        any_ = members = consenting = compared = 0
+        saving = efficacy = 0.0
+        for h in self.households:
+            doing = h.doing
+            if doing:
+                any_ += 1
+                for b in doing:
+                    counts[b] += 1
+            saving += h.saving
+            efficacy += h.efficacy
+            if h.member:
+                members += 1
+                consenting += h.consent
+                compared += h.compared
+                c = h.collective
+                fcount[c] += 1
+                row = fellow[c]
+                for b in doing:
+                    row[b] += 1
+        n = len(self.households)
+        self.fellow_adopted, self.fellow_count = fellow, fcount
+        row = {f"adoption:{b}": counts[i] / n for i, b in enumerate(self.behaviour_names)}
+        row.update(
+            any_adoption=any_ / n,
+            kpi_saving=saving / n,
+            efficacy=efficacy / n,
+            members=float(members),
+            consenting=float(consenting),
+            compared=compared / n,
+        )
+        self.row = row
+        self.datacollector.collect(self)
 
     def run(self, steps: int | None = None) -> None:
         """Run ``steps`` steps (default: the scenario's ``run.steps`` less those done)."""
@@ -429,25 +685,24 @@ class BaselineModel(mesa.Model):
         out: dict[str, float] = {"steps": float(self.steps), "households": float(n)}
         for b, name in enumerate(self.behaviour_names):
             out[f"final_adoption:{name}"] = sum(h.adopted[b] for h in hs) / n
-        out["any_adoption"] = sum(any(h.adopted) for h in hs) / n
-        out["kpi_saving"] = _mean(h.saving for h in hs)
-        hosted = sum(h.collective >= 0 for h in hs)
-        members = sum(h.member for h in hs)
+        out["any_adoption"] = sum(bool(h.doing) for h in hs) / n
+        out["behaviours_per_household"] = sum(len(h.doing) for h in hs) / n
+        out["kpi_saving"] = sum(h.saving for h in hs) / n
+        hosted = sum(h.hosted for h in hs)
+        members = sum(h.member and h.hosted for h in hs)
         out["members"] = float(members)
         out["member_share"] = members / hosted if hosted else float("nan")
         out["consenting"] = float(sum(h.consent for h in hs))
-        out["compared_share"] = sum(h.compared for h in hs) / n
-        out["mean_efficacy"] = _mean(h.efficacy for h in hs)
+        compared = [h.peer for h in hs if h.compared]
+        out["compared_share"] = len(compared) / n
+        out["mean_efficacy"] = sum(h.efficacy for h in hs) / n
+        out["peer_curtailment"] = sum(compared) / len(compared) if compared else float("nan")
+        out["mean_effort"] = sum(h.effort for h in hs) / n
+        out["mean_goal"] = sum(h.goal for h in hs) / n
+        k = self.n_collectives
+        out["collective_progress"] = sum(self.progress) / k if k else float("nan")
         return out
 
 
-def _adoption_reporter(b: int):
-    return lambda mod: sum(h.adopted[b] for h in mod.households) / len(mod.households)
-
-
-def _mean(values) -> float:
-    total, count = 0.0, 0
-    for v in values:
-        total += v
-        count += 1
-    return total / count if count else float("nan")
+def _row_reporter(name: str):
+    return lambda model: model.row[name]
