@@ -43,8 +43,16 @@ def reference_adoption(m, x, u):
     ready = m.readiness()
     action = sc.mastery.action_rate if sc.mastery.enabled else 0.0
     rate = social.full_rate(
-        share, ready, s.efficacy, x["unmet"], soc.p, soc.q, action,
-        soc.response, soc.response_midpoint, soc.response_steepness,
+        share,
+        ready,
+        s.efficacy,
+        x["unmet"],
+        soc.p,
+        soc.q,
+        action,
+        soc.response,
+        soc.response_midpoint,
+        soc.response_steepness,
     )
     # Joint action: a member's campaign behaviour, bought at a discount.
     focus = np.flatnonzero(x["focus"] >= 0)
@@ -109,13 +117,33 @@ def test_measure_kernel_equals_reference():
     csum, ctime = np.zeros(n, np.float32), np.zeros(n, np.float32)
     relapse_keep = float(np.exp(-0.05 * 0.5))
     fused.measure(
-        s.adopted, m.log_keep, pop.baseline_kpi, e2, 0.08, relapse_keep, peer, n2, keep,
-        scale, shift, z, out_kpi, out_sav, csum, ctime, 0.5,
+        s.adopted,
+        m.log_keep,
+        pop.baseline_kpi,
+        e2,
+        0.08,
+        relapse_keep,
+        peer,
+        n2,
+        keep,
+        scale,
+        shift,
+        z,
+        out_kpi,
+        out_sav,
+        csum,
+        ctime,
+        0.5,
     )
     ref_noise = noise * keep + scale * z
     ref = kpi.measure(
-        pop.baseline_kpi, s.adopted.astype(np.float32), m.log_keep, 0.08 * effort * relapse_keep,
-        peer, ref_noise, shift,
+        pop.baseline_kpi,
+        s.adopted.astype(np.float32),
+        m.log_keep,
+        0.08 * effort * relapse_keep,
+        peer,
+        ref_noise,
+        shift,
     )
     np.testing.assert_allclose(n2, ref_noise, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(out_kpi, ref, rtol=1e-4)
@@ -137,13 +165,38 @@ def test_reflect_kernel_equals_reference():
     perceived = s.cycle_sum[rows] / 3.0 + sd[level[rows]] * z
     pars = dict(gain=0.15, loss=0.1, effort_gain=4.0, step_up=0.01, step_down=0.01, patience=2)
     ref = mastery.reflect(
-        perceived, s.goal[rows], s.efficacy[rows], s.effort[rows], s.fails[rows],
-        learning[level[rows]], rel[level[rows]], **pars, goal_floor=0.05, goal_max=0.5,
+        perceived,
+        s.goal[rows],
+        s.efficacy[rows],
+        s.effort[rows],
+        s.fails[rows],
+        learning[level[rows]],
+        rel[level[rows]],
+        **pars,
+        goal_floor=0.05,
+        goal_max=0.5,
     )
     fused.reflect(
-        rows, z, level[rows], sd, learning, rel, s.efficacy, s.goal, s.effort, s.cycle_sum,
-        s.cycle_time, s.perceived, s.success, s.fails, s.adopted, s.proven, m.droppable,
-        *pars.values(), 0.05, 0.5,
+        rows,
+        z,
+        level[rows],
+        sd,
+        learning,
+        rel,
+        s.efficacy,
+        s.goal,
+        s.effort,
+        s.cycle_sum,
+        s.cycle_time,
+        s.perceived,
+        s.success,
+        s.fails,
+        s.adopted,
+        s.proven,
+        m.droppable,
+        *pars.values(),
+        0.05,
+        0.5,
     )
     ok, eff, effort, goal, fails = ref
     assert np.array_equal(s.success[rows], ok)
@@ -170,16 +223,36 @@ def test_drop_kernel_drops_only_failed_droppable_at_its_probability():
     candidates = int((~success).sum())
     u = rng.random(candidates).astype(np.float32)
     dropped = fused.drop(
-        rows, success, level, rel, efficacy, adopted, droppable, 0.4, exposure, denom, 0.5, 0,
-        1.0, 1.0, u,
+        rows,
+        success,
+        level,
+        rel,
+        efficacy,
+        adopted,
+        droppable,
+        0.4,
+        exposure,
+        denom,
+        0.5,
+        0,
+        1.0,
+        1.0,
+        u,
     )
     assert adopted[:, 1].all() and adopted[success, 0].all()
     prob = 0.4 * 0.5 * 0.8 * (1 - 0.5 * 0.5)
     # ~100,000 candidates: the dropped share has a standard error of 0.001; 0.005 is 5 of them.
     assert dropped / candidates == pytest.approx(prob, abs=0.005)
     ref = mastery.drop(
-        np.ones((n, 2), bool), droppable, ~success, efficacy, np.full(n, 0.2),
-        np.full((n, 2), 0.5), 0.4, 0.5, u,
+        np.ones((n, 2), bool),
+        droppable,
+        ~success,
+        efficacy,
+        np.full(n, 0.2),
+        np.full((n, 2), 0.5),
+        0.4,
+        0.5,
+        u,
     )
     assert np.array_equal(ref[:, 0], ~adopted[:, 0])
 
@@ -191,11 +264,25 @@ def test_neighbourhood_sums_equal_bincounts():
     c, v = rec.nb_sum.shape[1:]
     out = [np.zeros((c, v), np.float32) for _ in range(3)]
     fused.neighbourhood_sums(
-        rec._nbhd, s.adopted, s.saving, s.efficacy, s.member, s.consent, s.compared,
-        pop.disadvantaged, *out,
+        rec._nbhd,
+        s.adopted,
+        s.saving,
+        s.efficacy,
+        s.member,
+        s.consent,
+        s.compared,
+        pop.disadvantaged,
+        *out,
     )
-    cols = [*s.adopted.T, s.saving, s.efficacy, s.member, s.consent, s.compared,
-            s.adopted.any(axis=1)]
+    cols = [
+        *s.adopted.T,
+        s.saving,
+        s.efficacy,
+        s.member,
+        s.consent,
+        s.compared,
+        s.adopted.any(axis=1),
+    ]
     for k, col in enumerate(cols):
         col = col.astype(np.float64)
         for out_k, mask in zip(
@@ -223,11 +310,13 @@ def test_role_matrix_kernel_equals_the_reference_role_weights():
     m = running_model("social.key_figure_weight=3", "population.gatekeeper_share=0.1")
     s, adj = m.state, m.adjacency
     for w in (0.0, 0.5, 1.0):
-        v, rho = social.role_weights(s.success, s.proven, s.adopted, m.population.gatekeeper, w, 3.0)
+        v, rho = social.role_weights(
+            s.success, s.proven, s.adopted, m.population.gatekeeper, w, 3.0
+        )
         out = np.empty((v.shape[0], v.shape[1] + 1), np.float32)
         fused.role_matrix(s.adopted, s.proven, s.success, m.population.gatekeeper, w, 3.0, out)
         np.testing.assert_allclose(out[:, :-1], v, rtol=1e-6)
         np.testing.assert_allclose(out[:, -1], rho, rtol=1e-6)
-        ref_e, ref_d = social.role_shares(adj, v, rho)
+        _ref_e, ref_d = social.role_shares(adj, v, rho)
         np.testing.assert_allclose((adj @ out)[:, -1], ref_d, rtol=1e-5)
         assert s.proven.any() and s.success.any()

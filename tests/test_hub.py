@@ -73,7 +73,7 @@ def test_peer_comparison_only_in_published_groups_and_grows_with_use():
 
 def test_releases_come_at_their_interval_whatever_the_step():
     for dt in (0.25, 0.5, 1.0):
-        n = sum(hub.release_due(3.0, t * dt, (t + 1) * dt) for t in range(int(round(36 / dt))))
+        n = sum(hub.release_due(3.0, t * dt, (t + 1) * dt) for t in range(round(36 / dt)))
         assert n == 12
 
 

@@ -102,12 +102,13 @@ def test_mastery_off_freezes_efficacy_outside_collectives():
 
 
 def mean_efficacy_move(m):
-    """Mean absolute per-step change of self-efficacy among households with hub feedback."""
+    """Mean absolute change of self-efficacy at a check among households with hub feedback."""
     moves = []
     for _ in range(24):
         before = m.state.efficacy.copy()
         m.step()
-        hub_fed = m.feedback_level() == 2
+        checked = m.state.cycle_time == 0  # the cycle restarts at a check
+        hub_fed = (m.feedback_level() == 2) & checked
         if hub_fed.any():
             moves.append(np.abs(m.state.efficacy - before)[hub_fed].mean())
     assert len(moves) > 12, "most steps publish a peer group"
@@ -115,11 +116,13 @@ def mean_efficacy_move(m):
 
 
 def test_hub_feedback_speeds_up_learning():
-    # Dialogue also moves members' efficacy; switch it off to isolate reflection.
+    # Dialogue and celebrations also move members' efficacy; switch them off to isolate
+    # reflection.
     common = (
         "hub.consent_rate=1.0",
         "hub.k=3",
         "collectives.dialogue_gain=0",
+        "collectives.celebration_gain=0",
         "collectives.tie_rate=0.5",
     )
     fast = mean_efficacy_move(model("mastery.learning_hub=1.0", *common, seed=3))

@@ -99,8 +99,13 @@ def test_kpi_combines_effects_multiplicatively():
     log_keep = np.log1p(-np.array([0.1, 0.2]))
     adopted = np.array([[1, 1], [0, 0]], np.float64)
     k = kpi.measure(
-        np.array([100.0, 100.0]), adopted, log_keep, np.array([0.0, 0.5]), np.array([0.0, 0.0]),
-        np.zeros(2), 0.0,
+        np.array([100.0, 100.0]),
+        adopted,
+        log_keep,
+        np.array([0.0, 0.5]),
+        np.array([0.0, 0.0]),
+        np.zeros(2),
+        0.0,
     )
     assert k.tolist() == pytest.approx([72.0, 50.0], rel=1e-6)
 
@@ -119,9 +124,21 @@ def test_kpi_noise_keeps_its_spread_and_mean_whatever_the_step():
 
 def _reflect(perceived, goal, efficacy=0.5, effort=0.2, fails=0, patience=2):
     return mastery.reflect(
-        np.array([perceived]), np.array([goal]), np.array([efficacy]), np.array([effort]),
-        np.array([fails]), np.array([1.0]), np.array([1.0]), 0.2, 0.1, 4.0, 0.01, 0.02,
-        patience, 0.05, 0.5,
+        np.array([perceived]),
+        np.array([goal]),
+        np.array([efficacy]),
+        np.array([effort]),
+        np.array([fails]),
+        np.array([1.0]),
+        np.array([1.0]),
+        0.2,
+        0.1,
+        4.0,
+        0.01,
+        0.02,
+        patience,
+        0.05,
+        0.5,
     )
 
 
@@ -152,11 +169,11 @@ def test_checks_come_once_per_cycle_whatever_the_step():
     offsets = np.random.default_rng(1).random(1000) * 3.0
     for dt in (0.25, 0.5, 1.0, 3.0):
         counts = np.zeros(1000, int)
-        for t in range(int(round(36 / dt))):
+        for t in range(round(36 / dt)):
             counts[mastery.checks_due(offsets, 3.0, t * dt, (t + 1) * dt)] += 1
         assert (counts == 12).all()
         nxt = 3.0 - offsets
-        for t in range(int(round(36 / dt))):
+        for t in range(round(36 / dt)):
             assert np.array_equal(
                 mastery.advance_checks(nxt, 3.0, (t + 1) * dt),
                 mastery.checks_due(offsets, 3.0, t * dt, (t + 1) * dt),
@@ -168,21 +185,38 @@ def test_drop_only_droppable_after_failure():
     droppable = np.tile(np.array([True, False]), (3, 1))
     u = np.zeros(6)
     dropped = mastery.drop(
-        adopted, droppable, np.array([True, True, False]), np.zeros(3), np.zeros(3),
-        np.zeros((3, 2)), 1.0, 0.5, u,
+        adopted,
+        droppable,
+        np.array([True, True, False]),
+        np.zeros(3),
+        np.zeros(3),
+        np.zeros((3, 2)),
+        1.0,
+        0.5,
+        u,
     )
     assert dropped.tolist() == [[True, False], [True, False], [False, False]]
     kept = mastery.drop(
-        adopted, droppable, np.array([True, True, False]), np.zeros(3), np.ones(3),
-        np.zeros((3, 2)), 1.0, 0.5, u,
+        adopted,
+        droppable,
+        np.array([True, True, False]),
+        np.zeros(3),
+        np.ones(3),
+        np.zeros((3, 2)),
+        1.0,
+        0.5,
+        u,
     )
     assert not kept.any(), "reliable feedback keeps behaviours that deliver"
 
 
 def test_barriers():
     ready = social.readiness(
-        np.array([1500.0, 6000.0]), np.array([0.0, 1.0]), np.array([0.0, 3000.0]),
-        np.array([0.4, 0.0]), np.ones((2, 2), bool),
+        np.array([1500.0, 6000.0]),
+        np.array([0.0, 1.0]),
+        np.array([0.0, 3000.0]),
+        np.array([0.4, 0.0]),
+        np.ones((2, 2), bool),
     )
     assert ready[:, 0].tolist() == pytest.approx([0.6, 1.0])
     assert ready[:, 1].tolist() == pytest.approx([1 / 3, 2 / 3])

@@ -93,7 +93,13 @@ def paired_effect(
     n = d.shape[0]
     se = d.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(d.shape[1], np.nan)
     return [
-        Effect(outcome_name(o), float(a[:, k].mean()), float(b[:, k].mean()), float(d[:, k].mean()),
-               float(se[k]), n)
+        Effect(
+            outcome_name(o),
+            float(a[:, k].mean()),
+            float(b[:, k].mean()),
+            float(d[:, k].mean()),
+            float(se[k]),
+            n,
+        )
         for k, o in enumerate(outcomes)
     ]

@@ -19,8 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from bt_sim.contrast import Effect, Outcome, outcome_name, paired_effect
 
 DEFAULT = str(Path(__file__).resolve().parents[2] / "scenarios" / "default.toml")

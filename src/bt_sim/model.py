@@ -65,9 +65,7 @@ class TransitionModel(mesa.Model):
     12
     """
 
-    def __init__(
-        self, scenario: Scenario | None = None, seed: SeedLike = None, replicate: int = 0
-    ):
+    def __init__(self, scenario: Scenario | None = None, seed: SeedLike = None, replicate: int = 0):
         t0 = time.perf_counter()
         scenario = scenario if scenario is not None else Scenario()
         if isinstance(seed, np.random.SeedSequence):
@@ -125,9 +123,9 @@ class TransitionModel(mesa.Model):
         self.cost = np.array([b.cost for b in beh], np.float32)
         self.difficulty = np.array([b.difficulty for b in beh], np.float32)
         self.kpi_effect = np.array([b.kpi_effect for b in beh], np.float32)
-        self.income_rel = (
-            sc.mastery.cost_scale * pop.income / sc.population.income_median
-        ).astype(np.float32)
+        self.income_rel = (sc.mastery.cost_scale * pop.income / sc.population.income_median).astype(
+            np.float32
+        )
         self.log_keep = np.log1p(-np.minimum(self.kpi_effect, 1 - 1e-7)).astype(np.float32)
         m = sc.mastery
         self.feedback = mastery.feedback_terms(
@@ -209,9 +207,7 @@ class TransitionModel(mesa.Model):
                 members = rng.choice(elig, count, replace=False)
             adopted[members, j] = True
             committed[members[:n_committed], j] = True
-        self.droppable = (
-            ~committed & np.array([beh.reversible for beh in sc.behaviours])[None, :]
-        )
+        self.droppable = ~committed & np.array([beh.reversible for beh in sc.behaviours])[None, :]
         m = sc.mastery
         a = 4.0 * m.initial_efficacy
         efficacy = rng.beta(a, 4.0 - a, n).astype(np.float32)

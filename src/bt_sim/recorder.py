@@ -9,10 +9,10 @@ collective) is a sum of these neighbourhood sums.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-
-from typing import TYPE_CHECKING
 
 from bt_sim.rules.fused import neighbourhood_sums
 

@@ -78,7 +78,14 @@ def member_tie_shares(
     own = np.zeros(n, np.float64)
     other = np.zeros(n, np.float64)
     member_ties(
-        adjacency.indptr, adjacency.indices, adjacency.data, rows, x[rows], collective_of, own, other
+        adjacency.indptr,
+        adjacency.indices,
+        adjacency.data,
+        rows,
+        x[rows],
+        collective_of,
+        own,
+        other,
     )
     out_own = np.zeros(n, np.float32)
     out_other = np.zeros(n, np.float32)

@@ -282,8 +282,9 @@ def drop(
     """Drop behaviours after a failed check, as :func:`bt_sim.rules.mastery.drop`.
 
     ``level`` is per row; ``u`` holds one uniform per candidate counted by :func:`reflect`, in
-    ``rows`` then behaviour order; a candidate is dropped when ``u < chance * (1 - efficacy) * (1 - reliability) *
-    (1 - norm * f(s))``, ``s = exposure / denom`` the share of contacts visibly performing it
+    ``rows`` then behaviour order; a candidate is dropped when
+    ``u < chance * (1 - efficacy) * (1 - reliability) * (1 - norm * f(s))``,
+    ``s = exposure / denom`` the share of contacts visibly performing it
     and ``f`` the exposure response. Returns the number dropped.
     """
     nb = adopted.shape[1]

@@ -162,7 +162,12 @@ def hub_phase(model: TransitionModel) -> None:
     held = np.flatnonzero(s.consent)  # the hub holds only these households' data
     agg = aggregate_rows(s.kpi, model.hub_group, held, h.k, model.n_hub_groups)
     s.compared, target = peer_comparison(
-        s.kpi, model.hub_group, s.member & (model.collective_of >= 0), agg, h.peer_effect, h.peer_slope
+        s.kpi,
+        model.hub_group,
+        s.member & (model.collective_of >= 0),
+        agg,
+        h.peer_effect,
+        h.peer_slope,
     )
     np.maximum(s.peer, target, out=s.peer)
     if sc.output.hub_panel:

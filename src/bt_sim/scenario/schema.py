@@ -189,7 +189,11 @@ class SocialConfig:
         choices=("linear", "sigmoid"),
     )
     response_midpoint: float = key(
-        0.25, "fraction", "adopted share at which the sigmoid response is half-way (sigmoid)", 0.001, 1
+        0.25,
+        "fraction",
+        "adopted share at which the sigmoid response is half-way (sigmoid)",
+        0.001,
+        1,
     )
     response_steepness: float = key(
         3.0, "", "steepness (Hill exponent) of the sigmoid response (sigmoid)", 1, 20
@@ -223,7 +227,11 @@ class MasteryConfig:
         0.8, "factor", "initial self-efficacy of low-literacy households relative to others", 0, 1
     )
     cycle_months: float = key(
-        3.0, "months", "length of a plan-do-check-act cycle (a goal is held for one cycle)", 0.25, 24
+        3.0,
+        "months",
+        "length of a plan-do-check-act cycle (a goal is held for one cycle)",
+        0.25,
+        24,
     )
     goal_initial: float = key(
         0.05, "fraction", "first goal and lowest goal: relative KPI reduction", 0, 1
@@ -246,7 +254,11 @@ class MasteryConfig:
         0.08, "fraction", "KPI saving from full curtailment effort (everyday conservation)", 0, 1
     )
     effort_gain: float = key(
-        4.0, "1/(fraction.check)", "effort added per unit of perceived goal gap (x learning)", 0, 100
+        4.0,
+        "1/(fraction.check)",
+        "effort added per unit of perceived goal gap (x learning)",
+        0,
+        100,
     )
     effort_relapse: float = key(
         0.05, "1/month", "rate at which curtailment effort relapses into old habits", 0, 100
@@ -357,7 +369,11 @@ class CollectivesConfig:
         100,
     )
     joint_discount: float = key(
-        0.3, "fraction", "cost reduction of the campaign behaviour for members (joint purchase)", 0, 1
+        0.3,
+        "fraction",
+        "cost reduction of the campaign behaviour for members (joint purchase)",
+        0,
+        1,
     )
 
 
@@ -372,7 +388,8 @@ class HubConfig:
     size_classes: int = key(
         4,
         "classes",
-        "peer groups by household size: 4 = 1, 2, 3-4, 5+ persons; 3 = 1, 2, 3+; 2 = 1, 2+; 1 = all",
+        "peer groups by household size: 4 = 1, 2, 3-4, 5+ persons; 3 = 1, 2, 3+; 2 = 1, 2+; "
+        "1 = all",
         1,
         4,
     )

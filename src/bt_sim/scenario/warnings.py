@@ -70,8 +70,9 @@ def inert_settings(s: Scenario) -> list[str]:
             if _changed(soc, n)
         ]
     if rule != "complex" and _changed(soc, "contacts_needed"):
-        out.append(f"social.contacts_needed: read only by social.rule = 'complex'; ignored "
-                   f"under {rule!r}")
+        out.append(
+            f"social.contacts_needed: read only by social.rule = 'complex'; ignored under {rule!r}"
+        )
     if rule not in ("bass", "full") and _changed(soc, "q"):
         out.append(f"social.q: read only by the 'bass' and 'full' rules; ignored under {rule!r}")
     if soc.response == "linear" and rule == "full":
@@ -90,9 +91,18 @@ def inert_settings(s: Scenario) -> list[str]:
     if not s.mastery.enabled:
         out += [
             f"mastery.{n}: mastery learning is off (mastery.enabled = false)"
-            for n in ("goal_initial", "goal_step_up", "goal_step_down", "efficacy_gain",
-                      "efficacy_loss", "effort_max", "effort_gain", "meter_share", "drop_chance",
-                      "cycle_months")
+            for n in (
+                "goal_initial",
+                "goal_step_up",
+                "goal_step_down",
+                "efficacy_gain",
+                "efficacy_loss",
+                "effort_max",
+                "effort_gain",
+                "meter_share",
+                "drop_chance",
+                "cycle_months",
+            )
             if _changed(s.mastery, n)
         ]
     if s.run.dt > s.mastery.cycle_months and s.mastery.enabled:
