@@ -157,3 +157,50 @@ def test_time_step_sets_months():
     )
     m.run()
     assert m.timeseries()["month"].max() == 3.0
+
+
+def test_the_step_is_a_plan_of_phases_that_a_new_mechanism_extends():
+    from bt_sim.phases import Phase
+
+    m = model("run.steps=6")
+    assert [p.name for p in m.phases] == [
+        "adopt",
+        "measure",
+        "hub",
+        "reflect",
+        "collectives",
+        "record",
+    ]
+    calls = []
+
+    def subsidy(mod):
+        """Subsidy: note the month."""
+        calls.append(mod.month)
+
+    m.insert_phase(Phase("subsidy", subsidy), before="adopt")
+    m.insert_phase(Phase("audit", lambda mod: None), after="record")
+    assert m.plan()["phase"].tolist()[0] == "subsidy" and m.phases[-1].name == "audit"
+    with pytest.raises(ValueError, match="already in the plan"):
+        m.insert_phase(Phase("adopt", subsidy))
+    with pytest.raises(ValueError, match="no phase named"):
+        m.insert_phase(Phase("x", subsidy), before="nothing")
+    m.run(profile=True)
+    assert calls == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert set(m.phase_seconds) >= {"subsidy", "adopt", "record"}
+    m.remove_phase("audit")
+    assert "audit" not in m.plan()["phase"].tolist()
+
+
+def test_a_seed_and_replicate_mean_the_same_as_on_the_command_line():
+    from bt_sim.runner import run_scenario
+
+    sc = load_scenario(None, ["population.households=300", "run.steps=10"])
+    result = run_scenario(sc, replicates=3, seed=11)
+    direct = TransitionModel(sc, seed=11, replicate=2)
+    direct.run()
+    row = result.summary.iloc[2]
+    assert row["spawn_key"] == direct.summary()["spawn_key"] == "11:2"
+    assert row["kpi_saving"] == direct.summary()["kpi_saving"]
+    first = TransitionModel(sc, seed=11)
+    first.run()
+    assert first.summary()["kpi_saving"] == result.summary.iloc[0]["kpi_saving"]
