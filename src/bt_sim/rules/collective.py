@@ -139,7 +139,7 @@ def fellow_member_share(collective: np.ndarray, x: np.ndarray, n_collectives: in
     Examples
     --------
     >>> fellow_member_share(np.array([0, 0, 0, 1]), np.array([[1.], [0.], [0.], [1.]]), 2).ravel()
-    array([0. , 0.5, 0.5, 0. ])
+    array([0. , 0.5, 0.5, 0. ], dtype=float32)
     """
     counts = np.bincount(collective, minlength=n_collectives)
     sums = np.stack(

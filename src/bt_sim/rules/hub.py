@@ -125,7 +125,7 @@ def peer_comparison(
     >>> agg = Aggregate(np.array([10]), np.array([100.0]), np.array([True]))
     >>> c, t = peer_comparison(np.array([150.0, 100.0]), np.array([0, 0]),
     ...                        np.array([True, True]), agg, 0.02, 1.0)
-    >>> t.round(3).tolist()
+    >>> [round(float(v), 3) for v in t]
     [0.03, 0.02]
     """
     compared = member & agg.published[group]
@@ -141,7 +141,7 @@ def release_due(interval: float, t0: float, t1: float) -> bool:
     >>> release_due(3.0, 2.0, 3.0), release_due(3.0, 3.0, 4.0)
     (True, False)
     """
-    return np.floor(t1 / interval + 1e-9) > np.floor(t0 / interval + 1e-9)
+    return bool(np.floor(t1 / interval + 1e-9) > np.floor(t0 / interval + 1e-9))
 
 
 def hub_phase(model: TransitionModel) -> None:

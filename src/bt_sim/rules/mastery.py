@@ -53,8 +53,8 @@ def checks_due(offset: np.ndarray, cycle: float, t0: float, t1: float) -> np.nda
     A household with phase ``offset`` (months, in ``[0, cycle)``) checks at the months
     ``k * cycle - offset``; a step that covers several of them checks once.
 
-    >>> checks_due(np.array([0.0, 1.5, 2.9]), 3.0, 0.0, 1.0).tolist()
-    []
+    >>> checks_due(np.array([0.0, 1.5, 2.9]), 3.0, 0.0, 1.0).tolist()  # the third at 0.1
+    [2]
     >>> checks_due(np.array([0.0, 1.5, 2.9]), 3.0, 1.0, 2.0).tolist()
     [1]
     """

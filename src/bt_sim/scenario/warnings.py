@@ -39,7 +39,7 @@ def inert_settings(s: Scenario) -> list[str]:
     --------
     >>> from bt_sim.scenario import load_scenario
     >>> inert_settings(load_scenario(None, ["social.rule=bass", "social.threshold_sd=0.1",
-    ...                                     "collectives.count=0"]))[0]
+    ...                                     "collectives.count=0", "mastery.enabled=false"]))[0]
     "social.threshold_sd: read only by social.rule = 'threshold'; ignored under 'bass'"
     """
     out: list[str] = []
