@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from bt_sim import TransitionModel, load_scenario
+from bt_sim import TransitionModel, draws, load_scenario
 from bt_sim.rules import collective as coll
 from bt_sim.rules import fused, kpi, mastery, social
 from bt_sim.rules.adoption import full_adoption_from, full_inputs
@@ -67,11 +67,16 @@ def reference_adoption(m, x, u):
     return (u < hazard) & m.eligible & ~s.adopted
 
 
-def kernel_adoption(m, x, u):
-    """The kernel, given the same draws: it takes those of the open pairs, in row order."""
+def stream_uniforms(m, name, shape):
+    """The uniforms the kernels draw for themselves with common random numbers, as an array."""
+    key, _, _ = m.draws.take(name, m.steps_done)
+    return draws.uniforms(key, m.steps_done, np.arange(int(np.prod(shape)))).reshape(shape)
+
+
+def kernel_adoption(m, x):
     open_pairs = m.eligible & ~m.state.adopted
     assert fused.adoption_candidates(m.state.adopted, m.eligible) == open_pairs.sum()
-    return full_adoption_from(m, x, u[open_pairs])
+    return full_adoption_from(m, x)
 
 
 @pytest.mark.parametrize(
@@ -85,21 +90,24 @@ def kernel_adoption(m, x, u):
 )
 def test_full_adoption_kernel_equals_reference(extra):
     m = running_model(*extra)
-    x = full_inputs(m)
-    # Uniform draws concentrated where the answer is close, so both bounds of the kernel's
-    # shortcut and the exact branch are exercised.
-    rng = np.random.default_rng(0)
-    u = (rng.random(m.state.adopted.shape) * 0.05).astype(np.float32)
-    got = kernel_adoption(m, x, u)
-    assert np.array_equal(got, reference_adoption(m, x, u))
-    assert got.sum() > 20, "enough adoptions to compare"
+    total = 0
+    for _ in range(12):  # compare on the draws of several steps
+        m.steps_done += 1  # the draws of the coming step, as the adopt phase sees them
+        x = full_inputs(m)
+        u = stream_uniforms(m, "adopt", m.state.adopted.shape)
+        got = kernel_adoption(m, x)
+        assert np.array_equal(got, reference_adoption(m, x, u))
+        total += got.sum()
+        m.steps_done -= 1
+        m.step()
+    assert total > 20, "enough adoptions to compare"
 
 
 def test_full_adoption_kernel_on_the_complete_graph():
     m = running_model("network.kind=complete", "population.households=400", steps=5)
     x = full_inputs(m)
-    u = np.random.default_rng(1).random(m.state.adopted.shape).astype(np.float32) * 0.1
-    assert np.array_equal(kernel_adoption(m, x, u), reference_adoption(m, x, u))
+    u = stream_uniforms(m, "adopt", m.state.adopted.shape)
+    assert np.array_equal(kernel_adoption(m, x), reference_adoption(m, x, u))
 
 
 def test_measure_kernel_equals_reference():
@@ -110,7 +118,8 @@ def test_measure_kernel_equals_reference():
     effort = rng.random(n).astype(np.float32)
     peer = (rng.random(n) * 0.05).astype(np.float32)
     noise = (rng.standard_normal(n) * 0.05).astype(np.float32)
-    z = rng.standard_normal(n).astype(np.float32)
+    key = np.uint64(99)
+    z = draws.normals(key, 7, np.arange(n))
     keep, scale, shift = kpi.noise_coefficients(0.05, 0.5)
     e2, n2 = effort.copy(), noise.copy()
     out_kpi, out_sav = np.zeros(n, np.float32), np.zeros(n, np.float32)
@@ -128,7 +137,10 @@ def test_measure_kernel_equals_reference():
         keep,
         scale,
         shift,
-        z,
+        True,
+        key,
+        7,
+        0,
         out_kpi,
         out_sav,
         csum,
@@ -161,7 +173,8 @@ def test_reflect_kernel_equals_reference():
     s.cycle_time[:] = 3.0
     level = rng.integers(0, 3, n).astype(np.int8)
     sd, learning, rel = mastery.feedback_terms(0.08, 4.0, 0.04, (0.3, 0.7, 1.0))
-    z = rng.standard_normal(rows.size).astype(np.float32)
+    key = np.uint64(5)
+    z = draws.normals(key, 3, rows)
     perceived = s.cycle_sum[rows] / 3.0 + sd[level[rows]] * z
     pars = dict(gain=0.15, loss=0.1, effort_gain=4.0, step_up=0.01, step_down=0.01, patience=2)
     ref = mastery.reflect(
@@ -178,7 +191,10 @@ def test_reflect_kernel_equals_reference():
     )
     fused.reflect(
         rows,
-        z,
+        key,
+        3,
+        0,
+        False,
         level[rows],
         sd,
         learning,
@@ -221,39 +237,22 @@ def test_drop_kernel_drops_only_failed_droppable_at_its_probability():
     denom = np.ones(n, np.float32)
     rows = np.arange(n)
     candidates = int((~success).sum())
-    u = rng.random(candidates).astype(np.float32)
-    dropped = fused.drop(
-        rows,
-        success,
-        level,
-        rel,
-        efficacy,
-        adopted,
-        droppable,
-        0.4,
-        exposure,
-        denom,
-        0.5,
-        0,
-        1.0,
-        1.0,
-        u,
-    )
+    key = np.uint64(17)
+    dropped, used = fused.drop(
+        rows, success, level, rel, efficacy, adopted, droppable, 0.4, exposure, denom, 0.5, 0,
+        1.0, 1.0, key, 2, 0, False,
+    )  # fmt: skip
+    assert used == candidates
     assert adopted[:, 1].all() and adopted[success, 0].all()
     prob = 0.4 * 0.5 * 0.8 * (1 - 0.5 * 0.5)
     # ~100,000 candidates: the dropped share has a standard error of 0.001; 0.005 is 5 of them.
     assert dropped / candidates == pytest.approx(prob, abs=0.005)
+    u = draws.uniforms(key, 2, np.arange(2 * n)).reshape(n, 2)
+    fail = np.flatnonzero(~success)
     ref = mastery.drop(
-        np.ones((n, 2), bool),
-        droppable,
-        ~success,
-        efficacy,
-        np.full(n, 0.2),
-        np.full((n, 2), 0.5),
-        0.4,
-        0.5,
-        u,
-    )
+        np.ones((n, 2), bool), droppable, ~success, efficacy, np.full(n, 0.2),
+        np.full((n, 2), 0.5), 0.4, 0.5, u[fail, 0],
+    )  # fmt: skip
     assert np.array_equal(ref[:, 0], ~adopted[:, 0])
 
 

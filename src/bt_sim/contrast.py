@@ -89,17 +89,22 @@ def paired_effect(
     """
     a = run_outcomes(base, [*common, *arm_a], seeds, outcomes)
     b = run_outcomes(base, [*common, *arm_b], seeds, outcomes)
-    d = b - a
-    n = d.shape[0]
-    se = d.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(d.shape[1], np.nan)
-    return [
-        Effect(
-            outcome_name(o),
-            float(a[:, k].mean()),
-            float(b[:, k].mean()),
-            float(d[:, k].mean()),
-            float(se[k]),
-            n,
+    effects = []
+    for k, o in enumerate(outcomes):
+        # A pair counts only where the outcome is defined in both arms (e.g. a mean over
+        # compared households needs someone compared); ``seeds`` says how many pairs did.
+        ok = np.isfinite(a[:, k]) & np.isfinite(b[:, k])
+        d = b[ok, k] - a[ok, k]
+        n = int(ok.sum())
+        se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+        effects.append(
+            Effect(
+                outcome_name(o),
+                float(a[ok, k].mean()) if n else float("nan"),
+                float(b[ok, k].mean()) if n else float("nan"),
+                float(d.mean()) if n else float("nan"),
+                se,
+                n,
+            )
         )
-        for k, o in enumerate(outcomes)
-    ]
+    return effects

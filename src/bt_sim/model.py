@@ -24,6 +24,7 @@ import pandas as pd
 from mesa.agent import AgentSet
 
 from bt_sim.agents import Household
+from bt_sim.draws import Draws
 from bt_sim.network import Network, ball, build_network
 from bt_sim.phases import Phase, default_phases, plan_table
 from bt_sim.population import Population, draw_population
@@ -73,6 +74,7 @@ class TransitionModel(mesa.Model):
         else:
             root = replicate_root(scenario.run.seed if seed is None else seed, replicate)
         self.streams = Streams(root)
+        self.draws = Draws(self.streams, crn=scenario.run.crn)
         super().__init__(rng=np.random.default_rng(self.streams.sequence("mesa")))
         self.config = scenario
         self.seed_entropy = root.entropy

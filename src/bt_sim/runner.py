@@ -120,6 +120,12 @@ def run_scenario(
         "seed": int(root),
         "replicates": int(reps),
         "seed_scheme": "replicate r uses numpy SeedSequence(seed).spawn(replicates)[r]",
+        "random_numbers": (
+            "common random numbers: each decision has its own stream (bt_sim.streams), each "
+            "number a counter-based hash of (stream key, step, household[, behaviour])"
+            if scenario.run.crn
+            else "one sequential dynamics stream per replicate (run.crn = false)"
+        ),
         "source": source or {},
         "versions": _versions(),
         "platform": platform.platform(),

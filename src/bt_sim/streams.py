@@ -5,7 +5,9 @@ A replicate's root is ``SeedSequence(seed, spawn_key=(replicate,))``, which is e
 numbers however many replicates or workers there are. Every random decision of the model draws
 from its own stream, registered here under a stable name; a stream's seed is the root's entropy
 with the name's CRC-32 appended to the spawn key, so renaming a Python attribute never changes
-results, and changing how much one decision draws leaves the other decisions' numbers alone.
+results. Construction (population, network, placement, initial state) draws from numpy
+generators of its streams; the dynamics draw counter-based numbers keyed by their stream
+(:mod:`bt_sim.draws`), so a household's draw for a decision at a step depends on nothing else.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ STREAMS: dict[str, str] = {
     "recruit": "joining a collective",
     "leave": "leaving a collective",
     "consent": "a new member's consent to share data with the hub",
+    "dynamics": "every dynamic decision in turn, when common random numbers are off (run.crn)",
     "mesa": "Mesa's own generators (model.rng, model.random): used by agent views, never the rules",
 }
 

@@ -23,14 +23,14 @@ if TYPE_CHECKING:
 def adopt_phase(model: TransitionModel) -> None:
     """Adopt: exposure to contacts (and fellow members), then one draw per open pair."""
     s = model.state
-    rng = model.streams["adopt"]
     if model.config.social.rule == "full":
         x = full_inputs(model)
         model.exposure = (x["exposure"], x["denom"])
-        u = rng.random(fused.adoption_candidates(s.adopted, model.eligible), dtype=np.float32)
-        s.adopted |= full_adoption_from(model, x, u)
+        s.adopted |= full_adoption_from(model, x)
     else:
-        s.adopted |= social.adopt(s.adopted, special_hazard(model), model.eligible, rng)
+        n, nb = s.adopted.shape
+        u = model.draws.uniform("adopt", model.steps_done, np.arange(n * nb)).reshape(n, nb)
+        s.adopted |= social.adopt(s.adopted, special_hazard(model), model.eligible, u)
 
 
 def special_hazard(model: TransitionModel) -> np.ndarray:
@@ -93,16 +93,14 @@ def full_inputs(model: TransitionModel) -> dict:
     }
 
 
-def full_adoption_from(model: TransitionModel, x: dict, u: np.ndarray) -> np.ndarray:
-    """New adoptions under the full rule given the inputs ``x`` and one uniform per open pair.
-
-    Open pairs are (household, behaviour) pairs that are eligible and not yet adopted, in
-    household then behaviour order.
-    """
+def full_adoption_from(model: TransitionModel, x: dict) -> np.ndarray:
+    """New adoptions under the full rule given the inputs ``x``; the draws are the adoption
+    stream's at this step (:mod:`bt_sim.draws`)."""
     sc, s = model.config, model.state
     soc = sc.social
     new = np.empty(s.adopted.shape, bool)
-    fused.full_adoption(
+    key, base, sequential = model.draws.take("adopt", model.steps_done)
+    _, used = fused.full_adoption(
         x["exposure"],
         x["denom"],
         s.adopted,
@@ -126,7 +124,11 @@ def full_adoption_from(model: TransitionModel, x: dict, u: np.ndarray) -> np.nda
         soc.response_midpoint**soc.response_steepness,
         soc.response_steepness,
         sc.run.dt,
-        u,
+        key,
+        model.steps_done,
+        base,
+        sequential,
         new,
     )
+    model.draws.used(used)
     return new

@@ -216,17 +216,18 @@ def collective_phase(model: TransitionModel) -> None:
     )
     cand = np.flatnonzero(model.hosted & ~s.member)  # only they can join
     hazard = join_hazard(model.propensity[cand], own[cand], other[cand], cc, dt)
-    joins = cand[model.streams["recruit"].random(cand.size, dtype=np.float32) < hazard]
+    step = model.steps_done
+    joins = cand[model.draws.uniform("recruit", step, cand) < hazard]
     members = np.flatnonzero(s.member)
     value = member_value(
         s.success[members], s.compared[members], cs.progress[model.collective_of[members]]
     )
     leave_p = -np.expm1(-cc.leave_rate * (1.0 - value) * dt)
-    leaves = members[model.streams["leave"].random(members.size, dtype=np.float32) < leave_p]
+    leaves = members[model.draws.uniform("leave", step, members) < leave_p]
     s.member[leaves] = False
     s.member[joins] = True
     if model.hub_active:
         s.consent[leaves] = False
-        shares = model.streams["consent"].random(joins.size, dtype=np.float32) < sc.hub.consent_rate
+        shares = model.draws.uniform("consent", step, joins) < sc.hub.consent_rate
         s.consent[joins[shares]] = True
     s.compared &= s.member

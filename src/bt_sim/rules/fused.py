@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from bt_sim.draws import normal, normal_pair, uniform
+
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _below_hazard(u, x):
@@ -91,7 +93,10 @@ def full_adoption(
     mid_h,
     h,
     dt,
-    u,
+    key,
+    step,
+    base,
+    sequential,
     new,
 ):
     """New adoptions of the full rule, written into ``new`` (bool, shape (n, b)).
@@ -104,10 +109,11 @@ def full_adoption(
       ``cost' = cost (1 - discount)`` for the member's campaign behaviour ``focus_i``;
     * rate ``r * e_i * (p + (q + action_rate * unmet_i) * f(s)) + [b = focus_i] r e_i joint_i``
       with ``f`` the exposure response (:func:`bt_sim.rules.social.response`);
-    * adopted when ``u < 1 - exp(-rate dt)``, ``u`` one uniform per candidate pair in household
-      then behaviour order (:func:`adoption_candidates` counts them).
+    * adopted when ``u < 1 - exp(-rate dt)``, ``u`` the uniform of
+      :func:`bt_sim.draws.uniform` at ``(key, step, i * b_count + b)``, or, with ``sequential``,
+      at counter ``base + k`` for the ``k``-th candidate pair in household then behaviour order.
 
-    Returns the number of adoptions.
+    Returns the number of adoptions and the number of candidate pairs (draws).
     """
     n, nb = adopted.shape
     count = 0
@@ -132,11 +138,12 @@ def full_adoption(
             rate = p + pull * _response(share, kind, mid_h, h)
             if b == fb:
                 rate += joint[i]
-            hit = _below_hazard(u[k], ready * e * rate * dt)
+            c = base + k if sequential else i * nb + b
+            hit = _below_hazard(uniform(key, step, c), ready * e * rate * dt)
             k += 1
             new[i, b] = hit
             count += hit
-    return count
+    return count, k
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -152,7 +159,10 @@ def measure(
     noise_keep,
     noise_scale,
     noise_shift,
-    z,
+    noisy,
+    key,
+    step,
+    base,
     kpi,
     saving,
     cycle_sum,
@@ -162,12 +172,13 @@ def measure(
     """Measure every household's KPI for a step, as :func:`bt_sim.rules.kpi.measure`.
 
     Effort relaxes by ``effort_keep = exp(-relapse dt)``; the log noise moves as an
-    Ornstein-Uhlenbeck process ``noise <- noise * noise_keep + noise_scale * z`` (``z`` empty:
-    no noise); ``kpi = baseline * exp(sum_b a_ib log_keep_b) * (1 - effort_max * effort)
+    Ornstein-Uhlenbeck process ``noise <- noise * noise_keep + noise_scale * z`` (when
+    ``noisy``; ``z`` the normal of :func:`bt_sim.draws.normal` at ``(key, step, base + i)``);
+    ``kpi = baseline * exp(sum_b a_ib log_keep_b) * (1 - effort_max * effort)
     * (1 - peer) * exp(noise - noise_shift)``; the saving is added to the cycle's integral.
     """
     n, nb = adopted.shape
-    noisy = z.shape[0] > 0
+    z_next = 0.0
     for i in range(n):
         lk = 0.0
         for b in range(nb):
@@ -177,7 +188,14 @@ def measure(
         effort[i] = ef
         factor = np.exp(lk) * (1.0 - effort_max * ef) * (1.0 - peer[i])
         if noisy:
-            x = noise[i] * noise_keep + noise_scale * z[i]
+            c = base + i  # counters run on, so Box-Muller pairs are used whole
+            if c % 2 == 0 and i + 1 < n:
+                z, z_next = normal_pair(key, step, c >> 1)
+            elif c % 2 == 1 and i > 0:
+                z = z_next
+            else:
+                z = normal(key, step, c)
+            x = noise[i] * noise_keep + noise_scale * z
             noise[i] = x
             factor *= np.exp(x - noise_shift)
         kpi[i] = baseline[i] * factor
@@ -190,7 +208,10 @@ def measure(
 @njit(cache=True, nogil=True, error_model="numpy")
 def reflect(
     rows,
-    z,
+    key,
+    step,
+    base,
+    sequential,
     level,
     perception_sd,
     learning,
@@ -217,8 +238,9 @@ def reflect(
 ):
     """Check-act for the households in ``rows``, as :func:`bt_sim.rules.mastery.reflect`.
 
-    ``level`` and ``z`` are per row. ``perceived = cycle mean saving + perception_sd[level] *
-    z``; ``success = perceived >=
+    ``level`` is per row. ``perceived = cycle mean saving + perception_sd[level] * z`` with
+    ``z`` the normal of :func:`bt_sim.draws.normal` at ``(key, step, i)`` (``base + k`` for the
+    ``k``-th row with ``sequential``); ``success = perceived >=
     goal``; efficacy, effort and goal move (see :func:`bt_sim.rules.mastery.reflect`); proven
     behaviours are those adopted at a successful check; the cycle restarts. Returns the number
     of (household, behaviour) pairs that may now be dropped (failed, adopted, droppable).
@@ -231,7 +253,8 @@ def reflect(
         lr = learning[lv]
         t = cycle_time[i]
         mean = cycle_sum[i] / t if t > 0 else 0.0
-        seen = mean + perception_sd[lv] * z[k]
+        z = normal(key, step, base + k if sequential else i)
+        seen = mean + perception_sd[lv] * z
         perceived[i] = seen
         g = goal[i]
         ok = seen >= g
@@ -277,15 +300,20 @@ def drop(
     kind,
     mid_h,
     h,
-    u,
+    key,
+    step,
+    base,
+    sequential,
 ):
     """Drop behaviours after a failed check, as :func:`bt_sim.rules.mastery.drop`.
 
-    ``level`` is per row; ``u`` holds one uniform per candidate counted by :func:`reflect`, in
-    ``rows`` then behaviour order; a candidate is dropped when
+    ``level`` is per row; ``u`` is the uniform of :func:`bt_sim.draws.uniform` at
+    ``(key, step, i * b_count + b)`` (``base + k`` for the ``k``-th candidate in ``rows`` then
+    behaviour order with ``sequential``); a candidate is dropped when
     ``u < chance * (1 - efficacy) * (1 - reliability) * (1 - norm * f(s))``,
     ``s = exposure / denom`` the share of contacts visibly performing it
-    and ``f`` the exposure response. Returns the number dropped.
+    and ``f`` the exposure response. Returns the number dropped and the number of
+    candidates (draws).
     """
     nb = adopted.shape[1]
     k = 0
@@ -299,11 +327,12 @@ def drop(
         for b in range(nb):
             if adopted[i, b] and droppable[i, b]:
                 share = exposure[i, b] / d if d > 0 else 0.0
-                if u[k] < prob * (1.0 - norm * _response(share, kind, mid_h, h)):
+                c = base + k if sequential else i * nb + b
+                if uniform(key, step, c) < prob * (1.0 - norm * _response(share, kind, mid_h, h)):
                     adopted[i, b] = False
                     dropped += 1
                 k += 1
-    return dropped
+    return dropped, k
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

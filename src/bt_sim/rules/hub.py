@@ -155,7 +155,7 @@ def hub_phase(model: TransitionModel) -> None:
     s.consent &= s.member
     if h.revoke_rate > 0:
         holders = np.flatnonzero(s.consent)  # only those consenting can revoke
-        u = model.streams["revoke"].random(holders.size, dtype=np.float32)
+        u = model.draws.uniform("revoke", model.steps_done, holders)
         s.consent[holders[u < -np.expm1(-h.revoke_rate * dt)]] = False
     if not release_due(h.report_months, model.month - dt, model.month):
         return

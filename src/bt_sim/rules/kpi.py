@@ -64,10 +64,8 @@ def measure_phase(model: TransitionModel) -> None:
     sc, s, pop = model.config, model.state, model.population
     m, dt = sc.mastery, sc.run.dt
     keep, scale, shift = noise_coefficients(m.kpi_noise, dt)
-    if m.kpi_noise > 0:
-        z = model.streams["kpi_noise"].standard_normal(pop.n, dtype=np.float32)
-    else:
-        z = np.zeros(0, np.float32)
+    noisy = m.kpi_noise > 0
+    key, base, _ = model.draws.take("kpi_noise", model.steps_done)
     fused.measure(
         s.adopted,
         model.log_keep,
@@ -80,10 +78,15 @@ def measure_phase(model: TransitionModel) -> None:
         keep,
         scale,
         shift,
-        z,
+        noisy,
+        key,
+        model.steps_done,
+        base,
         s.kpi,
         s.saving,
         s.cycle_sum,
         s.cycle_time,
         dt,
     )
+    if noisy:
+        model.draws.used(pop.n)

@@ -199,12 +199,16 @@ def reflect_phase(model: TransitionModel) -> None:
     rows = advance_checks(model.next_check, m.cycle_months, model.month)
     if rows.size == 0:
         return
-    z = model.streams["perception"].standard_normal(rows.size, dtype=np.float32)
     level = feedback_level(model, rows)
     sd, learning, rel = model.feedback
+    step = model.steps_done
+    key, base, sequential = model.draws.take("perception", step)
     candidates = fused.reflect(
         rows,
-        z,
+        key,
+        step,
+        base,
+        sequential,
         level,
         sd,
         learning,
@@ -229,12 +233,13 @@ def reflect_phase(model: TransitionModel) -> None:
         m.goal_initial,
         m.goal_max,
     )
+    model.draws.used(rows.size)
     s.unmet[rows] = ~s.success[rows]
     if candidates and m.drop_chance > 0 and sc.social.rule == "full":
         soc = sc.social
-        u = model.streams["drop"].random(candidates, dtype=np.float32)
         exposure, denom = model.exposure
-        fused.drop(
+        key, base, sequential = model.draws.take("drop", step)
+        _, used = fused.drop(
             rows,
             s.success,
             level,
@@ -249,5 +254,9 @@ def reflect_phase(model: TransitionModel) -> None:
             RESPONSES[soc.response],
             soc.response_midpoint**soc.response_steepness,
             soc.response_steepness,
-            u,
+            key,
+            step,
+            base,
+            sequential,
         )
+        model.draws.used(used)

@@ -217,8 +217,8 @@ def full_rate(
 
 
 def adopt(
-    adopted: np.ndarray, hazard: np.ndarray, eligible: np.ndarray, rng: np.random.Generator
+    adopted: np.ndarray, hazard: np.ndarray, eligible: np.ndarray, u: np.ndarray
 ) -> np.ndarray:
-    """New adoptions: eligible non-adopters whose uniform draw falls below their hazard."""
-    draw = rng.random(adopted.shape, dtype=np.float32)
-    return (draw < hazard) & eligible & ~adopted
+    """New adoptions: eligible non-adopters whose uniform ``u`` (shape (n, b)) falls below
+    their hazard."""
+    return (u < hazard) & eligible & ~adopted

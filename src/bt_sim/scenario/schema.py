@@ -37,6 +37,12 @@ class RunConfig:
         20240612, "", "root of the seed sequence; replicates get independent streams", 0, 2**63 - 1
     )
     replicates: int = key(1, "", "independent replicates of the run", 1, 100_000)
+    crn: bool = key(
+        True,
+        "",
+        "common random numbers: each decision draws from its own stream, by step and household "
+        "(false: one sequential stream for all dynamics)",
+    )
 
 
 @dataclass(frozen=True)
