@@ -8,16 +8,66 @@ societal transitions.
 ['adoption_disadvantaged', 'adoption_other']
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
 
 from bt_sim.errors import BtSimError, ScenarioError
-from bt_sim.model import TransitionModel
-from bt_sim.scenario import Scenario, load_scenario
 
-try:
-    __version__ = version("bt-sim")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0"
+
+def _numba_cache_dir() -> None:
+    """Compile the kernels once per user, not once per process: point numba's cache at a
+    per-user folder (``$XDG_CACHE_HOME/bt-sim/numba`` or ``~/.cache/bt-sim/numba``) unless
+    ``NUMBA_CACHE_DIR`` is set already. A read-only install then still caches; if the folder
+    cannot be written, numba's own default is left alone."""
+    if "NUMBA_CACHE_DIR" in os.environ:
+        return
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "bt-sim", "numba")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return
+    if os.access(path, os.W_OK):
+        os.environ["NUMBA_CACHE_DIR"] = path
+
+
+_numba_cache_dir()
+
+if TYPE_CHECKING:
+    from bt_sim.model import TransitionModel
+    from bt_sim.scenario import Scenario, load_scenario
+
+# Loaded on first use (PEP 562), so that `bt-sim --help` and the scenario commands do not pay
+# for importing Mesa, numba and the engine.
+_LAZY = {
+    "TransitionModel": "bt_sim.model",
+    "Scenario": "bt_sim.scenario",
+    "load_scenario": "bt_sim.scenario",
+}
+
+
+def __getattr__(name: str):
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("bt-sim")
+        except PackageNotFoundError:  # running from a source tree without installing
+            return "0.0.0"
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'bt_sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY, "__version__"])
+
 
 __all__ = [
     "BtSimError",

@@ -9,7 +9,6 @@ import signal
 import sys
 from pathlib import Path
 
-from bt_sim import __version__
 from bt_sim.errors import BtSimError, ScenarioError
 from bt_sim.scenario.schema import RunConfig
 
@@ -22,6 +21,16 @@ MAX_REPLICATES = int(RunConfig.__dataclass_fields__["replicates"].metadata["hi"]
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C."""
+
+
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked for (importlib.metadata is slow to import)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import bt_sim
+
+        print(f"bt-sim {bt_sim.__version__}")
+        parser.exit()
 
 
 def _on_sigterm(signum, frame) -> None:
@@ -60,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="bt-sim",
         description="Simulate how neighbourhood citizen collectives speed up transitions.",
     )
-    p.add_argument("--version", action="version", version=f"bt-sim {__version__}")
+    p.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
