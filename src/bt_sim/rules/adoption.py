@@ -28,9 +28,34 @@ def adopt_phase(model: TransitionModel) -> None:
         model.exposure = (x["exposure"], x["denom"])
         s.adopted |= full_adoption_from(model, x)
     else:
-        n, nb = s.adopted.shape
-        u = model.draws.uniform("adopt", model.steps_done, np.arange(n * nb)).reshape(n, nb)
-        s.adopted |= social.adopt(s.adopted, special_hazard(model), model.eligible, u)
+        s.adopted |= special_adoption(model)
+
+
+def special_adoption(model: TransitionModel) -> np.ndarray:
+    """New adoptions under a special-case rule. Draws are made only for the open pairs
+    (eligible, not adopted) whose hazard lies strictly between 0 and 1: under the threshold and
+    complex rules without an external rate (``social.p = 0``) nothing is drawn at all."""
+    s = model.state
+    soc = model.config.social
+    if soc.p == 0 and soc.rule in ("threshold", "complex") and model.adjacency is not None:
+        new = np.empty(s.adopted.shape, bool)
+        a = s.adopted.astype(np.float32)
+        if soc.rule == "threshold":
+            sums, denom, level = model.adjacency @ a, model.wdeg, model.theta
+        else:
+            sums, denom = model.pattern @ a, np.ones(a.shape[0], np.float32)
+            level = np.full(a.shape[0], soc.contacts_needed, np.float32)
+        fused.reach_threshold(sums, denom, level, s.adopted, model.eligible, new)
+        return new
+    hazard = special_hazard(model)
+    open_pairs = model.eligible & ~s.adopted
+    new = open_pairs & (hazard >= 1.0)
+    unsure = np.flatnonzero(open_pairs & (hazard > 0.0) & (hazard < 1.0))
+    if unsure.size:
+        u = model.draws.uniform("adopt", model.steps_done, unsure)
+        flat = new.reshape(-1)
+        flat[unsure[u < hazard.reshape(-1)[unsure]]] = True
+    return new
 
 
 def special_hazard(model: TransitionModel) -> np.ndarray:

@@ -56,6 +56,24 @@ def role_matrix(adopted, proven, success, key, success_weight, key_weight, out):
                 out[j, b] = 0.0
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def reach_threshold(sums, denom, level, adopted, eligible, new):
+    """``new[i, b] = eligible & not adopted & sums[i, b] / denom[i] >= level[i]`` in one pass:
+    the threshold rule (``sums`` tie sums, ``denom`` weighted degrees) or, with ``denom`` 1, the
+    count rule, both without an external rate. Returns the number of adoptions."""
+    n, nb = adopted.shape
+    count = 0
+    for i in range(n):
+        d = denom[i]
+        for b in range(nb):
+            hit = False
+            if eligible[i, b] and not adopted[i, b] and d > 0:
+                hit = sums[i, b] / d >= level[i]
+            new[i, b] = hit
+            count += hit
+    return count
+
+
 @njit(cache=True, nogil=True)
 def adoption_candidates(adopted, eligible):
     """Number of (household, behaviour) pairs that may be adopted: eligible, not adopted."""
@@ -179,14 +197,15 @@ def measure(
     """
     n, nb = adopted.shape
     z_next = 0.0
+    keep = np.exp(log_keep)
     for i in range(n):
-        lk = 0.0
+        factor = 1.0
         for b in range(nb):
             if adopted[i, b]:
-                lk += log_keep[b]
+                factor *= keep[b]
         ef = effort[i] * effort_keep
         effort[i] = ef
-        factor = np.exp(lk) * (1.0 - effort_max * ef) * (1.0 - peer[i])
+        factor *= (1.0 - effort_max * ef) * (1.0 - peer[i])
         if noisy:
             c = base + i  # counters run on, so Box-Muller pairs are used whole
             if c % 2 == 0 and i + 1 < n:
@@ -362,34 +381,46 @@ def neighbourhood_sums(
     """Per-neighbourhood sums of the recorded variables, over all, disadvantaged and members.
 
     Columns: one per behaviour (adoption), then saving, efficacy, member, consent, compared and
-    "adopted any".
+    "adopted any". Households contribute to the member and disadvantaged sums only when they
+    are in that group (most are in neither, so the branches are cheap).
     """
     n, nb = adopted.shape
     out_all[:] = 0.0
     out_dis[:] = 0.0
     out_member[:] = 0.0
-    vals = np.zeros(6, np.float64)
     for i in range(n):
         c = nbhd[i]
-        anyb = False
+        anyb = 0.0
         for b in range(nb):
             if adopted[i, b]:
-                anyb = True
+                anyb = 1.0
                 out_all[c, b] += 1.0
-                if dis[i]:
-                    out_dis[c, b] += 1.0
-                if member[i]:
-                    out_member[c, b] += 1.0
-        vals[0] = saving[i]
-        vals[1] = efficacy[i]
-        vals[2] = 1.0 if member[i] else 0.0
-        vals[3] = 1.0 if consent[i] else 0.0
-        vals[4] = 1.0 if compared[i] else 0.0
-        vals[5] = 1.0 if anyb else 0.0
-        for k in range(6):
-            v = vals[k]
-            out_all[c, nb + k] += v
-            if dis[i]:
-                out_dis[c, nb + k] += v
-            if member[i]:
-                out_member[c, nb + k] += v
+        sv = saving[i]
+        ef = efficacy[i]
+        mm = 1.0 if member[i] else 0.0
+        cs = 1.0 if consent[i] else 0.0
+        cp = 1.0 if compared[i] else 0.0
+        out_all[c, nb] += sv
+        out_all[c, nb + 1] += ef
+        out_all[c, nb + 2] += mm
+        out_all[c, nb + 3] += cs
+        out_all[c, nb + 4] += cp
+        out_all[c, nb + 5] += anyb
+        for grp in range(2):
+            if grp == 0:
+                if not dis[i]:
+                    continue
+                out = out_dis
+            else:
+                if not member[i]:
+                    continue
+                out = out_member
+            for b in range(nb):
+                if adopted[i, b]:
+                    out[c, b] += 1.0
+            out[c, nb] += sv
+            out[c, nb + 1] += ef
+            out[c, nb + 2] += mm
+            out[c, nb + 3] += cs
+            out[c, nb + 4] += cp
+            out[c, nb + 5] += anyb
