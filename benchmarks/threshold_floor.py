@@ -63,7 +63,9 @@ m = M()
 t = time.process_time()
 for _ in range(steps):
     m.step()
-print(time.process_time() - t, int(m.agents["adopted"].sum()))
+col = m.agents["adopted"]
+total = sum(int(v.sum()) for v in col.values()) if isinstance(col, dict) else int(col.sum())
+print(time.process_time() - t, total)
 """
 
 
