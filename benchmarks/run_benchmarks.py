@@ -50,8 +50,8 @@ ONE_CORE_ENV = {
 }
 SMALL_BASELINE_SIZE = 10_000  # the baseline runs all --steps steps up to this size
 TARGET_SPEEDUP = 100.0
-TARGET_SCALE_S, TARGET_SCALE_MB = 120.0, 4096.0
-TARGET_SMALL_MS = 100.0
+TARGET_SCALE_S, TARGET_SCALE_MB = 15.0, 1024.0  # design brief: 1M x 120 steps, one core
+TARGET_SMALL_MS = 35.0  # design brief: CPU a run, construction included
 
 
 def bench_overrides(households: int, steps: int, mean_degree: float = 10.0) -> list[str]:
