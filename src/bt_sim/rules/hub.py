@@ -308,6 +308,7 @@ def hub_phase(model: TransitionModel) -> None:
         0.0,
     )
     value = 0.5 * (s.compared + progress[cidx])
-    s.trust = np.where(members, trust_update(s.trust, value, h.trust_rate), s.trust)
+    share = -np.expm1(-h.trust_rate * h.report_months)  # a monthly rate over the window
+    s.trust = np.where(members, trust_update(s.trust, value, share), s.trust)
     if sc.output.hub_panel:
         model.recorder.record_hub(step, rel)

@@ -454,12 +454,13 @@ class HubConfig:
     )
     trust_initial: float = key(0.5, "", "a new member's trust in the hub, 0..1", 0, 1)
     trust_rate: float = key(
-        0.3,
-        "per release",
-        "share of the gap between a member's trust and the value a release gives it (a peer "
-        "comparison, the collective's published progress) closed at each release",
+        0.1,
+        "1/month",
+        "rate at which a member's trust moves towards the value the hub's releases give it (a "
+        "peer comparison, the collective's published progress); at each release it closes "
+        "1 - exp(-trust_rate * report_months) of the gap",
         0,
-        1,
+        100,
     )
     peer_effect: float = key(
         0.02, "fraction", "KPI cut prompted by a comparison for a household at the peer mean", 0, 1
