@@ -245,7 +245,15 @@ class BaselineModel(mesa.Model):
         self.peer_keep = math.exp(-hb.peer_decay * dt) if hb.peer_decay > 0 else 1.0
         self.hub_active = bool(source.hub_active)
         self.hub_k = hb.k
-        self.revoke_p = -math.expm1(-hb.revoke_rate * dt) if hb.revoke_rate > 0 else 0.0
+        # The baseline's hub is the engine's with trust fixed at its initial value, no later
+        # opt-in and every release exact and published (hub.trust_rate = 0, hub.opt_in_rate =
+        # 0, hub.min_change = 1, hub.epsilon = 0: the settings the agreement test runs); other
+        # hub settings are not simulated here, which is fine for timing but not for agreement.
+        self.hub_as_engine = (
+            hb.trust_rate == 0 and hb.opt_in_rate == 0 and hb.min_change == 1 and hb.epsilon == 0
+        )
+        revoke = hb.revoke_rate * (1.0 - hb.trust_initial)
+        self.revoke_p = -math.expm1(-revoke * dt) if revoke > 0 else 0.0
         self.report_months = hb.report_months
         self.peer_effect, self.peer_slope = hb.peer_effect, hb.peer_slope
         self.consent_rate = hb.consent_rate
@@ -474,7 +482,7 @@ class BaselineModel(mesa.Model):
                     h.consent = False
                 else:
                     g = h.hub_group
-                    totals[g] = totals.get(g, 0.0) + kpi
+                    totals[g] = totals.get(g, 0.0) + min(max(sv, -0.25), 0.75)
                     counts[g] = counts.get(g, 0) + 1
         self.hub_means = {g: totals[g] / c for g, c in counts.items() if c >= self.hub_k}
         self.collective_saving = [s / c if c else 0.0 for s, c in zip(msum, mcount, strict=True)]
@@ -516,7 +524,8 @@ class BaselineModel(mesa.Model):
                     h.compared = False
                 else:
                     h.compared = True
-                    target = min(max(effect * (1.0 + slope * (h.kpi / mean - 1.0)), 0.0), top)
+                    rel = (1.0 - h.saving) / (1.0 - mean) - 1.0  # use vs peers, as savings
+                    target = min(max(effect * (1.0 + slope * rel), 0.0), top)
                     if target > h.peer:
                         h.peer = target
             if mastery and floor((t1 + h.check_offset) / cycle) > floor(

@@ -46,6 +46,12 @@ SCENARIO = [
     "collectives.outreach_rate=0.01",  # enough members for joint action and peer comparison
     "network.mean_degree=10",
     "run.steps=60",
+    # The baseline's hub: monthly exact releases of every change, trust fixed (it checks).
+    "hub.report_months=1",
+    "hub.min_change=1",
+    "hub.epsilon=0",
+    "hub.trust_rate=0",
+    "hub.opt_in_rate=0",
 ]
 BEHAVIOURS = ("lower_thermostat", "shorter_showers", "draught_proofing", "insulation", "heat_pump")
 # outcome -> absolute floor of the tolerance (in the outcome's unit)
@@ -72,6 +78,7 @@ def runs() -> dict[str, np.ndarray]:
     for seed in SEEDS:
         engine = TransitionModel(scenario, seed=seed)
         baseline = BaselineModel(scenario, seed=seed)
+        assert baseline.hub_as_engine, "the agreement scenario runs the hub the baseline has"
         engine.run()
         baseline.run()
         for which, summary in enumerate((engine.summary(), baseline.summary())):

@@ -40,12 +40,14 @@ def test_run_writes_tables_manifest_and_plot(tmp_path, capsys):
     summary = pd.read_parquet(out / "summary.parquet")
     assert summary["replicate"].tolist() == [0, 1]
     ts = pd.read_parquet(out / "timeseries.parquet")
-    assert set(ts["scope"]) == {"overall", "group", "neighbourhood", "collective"}
+    assert set(ts["scope"]) == {"overall", "group", "neighbourhood", "collective_truth"}
     assert ts["step"].max() == 12
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 5 and manifest["replicates"] == 2
     assert manifest["scenario"]["population"]["households"] == 300
     assert manifest["versions"]["mesa"].startswith("3.")
+    assert manifest["visibility"]["hub_panel"].startswith("hub-safe")
+    assert "researcher-only in scope collective_truth" in manifest["visibility"]["timeseries"]
     assert (out / "plot.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -66,7 +66,7 @@ def test_peer_comparison_only_in_published_groups_and_grows_with_use():
     kpi = np.array([150.0, 50.0, 150.0, 150.0, 100.0])
     group = np.array([0, 0, 1, 0, 0])
     member = np.array([True, True, True, False, True])
-    compared, target = hub.peer_comparison(kpi, group, member, agg, 0.02, 1.0)
+    compared, target = hub.peer_comparison(kpi, group, member, agg, 0.02, 1.0)  # any "use"
     assert compared.tolist() == [True, True, False, False, True]
     assert target.tolist() == pytest.approx([0.03, 0.01, 0.0, 0.0, 0.02])
 
@@ -97,28 +97,25 @@ def _model(*extra):
     return TransitionModel(sc, seed=5)
 
 
-def test_in_the_model_revoked_households_leave_every_later_aggregate(monkeypatch):
-    """Spy on the hub: whoever revoked is out of every later aggregate until it re-joins."""
-    calls = {"consent_before": [], "include": []}
-    real_aggregate = hub.aggregate
+def test_in_the_model_a_revoking_household_is_absent_from_every_later_release():
+    """Whoever revoked is in no roster of a later release (until it consents again)."""
     model = _model(
-        "hub.revoke_rate=0.05", "hub.k=5", "hub.consent_rate=1.0", "collectives.leave_rate=0.0"
+        "hub.revoke_rate=0.1",
+        "hub.k=5",
+        "hub.consent_rate=1.0",
+        "hub.opt_in_rate=0",
+        "collectives.leave_rate=0.0",
     )
-
-    def spy_aggregate(values, group, include, k, n_groups):
-        calls["include"].append(include.copy())
-        return real_aggregate(values, group, include, k, n_groups)
-
-    monkeypatch.setattr(hub, "aggregate", spy_aggregate)
     revoked = np.zeros(model.population.n, bool)
     for _ in range(36):
         before = model.state.consent.copy()
-        seen = len(calls["include"])
+        seen = len(model.hub_releases)
         model.step()
-        # Consent lost by a member who stayed is a revocation (nobody leaves here).
+        # Consent lost by a member who stayed is a revocation (nobody leaves here, nobody
+        # consents again with hub.opt_in_rate = 0).
         revoked |= before & ~model.state.consent & model.state.member
-        for include in calls["include"][seen:]:
-            assert not np.any(include & revoked), "a revoked household is aggregated"
+        for _, _, roster in model.hub_releases[seen:]:
+            assert not np.any(revoked[roster]), "a revoked household is in a release"
     assert revoked.sum() > 20, "the scenario revokes often enough to test something"
     assert model.recorder.hub_rows, "and publishes something"
     for row in model.recorder.hub_rows:
@@ -130,3 +127,160 @@ def test_in_the_model_k_above_every_group_means_no_comparison():
     model.run()
     assert model.recorder.hub_rows == []
     assert model.recorder.overall["compared"].max() == 0.0
+
+
+def test_the_roster_is_frozen_between_releases():
+    """Joins, leaves, consents and revocations between releases change no published row:
+    releases come only every report_months, and each row's roster is the consenting members
+    at that release."""
+    model = _model("hub.k=5", "hub.report_months=6", "collectives.tie_rate=0.5")
+    model.run()
+    steps = {step for step, _, _ in model.hub_releases}
+    assert steps and all(step % 6 == 0 for step in steps)
+    assert {r[0] for r in model.recorder.hub_rows} <= steps
+
+
+def test_trust_drives_consent():
+    """Members who get value from releases trust the hub more; with trust, non-consenting
+    members consent later, and the consent share rises with trust."""
+    common = ("hub.k=5", "collectives.tie_rate=0.5", "hub.consent_rate=0.3")
+    low = _model("hub.opt_in_rate=0", *common)
+    high = _model("hub.opt_in_rate=0.5", *common)
+    low.run()
+    high.run()
+    members = high.state.member
+    assert high.state.consent[members].mean() > low.state.consent[low.state.member].mean() + 0.2
+    trust = high.state.trust[members]
+    assert trust.min() >= 0 and trust.max() <= 1 and trust.std() > 0, "trust moves, in 0..1"
+
+
+@st.composite
+def release_histories(draw):
+    """A sequence of rosters of one group (random consent histories)."""
+    pool = draw(st.integers(5, 40))
+    steps = draw(st.integers(1, 12))
+    rosters = []
+    current = set(draw(st.sets(st.integers(0, pool - 1))))
+    for _ in range(steps):
+        flips = draw(st.sets(st.integers(0, pool - 1), max_size=6))
+        current = current ^ flips
+        rosters.append(np.array(sorted(current), dtype=np.int64))
+    return rosters, draw(st.integers(1, 12)), draw(st.integers(1, 6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(release_histories())
+def test_no_release_below_k_or_with_a_change_below_the_minimum(history):
+    """Whatever the consent history, no published roster is smaller than k, and any two
+    published rosters of a group differ by no household or by at least min_change."""
+    rosters, k, min_change = history
+    published: list[np.ndarray] = []
+    for roster in rosters:
+        if hub.may_release(roster, published, k, min_change):
+            published.append(roster)
+    for i, a in enumerate(published):
+        assert a.size >= k
+        for b in published[:i]:
+            d = hub.roster_change(a, b)
+            assert d == 0 or d >= min_change
+
+
+scenarios = st.fixed_dictionaries(
+    {
+        "k": st.integers(5, 15),
+        "min_change": st.integers(1, 5),
+        "report": st.sampled_from([1, 2, 3]),
+        "epsilon": st.sampled_from([0.0, 1.0]),
+        "rounding": st.sampled_from([1, 5]),
+        "revoke": st.sampled_from([0.0, 0.05, 0.3]),
+        "opt_in": st.sampled_from([0.0, 0.2]),
+        "seed": st.integers(0, 10_000),
+    }
+)
+
+
+@settings(max_examples=12, deadline=None)
+@given(scenarios)
+def test_in_random_scenarios_no_release_breaks_the_rules(p):
+    sc = load_scenario(
+        None,
+        [
+            "population.households=600",
+            "population.neighbourhoods=3",
+            "run.steps=30",
+            "collectives.count=2",
+            "collectives.tie_rate=0.5",
+            "collectives.outreach_rate=0.02",
+            f"hub.k={p['k']}",
+            f"hub.min_change={p['min_change']}",
+            f"hub.report_months={p['report']}",
+            f"hub.epsilon={p['epsilon']}",
+            f"hub.count_rounding={p['rounding']}",
+            f"hub.revoke_rate={p['revoke']}",
+            f"hub.opt_in_rate={p['opt_in']}",
+        ],
+    )
+    model = TransitionModel(sc, seed=p["seed"])
+    model.run()
+    by_group: dict[int, list[np.ndarray]] = {}
+    for step, g, roster in model.hub_releases:
+        assert step % p["report"] == 0
+        assert roster.size >= p["k"]
+        assert np.all(model.hub_group[roster] == g)
+        for past in by_group.get(g, []):
+            d = hub.roster_change(roster, past)
+            assert d == 0 or d >= p["min_change"]
+        by_group.setdefault(g, []).append(roster)
+    for row in model.recorder.hub_rows:  # counts rounded down to a multiple of the rounding
+        assert row[3] >= p["k"] // p["rounding"] * p["rounding"] > 0
+        assert row[3] % p["rounding"] == 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("hub.k=1", "expected at least 5 households"),
+        ("hub.k=4", "publishes near-individual data"),
+        ("hub.min_change=0", "hub.min_change: expected a value in [1"),
+        ("hub.epsilon=-1", "hub.epsilon: expected a value in [0"),
+        ("hub.trust_initial=1.5", "hub.trust_initial: expected a value in [0, 1]"),
+        ("hub.count_rounding=0", "hub.count_rounding: expected a value in [1"),
+    ],
+)
+def test_bad_hub_settings_are_scenario_errors(tmp_path, setting, message):
+    from bt_sim.errors import ScenarioError
+
+    key, value = setting.split("=")
+    section, name = key.split(".")
+    path = tmp_path / "bad.toml"
+    path.write_text(f"[{section}]\n{name} = {value}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, [])
+    text = str(err.value)
+    assert "bad.toml" in text and key in text and message in text, text
+
+
+def test_small_k_and_exact_releases_warn():
+    from bt_sim.scenario.warnings import inert_settings
+
+    warnings = inert_settings(load_scenario(None, ["hub.k=7", "hub.epsilon=0"]))
+    assert any(w.startswith("hub.k: 7 is below 10") for w in warnings)
+    assert any(w.startswith("hub.epsilon: 0") for w in warnings)
+    assert not any(w.startswith("hub.") for w in inert_settings(load_scenario(None, [])))
+
+
+def test_the_panel_publishes_the_saving_only():
+    model = _model("hub.k=5", "collectives.tie_rate=0.5")
+    model.run()
+    panel = model.hub_panel()
+    assert list(panel.columns) == [
+        "step",
+        "month",
+        "collective",
+        "size_class",
+        "n_households",
+        "saving_mean",
+    ]
+    assert len(panel) and (panel["n_households"] % 5 == 0).all()
+    lo, hi = hub.SAVING_RANGE
+    assert panel["saving_mean"].between(lo, hi).all()

@@ -120,7 +120,7 @@ def test_hub_feedback_speeds_up_learning():
     # reflection.
     common = (
         "hub.consent_rate=1.0",
-        "hub.k=3",
+        "hub.k=5",
         "collectives.dialogue_gain=0",
         "collectives.celebration_gain=0",
         "collectives.tie_rate=0.5",

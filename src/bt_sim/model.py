@@ -176,6 +176,10 @@ class TransitionModel(mesa.Model):
             pop.size, classes
         )
         self.n_hub_groups = k * classes
+        # The hub's published rosters per group, and (step, group, roster) per published row:
+        # ground truth for researchers and the attacker tests, never part of the panel.
+        self.hub_history: dict[int, list[np.ndarray]] = {}
+        self.hub_releases: list[tuple[int, int, np.ndarray]] = []
         self.propensity = coll.outreach_propensity(pop, sc.collectives)
         self.reach = np.where(pop.gatekeeper, sc.collectives.gatekeeper_reach, 1.0).astype(
             np.float32
@@ -252,6 +256,7 @@ class TransitionModel(mesa.Model):
             consent=consent & self.hub_active,
             compared=np.zeros(n, bool),
             peer=zeros.copy(),
+            trust=np.full(n, sc.hub.trust_initial, np.float32),
         )
 
     # ---- the plan -------------------------------------------------------------------------

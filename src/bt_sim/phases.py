@@ -61,7 +61,7 @@ def default_phases() -> list[Phase]:
     return [
         Phase("adopt", adoption.adopt_phase, ("adopt",)),
         Phase("measure", kpi.measure_phase, ("kpi_noise",)),
-        Phase("hub", hub.hub_phase, ("revoke",)),
+        Phase("hub", hub.hub_phase, ("revoke", "opt_in", "hub_noise")),
         Phase("reflect", mastery.reflect_phase, ("perception", "drop")),
         Phase("collectives", collective.collective_phase, ("recruit", "leave", "consent")),
         Phase("record", record_phase, ()),

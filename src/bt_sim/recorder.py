@@ -19,6 +19,9 @@ from bt_sim.rules.fused import neighbourhood_sums
 if TYPE_CHECKING:
     from bt_sim.model import TransitionModel
 
+#: The timeseries' per-collective scope: every member's true values (consenting or not), with
+#: no k rule. Researcher-only ground truth, never something a hub publishes (docs/hub-data.md).
+TRUTH_SCOPE = "collective_truth"
 SCALARS = ("kpi_saving", "efficacy", "members", "consenting", "compared", "any_adoption")
 GROUPS = ("other", "disadvantaged")
 
@@ -98,24 +101,28 @@ class Recorder:
         )
         self.steps_done = t
 
-    def record_hub(
-        self,
-        t: int,
-        counts: np.ndarray,
-        means: np.ndarray,
-        published: np.ndarray,
-        saving_means: np.ndarray,
-    ) -> None:
-        """Keep the hub's published aggregates of step ``t`` (suppressed groups leave no row)."""
-        for g in np.flatnonzero(published):
+    def record_hub(self, t: int, release) -> None:
+        """Keep the hub's release of step ``t`` (a :class:`bt_sim.rules.hub.Release`): a row per
+        published group, then a row per collective whose progress is published
+        (``size_class = -1``). Suppressed groups leave no row."""
+        for g in np.flatnonzero(release.published):
             self.hub_rows.append(
                 (
                     t,
                     int(g) // self.size_classes,
                     int(g) % self.size_classes,
-                    int(counts[g]),
-                    float(means[g]),
-                    float(saving_means[g]),
+                    int(release.count[g]),
+                    float(release.mean[g]),
+                )
+            )
+        for c in np.flatnonzero(release.collective_published):
+            self.hub_rows.append(
+                (
+                    t,
+                    int(c),
+                    -1,
+                    int(release.collective_count[c]),
+                    float(release.collective_mean[c]),
                 )
             )
 
@@ -166,7 +173,11 @@ class Recorder:
 
     # ---- tidy tables --------------------------------------------------------------------------
     def timeseries(self, dt: float) -> pd.DataFrame:
-        """The tidy per-step table: step, month, scope, unit, variable, value."""
+        """The tidy per-step table: step, month, scope, unit, variable, value.
+
+        The ``collective_truth`` scope is researcher-only ground truth (all members, no k rule);
+        the table's ``attrs["researcher_only_scopes"]`` names it.
+        """
         parts = []
 
         def add(scope: str, units: list[str], values: np.ndarray, variables) -> None:
@@ -200,7 +211,7 @@ class Recorder:
             vals = means[:, :, keep].copy()
             vals[:, :, -1] = members * vals[:, :, -1]  # consenting members: a count
             add(
-                "collective",
+                TRUTH_SCOPE,
                 units,
                 np.concatenate([vals, members[:, :, None]], axis=2),
                 [*self.variables[:b], "kpi_saving", "consenting", "members"],
@@ -208,22 +219,25 @@ class Recorder:
         df = pd.concat(parts, ignore_index=True)
         df.insert(1, "month", df["step"] * dt)
         df["scope"] = pd.Categorical(
-            df["scope"], categories=["overall", "group", "neighbourhood", "collective"]
+            df["scope"], categories=["overall", "group", "neighbourhood", TRUTH_SCOPE]
         )
+        df.attrs["researcher_only_scopes"] = [TRUTH_SCOPE]
         return df
 
     def hub_panel(self, dt: float) -> pd.DataFrame:
         """The hub's published panel in the documented tidy format (docs/hub-data.md)."""
-        cols = ["step", "collective", "size_class", "n_households", "kpi_mean", "saving_mean"]
+        cols = ["step", "collective", "size_class", "n_households", "saving_mean"]
         df = pd.DataFrame(self.hub_rows, columns=cols).astype(
             {
                 "step": np.int64,
                 "collective": np.int64,
                 "size_class": np.int64,
                 "n_households": np.int64,
-                "kpi_mean": np.float64,
                 "saving_mean": np.float64,
             }
+        )
+        df = df.sort_values(["step", "collective", "size_class"], kind="stable").reset_index(
+            drop=True
         )
         if len(df):
             df["collective"] = self.collective_nbhd[df["collective"].to_numpy()].astype(np.int64)

@@ -126,6 +126,7 @@ def run_scenario(
             if scenario.run.crn
             else "one sequential dynamics stream per replicate (run.crn = false)"
         ),
+        "visibility": VISIBILITY,
         "source": source or {},
         "versions": _versions(),
         "platform": platform.platform(),
@@ -137,6 +138,16 @@ def run_scenario(
         pd.concat(panels, ignore_index=True),
         manifest,
     )
+
+
+#: Who may see each table (docs/hub-data.md): the hub panel is the only thing a hub publishes.
+VISIBILITY = {
+    "hub_panel": "hub-safe: the only thing a hub publishes (k, release windows, minimum change, "
+    "noise; docs/hub-data.md)",
+    "timeseries": "researcher-only in scope collective_truth (all members' true values, no k "
+    "rule); the other scopes are town-level model outputs",
+    "summary": "researcher-only model outcomes",
+}
 
 
 def _write_table(df: pd.DataFrame, path_stem: Path, fmt: str) -> str:

@@ -44,6 +44,9 @@ class HouseholdState:
         Got a peer comparison with the hub's latest release.
     peer : float32 ndarray
         Curtailment prompted by peer comparisons (fades at ``hub.peer_decay``).
+    trust : float32 ndarray
+        Trust in the collective's data hub, 0..1 (``hub.trust_initial`` at joining; moves
+        towards the value each release gives).
     """
 
     adopted: np.ndarray
@@ -64,6 +67,7 @@ class HouseholdState:
     consent: np.ndarray
     compared: np.ndarray
     peer: np.ndarray
+    trust: np.ndarray
 
 
 @dataclass

@@ -230,4 +230,5 @@ def collective_phase(model: TransitionModel) -> None:
         s.consent[leaves] = False
         shares = model.draws.uniform("consent", step, joins) < sc.hub.consent_rate
         s.consent[joins[shares]] = True
+        s.trust[joins] = np.float32(sc.hub.trust_initial)
     s.compared &= s.member

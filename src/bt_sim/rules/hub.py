@@ -1,9 +1,26 @@
-"""The collective's data hub: consent, revocation and k-anonymous aggregation.
+"""The collective's data hub: trust, consent, release windows and safe aggregates.
 
-A household's KPI reaches the hub only while it consents; a revoked consent removes the
-household from every later aggregate; the hub publishes a group's aggregate only when at least
-``k`` consenting households are in it. Peer comparison ("your use vs similar households")
-is only possible for groups the hub publishes, so a small collective gets none.
+The hub publishes in windows (every ``hub.report_months``). Between releases its roster is
+frozen: joins, leaves, consents and revocations take effect at the next release, where the hub
+takes the roster of consenting members afresh. For each peer group (collective x size class) it
+publishes one number, the mean *saving* (never the KPI, so no release tells a household's use
+or baseline, a proxy for its dwelling and wealth), and only when
+
+* at least ``hub.k`` consenting households are in the group, and
+* the group's roster differs from that of *every* earlier release of the group by no household
+  at all or by at least ``hub.min_change`` households (entered plus left), so that no pair of
+  releases isolates fewer than ``min_change`` households by differencing.
+
+The published mean carries Laplace noise of scale ``(hi - lo) / (n * hub.epsilon)`` (saving
+clipped to :data:`SAVING_RANGE`; ``epsilon`` is the per-release budget, 0 = exact) and the
+count is rounded down to a multiple of ``hub.count_rounding``. A collective-level row (the
+collective's progress, ``size_class = -1``) is computed from the published group rows only, so
+it adds nothing to what they tell.
+
+Members see their group's release (a peer comparison) and their collective's published
+progress; that value builds their *trust* in the hub, and trust drives consent: non-consenting
+members consent at ``hub.opt_in_rate * trust`` per month, consenting ones revoke at
+``hub.revoke_rate * (1 - trust)``.
 """
 
 from __future__ import annotations
@@ -15,6 +32,9 @@ import numpy as np
 
 if TYPE_CHECKING:
     from bt_sim.model import TransitionModel
+
+#: Savings are clipped to this range before the noisy mean (the sensitivity of one household).
+SAVING_RANGE = (-0.25, 0.75)
 
 SIZE_BOUNDS = {1: [], 2: [2], 3: [2, 3], 4: [2, 3, 5]}  # household size where a class starts
 
@@ -98,7 +118,7 @@ def revoke(consent: np.ndarray, rate: float, dt: float, rng: np.random.Generator
 
 
 def peer_comparison(
-    kpi: np.ndarray,
+    use: np.ndarray,
     group: np.ndarray,
     member: np.ndarray,
     agg: Aggregate,
@@ -108,8 +128,11 @@ def peer_comparison(
     """Who gets a comparison with a release, and the curtailment it prompts.
 
     Members whose group is published see the group's mean (a household need not consent to
-    *see* the published aggregate). A compared household with use ``x`` relative to its peers'
-    mean (``kpi / mean - 1``) curtails its KPI by ``effect * max(0, 1 + slope * x)``, at most
+    *see* the published aggregate). ``use`` is what is compared: in the model the use relative
+    to the household's own baseline, ``1 - saving``, against the published ``1 - saving_mean``
+    (the hub publishes savings, not the KPI). A compared household with use ``x`` relative to
+    its peers' mean (``use / mean - 1``) curtails its KPI by ``effect * max(0, 1 + slope * x)``,
+    at most
     ``4 * effect``: about ``effect`` on average, more the further above the mean it is
     (home energy reports: about 2 % on average, 0.3 % to 6.3 % from the lowest to the highest
     decile of prior use; Allcott 2011).
@@ -130,7 +153,7 @@ def peer_comparison(
     """
     compared = member & agg.published[group]
     mean = np.where(compared, agg.mean[group], 1.0)
-    rel = np.where(compared, kpi / mean - 1.0, 0.0)
+    rel = np.where(compared, use / mean - 1.0, 0.0)
     target = np.where(compared, np.clip(effect * (1.0 + slope * rel), 0.0, 4.0 * effect), 0.0)
     return compared, target.astype(np.float32)
 
@@ -144,8 +167,109 @@ def release_due(interval: float, t0: float, t1: float) -> bool:
     return bool(np.floor(t1 / interval + 1e-9) > np.floor(t0 / interval + 1e-9))
 
 
+def laplace(u: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Laplace noise of ``scale`` from uniforms ``u`` in [0, 1) (inverse CDF).
+
+    >>> laplace(np.array([0.25, 0.75]), np.array([1.0])).round(3).tolist()
+    [-0.693, 0.693]
+    """
+    c = u - 0.5
+    return -scale * np.sign(c) * np.log1p(-2.0 * np.abs(c) + 1e-300)
+
+
+def roster_change(a: np.ndarray, b: np.ndarray) -> int:
+    """Households in one sorted roster and not the other (entered plus left).
+
+    >>> roster_change(np.array([1, 2, 3]), np.array([2, 3, 4, 5]))
+    3
+    """
+    return int(np.setxor1d(a, b, assume_unique=True).size)
+
+
+def may_release(roster: np.ndarray, history: list[np.ndarray], k: int, min_change: int) -> bool:
+    """Whether a group with this roster may be published: at least ``k`` households, and a
+    change of 0 or at least ``min_change`` households from every earlier published roster.
+
+    >>> may_release(np.arange(10), [np.arange(11)], 10, 3)
+    False
+    >>> may_release(np.arange(10), [np.arange(10), np.arange(13)], 10, 3)
+    True
+    """
+    if roster.size < k:
+        return False
+    for past in history:
+        d = roster_change(roster, past)
+        if 0 < d < min_change:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release of the hub: per group the published (noisy) mean saving and rounded count,
+    and per collective its progress (computed from the published group rows only)."""
+
+    count: np.ndarray
+    mean: np.ndarray
+    published: np.ndarray
+    collective_count: np.ndarray
+    collective_mean: np.ndarray
+    collective_published: np.ndarray
+
+
+def make_release(model: TransitionModel) -> Release:
+    """Take the roster of consenting members and build this release's rows (see the module)."""
+    sc, s = model.config, model.state
+    h = sc.hub
+    n_groups, classes = model.n_hub_groups, sc.hub.size_classes
+    roster = np.flatnonzero(s.consent & s.member & (model.collective_of >= 0))
+    group = model.hub_group[roster]
+    order = np.argsort(group, kind="stable")
+    roster, group = roster[order], group[order]
+    starts = np.searchsorted(group, np.arange(n_groups + 1))
+    lo, hi = SAVING_RANGE
+    clipped = np.clip(s.saving.astype(np.float64), lo, hi)
+    published = np.zeros(n_groups, bool)
+    true_n = np.zeros(n_groups, np.int64)
+    mean = np.full(n_groups, np.nan)
+    for g in np.flatnonzero(np.diff(starts) >= h.k):
+        rows = roster[starts[g] : starts[g + 1]]  # sorted household ids
+        history = model.hub_history.setdefault(int(g), [])
+        if not may_release(rows, history, h.k, h.min_change):
+            continue
+        published[g] = True
+        true_n[g] = rows.size
+        mean[g] = clipped[rows].mean()
+        history.append(rows)
+        model.hub_releases.append((model.steps_done, int(g), rows))
+    if h.epsilon > 0 and published.any():
+        gs = np.flatnonzero(published)
+        u = model.draws.uniform("hub_noise", model.steps_done, gs)
+        mean[gs] = np.clip(mean[gs] + laplace(u, (hi - lo) / (true_n[gs] * h.epsilon)), lo, hi)
+    r = h.count_rounding
+    count = np.where(published, (true_n // r) * r, 0)
+    # The collective's progress: the count-weighted mean of its published group rows.
+    per = published.reshape(-1, classes)
+    w = np.where(per, count.reshape(-1, classes), 0).astype(np.float64)
+    c_count = w.sum(axis=1)
+    c_sum = np.where(per, np.nan_to_num(mean.reshape(-1, classes)) * w, 0.0).sum(axis=1)
+    c_pub = per.any(axis=1) & (c_count >= h.k)
+    c_mean = np.full(c_count.shape, np.nan)
+    np.divide(c_sum, c_count, out=c_mean, where=c_pub)
+    return Release(count, mean, published, c_count.astype(np.int64), c_mean, c_pub)
+
+
+def trust_update(trust: np.ndarray, value: np.ndarray, rate: float) -> np.ndarray:
+    """Trust after a release: it moves ``rate`` of the way towards the value the release gave.
+
+    >>> trust_update(np.array([0.5, 0.5], np.float32), np.array([1.0, 0.0]), 0.5).tolist()
+    [0.75, 0.25]
+    """
+    return (trust + rate * (value - trust)).astype(np.float32)
+
+
 def hub_phase(model: TransitionModel) -> None:
-    """Hub: revocations; at each release, k-anonymous aggregates and peer comparisons."""
+    """Hub: consent follows trust; at each release, safe aggregates, comparisons and trust."""
     sc, s = model.config, model.state
     h, dt = sc.hub, sc.run.dt
     if h.peer_decay > 0:
@@ -153,23 +277,38 @@ def hub_phase(model: TransitionModel) -> None:
     if not model.hub_active:
         return
     s.consent &= s.member
+    step = model.steps_done
     if h.revoke_rate > 0:
         holders = np.flatnonzero(s.consent)  # only those consenting can revoke
-        u = model.draws.uniform("revoke", model.steps_done, holders)
-        s.consent[holders[u < -np.expm1(-h.revoke_rate * dt)]] = False
+        u = model.draws.uniform("revoke", step, holders)
+        p = -np.expm1(-h.revoke_rate * (1.0 - s.trust[holders]) * dt)
+        s.consent[holders[u < p]] = False
+    if h.opt_in_rate > 0:
+        asked = np.flatnonzero(s.member & ~s.consent)  # members who do not share (yet)
+        u = model.draws.uniform("opt_in", step, asked)
+        p = -np.expm1(-h.opt_in_rate * s.trust[asked] * dt)
+        s.consent[asked[u < p]] = True
     if not release_due(h.report_months, model.month - dt, model.month):
         return
-    held = np.flatnonzero(s.consent)  # the hub holds only these households' data
-    agg = aggregate_rows(s.kpi, model.hub_group, held, h.k, model.n_hub_groups)
+    rel = make_release(model)
+    members = s.member & (model.collective_of >= 0)
     s.compared, target = peer_comparison(
-        s.kpi,
+        1.0 - s.saving,
         model.hub_group,
-        s.member & (model.collective_of >= 0),
-        agg,
+        members,
+        Aggregate(rel.count, 1.0 - rel.mean, rel.published),
         h.peer_effect,
         h.peer_slope,
     )
     np.maximum(s.peer, target, out=s.peer)
+    cidx = np.maximum(model.collective_of, 0)
+    progress = np.where(
+        rel.collective_published,
+        np.clip(np.nan_to_num(rel.collective_mean) / sc.collectives.shared_goal, 0.0, 1.0),
+        0.0,
+    )
+    value = 0.5 * (s.compared + progress[cidx])
+    share = -np.expm1(-h.trust_rate * h.report_months)  # a monthly rate over the window
+    s.trust = np.where(members, trust_update(s.trust, value, share), s.trust)
     if sc.output.hub_panel:
-        sav = aggregate_rows(s.saving, model.hub_group, held, h.k, model.n_hub_groups)
-        model.recorder.record_hub(model.steps_done, agg.count, agg.mean, agg.published, sav.mean)
+        model.recorder.record_hub(step, rel)

@@ -389,7 +389,12 @@ class HubConfig:
 
     enabled: bool = key(True, "", "collectives run a data hub")
     k: int = key(
-        10, "households", "smallest group the hub publishes an aggregate for", 1, 1_000_000
+        10,
+        "households",
+        "smallest group the hub publishes an aggregate for (below 5 is an error, below 10 a "
+        "warning)",
+        1,
+        1_000_000,
     )
     size_classes: int = key(
         4,
@@ -400,10 +405,63 @@ class HubConfig:
         4,
     )
     report_months: float = key(
-        1.0, "months", "interval between the hub's releases (and its peer comparisons)", 0.25, 24
+        3.0,
+        "months",
+        "release window: interval between the hub's releases (and its peer comparisons); "
+        "joins, leaves, consents and revocations take effect at the next release",
+        0.25,
+        24,
     )
-    consent_rate: float = key(0.7, "probability", "chance a new member shares data", 0, 1)
-    revoke_rate: float = key(0.005, "1/month", "rate at which consent is revoked", 0, 100)
+    min_change: int = key(
+        3,
+        "households",
+        "smallest change of a group's roster (households in plus out, against every earlier "
+        "release of the group) that may be published; smaller changes are held back",
+        1,
+        1_000_000,
+    )
+    epsilon: float = key(
+        1.0,
+        "per release",
+        "privacy budget of the Laplace noise on each published mean saving (scale = saving "
+        "range / (households * epsilon)); 0 = exact means",
+        0,
+        1000,
+    )
+    count_rounding: int = key(
+        5,
+        "households",
+        "published counts are rounded down to a multiple of this (1 = exact)",
+        1,
+        1000,
+    )
+    consent_rate: float = key(
+        0.7, "probability", "chance a new member shares data when joining", 0, 1
+    )
+    revoke_rate: float = key(
+        0.01,
+        "1/month",
+        "rate at which a consenting member with no trust in the hub revokes (times 1 - trust)",
+        0,
+        100,
+    )
+    opt_in_rate: float = key(
+        0.05,
+        "1/month",
+        "rate at which a non-consenting member with full trust consents (times trust)",
+        0,
+        100,
+    )
+    trust_initial: float = key(0.5, "", "a new member's trust in the hub, 0..1", 0, 1)
+    trust_rate: float = key(
+        0.1,
+        "1/month",
+        "rate at which a member's trust moves towards the value the hub's releases give it (a "
+        "peer comparison, the collective's published progress); at each release it closes "
+        "1 - exp(-trust_rate * report_months) of the gap",
+        0,
+        100,
+    )
     peer_effect: float = key(
         0.02, "fraction", "KPI cut prompted by a comparison for a household at the peer mean", 0, 1
     )

@@ -15,6 +15,9 @@ from typing import Any
 from bt_sim.errors import ScenarioError
 from bt_sim.scenario.schema import Behaviour, Scenario
 
+#: The smallest ``hub.k`` a scenario may set (below ``HUB_K_WARN`` it is valid with a warning).
+HUB_K_FLOOR = 5
+HUB_K_WARN = 10
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: A scenario name names its results folder, so it must be a plain name, never a path.
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
@@ -134,6 +137,15 @@ def _cross_checks(s: Scenario, problems: list) -> None:
                 "population.senior_share",
                 "expected senior_share + young_share <= 1, got "
                 f"{pop.senior_share + pop.young_share:g}",
+            )
+        )
+    if s.hub.k < HUB_K_FLOOR:
+        problems.append(
+            (
+                "hub.k",
+                f"expected at least {HUB_K_FLOOR} households, got {s.hub.k}: a smaller group "
+                "publishes near-individual data (with k = 1 a single household's value; with "
+                "k - 1 fellow members colluding, the last one's)",
             )
         )
     m = s.mastery

@@ -105,11 +105,43 @@ def inert_settings(s: Scenario) -> list[str]:
             )
             if _changed(s.mastery, n)
         ]
+    out += hub_warnings(s)
     if s.run.dt > s.mastery.cycle_months and s.mastery.enabled:
         out.append(
             f"run.dt ({s.run.dt:g} months) is longer than mastery.cycle_months "
             f"({s.mastery.cycle_months:g}): households check once per step, less often than "
             "their cycle"
+        )
+    return out
+
+
+def hub_warnings(s: Scenario) -> list[str]:
+    """Hub settings that are valid but weaken the privacy of what the hub publishes.
+
+    >>> from bt_sim.scenario import load_scenario
+    >>> hub_warnings(load_scenario(None, ["hub.k=6"]))[0][:40]
+    'hub.k: 6 is below 10; groups this small '
+    """
+    from bt_sim.scenario.validate import HUB_K_WARN
+
+    h = s.hub
+    if not h.enabled or s.collectives.count == 0:
+        return []
+    out = []
+    if h.k < HUB_K_WARN:
+        out.append(
+            f"hub.k: {h.k} is below {HUB_K_WARN}; groups this small let a few colluding members "
+            "narrow down the others' values"
+        )
+    if h.min_change < 2:
+        out.append(
+            "hub.min_change: 1 publishes a group whose roster changed by a single household; "
+            "differencing two releases then reveals that household's saving"
+        )
+    if h.epsilon == 0:
+        out.append(
+            "hub.epsilon: 0 publishes exact means; anyone who knows the other members' values "
+            "of a group learns the last one's"
         )
     return out
 
