@@ -277,7 +277,7 @@ def scale_row(households: int, steps: int, seed: int, label: str, check: bool) -
     if check:
         line += (
             f"; targets < {TARGET_SCALE_S:.0f} s: {_verdict(total < TARGET_SCALE_S)}, "
-            f"< 4 GB: {_verdict(r['peak_mb'] < TARGET_SCALE_MB)}"
+            f"< {TARGET_SCALE_MB:.0f} MB: {_verdict(r['peak_mb'] < TARGET_SCALE_MB)}"
         )
     print(line, flush=True)
 
