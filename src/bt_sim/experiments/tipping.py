@@ -87,8 +87,13 @@ class Tipping:
 
     @property
     def most_bimodal(self) -> tuple[float, float]:
-        """(control, coefficient) of the most bimodal level (NaN if none has spread)."""
-        b = self.levels["bimodality"]
+        """(control, coefficient) of the most bimodal level (NaN if none has spread).
+
+        Only levels whose replicates spread over at least a tenth of the jump count: Sarle's
+        coefficient of a few values that all sit on one plateau says nothing.
+        """
+        spread = self.levels["sd"] >= 0.1 * abs(self.jump)
+        b = self.levels["bimodality"].where(spread)
         if not b.notna().any():
             return float("nan"), float("nan")
         i = b.idxmax()
