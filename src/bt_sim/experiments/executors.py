@@ -161,20 +161,30 @@ class DaskExecutor(Executor):
             self._client = Client(self._cluster)
         self._client.run(limit_threads)
 
+    def _window(self) -> int:
+        """Tasks to keep queued: twice the workers connected now (a cluster grows as jobs
+        start)."""
+        try:
+            n = len(self._client.scheduler_info().get("workers", {}))
+        except Exception:  # pragma: no cover - scheduler unreachable: keep going with little
+            n = self.workers
+        self.workers = max(self.workers, n)
+        return max(4, 2 * n)
+
     def run(self, fn, tasks):
         from distributed import as_completed
 
         it = iter(tasks)
-        window = max(4, 2 * self.workers)
-        futures = [self._client.submit(fn, t, pure=False) for t in _take(it, window)]
-        if not futures:
-            return
-        queue = as_completed(futures)
-        for fut in queue:
+        queue = as_completed()
+        while True:
+            want = self._window() - queue.count()
+            for t in _take(it, max(0, want)):
+                queue.add(self._client.submit(fn, t, pure=False))
+            if queue.is_empty():
+                return
+            fut = next(queue)
             result = fut.result()
             fut.release()
-            for t in _take(it, 1):
-                queue.add(self._client.submit(fn, t, pure=False))
             yield result
 
     def close(self) -> None:
