@@ -275,6 +275,7 @@ def test_tipping_command_on_the_tipping_scenario(tmp_path, capsys):
     sweep.write_text(
         f'scenario = "{SCENARIOS / "tipping.toml"}"\n'
         'replicates = 4\nseed = 1\nseeds = "common"\n'
+        'timeseries = ["adoption:plant_based_meals"]\n'
         'outputs = ["final_adoption:plant_based_meals"]\n'
         '[parameters]\n"behaviours.plant_based_meals.committed_share" = '
         "{ levels = [0.04, 0.05, 0.06, 0.07, 0.08] }\n"
@@ -288,9 +289,28 @@ def test_tipping_command_on_the_tipping_scenario(tmp_path, capsys):
     assert 0.05 <= info["critical"] <= 0.07
     assert info["jump"] > 0.3
     assert (out / "tipping.png").stat().st_size > 1000
+    ew = pd.read_csv(out / "early_warning.csv")
+    assert len(ew) == 5 and ew["tau_var"].notna().all()
     assert "critical value" in capsys.readouterr().out
     # The folder can be analysed again on its own.
     assert main(["tipping", str(out), "-q"]) == 0
+
+
+def test_early_warning_indicators_rise_before_a_transition_and_not_in_null_runs():
+    from bt_sim.experiments.tipping import early_warning_runs
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for run in range(10):
+        slowing = run < 5  # memory grows towards 1 (critical slowing down), else constant
+        x = np.zeros(300)
+        for t in range(1, 300):
+            phi = 0.1 + 0.85 * t / 300 if slowing else 0.3
+            x[t] = phi * x[t - 1] + rng.normal(0, 0.05)
+        rows += [{"run": run, "step": t, "variable": "v", "value": v} for t, v in enumerate(x)]
+    ind = early_warning_runs(pd.DataFrame(rows), "v")
+    assert ind["tau_ac1"][:5].mean() > 0.5
+    assert ind["tau_ac1"][:5].min() > ind["tau_ac1"][5:].mean()
 
 
 def test_threshold_cascade_window_closes_between_degree_4_and_8():

@@ -165,7 +165,9 @@ def cmd_tipping(args) -> int:
         res = store.results()
         if outcome not in res:
             raise SweepError([(str(src), "outcome", f"no output {outcome!r} in the results")])
-        return _tipping_report(res, control, outcome, tipping.get("tipped"), src, args)
+        return _tipping_report(
+            res, control, outcome, tipping.get("tipped"), src, args, store.timeseries()
+        )
     from bt_sim.experiments.core import prepare
     from bt_sim.experiments.spec import TippingSpec, read_sweep
 
@@ -221,10 +223,13 @@ def cmd_tipping(args) -> int:
         import pandas as pd
 
         res = pd.concat([res, extra], ignore_index=True)
-    return _tipping_report(res, control, outcome, tip.tipped, first.folder, args)
+    from bt_sim.experiments.store import SweepStore
+
+    series = SweepStore(first.folder).timeseries()
+    return _tipping_report(res, control, outcome, tip.tipped, first.folder, args, series)
 
 
-def _tipping_report(res, control, outcome, tipped, folder: Path, args) -> int:
+def _tipping_report(res, control, outcome, tipped, folder: Path, args, series=None) -> int:
     from bt_sim.experiments.tipping import diagram, find_critical
 
     ok = res[res["error"] == ""]
@@ -245,15 +250,30 @@ def _tipping_report(res, control, outcome, tipped, folder: Path, args) -> int:
         "most_bimodal": list(tip.most_bimodal),
         "runs": len(ok),
     }
+    files = {}
+    if series is not None and len(series):
+        from bt_sim.experiments.tipping import early_warning_levels, early_warning_runs
+
+        variable = str(series["variable"].iloc[0])
+        ew = early_warning_levels(ok, early_warning_runs(series, variable), control)
+        print(
+            f"early-warning indicators of {variable} (Kendall tau of lag-1 autocorrelation "
+            "and variance before any jump; compared with the lowest level as the null):"
+        )
+        print(ew.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        files["early_warning.csv"] = lambda p: ew.to_csv(p, index=False)
     _write_into(
         folder,
         {
+            **files,
             "tipping.csv": lambda p: table.to_csv(p, index=False),
             "tipping.json": lambda p: p.write_text(json.dumps(info, indent=2) + "\n"),
             "tipping.png": lambda p: _diagram_to(p, ok[control], ok[outcome], tip, diagram),
         },
     )
-    print(f"written to {folder}/: tipping.csv, tipping.json, tipping.png")
+    print(
+        f"written to {folder}/: {', '.join([*files, 'tipping.csv', 'tipping.json', 'tipping.png'])}"
+    )
     return 0
 
 

@@ -273,3 +273,54 @@ def early_warning(series, window: float = 0.5, bandwidth: float = 0.1) -> dict[s
     tau_ac = kendalltau(t[ok], ac_a[ok]).statistic if ok.sum() > 2 else float("nan")
     tau_var = kendalltau(t, var_a).statistic if np.ptp(var_a) > 0 else float("nan")
     return {"tau_ac1": float(tau_ac), "tau_var": float(tau_var), "n": int(ac_a.size)}
+
+
+def early_warning_runs(
+    timeseries: pd.DataFrame, variable: str, window: float = 0.5, tipped_rise: float = 0.2
+) -> pd.DataFrame:
+    """Early-warning indicators of each run's series of ``variable``.
+
+    A run whose series rises (or falls) by more than ``tipped_rise`` is cut where it first
+    passes halfway between its start and its end, so that only the approach to the transition
+    is measured; other runs are used whole (they are the null runs).
+
+    Parameters
+    ----------
+    timeseries : DataFrame
+        ``run``, ``step``, ``variable``, ``value`` (a sweep folder's ``store.timeseries()``).
+
+    Returns
+    -------
+    DataFrame
+        ``run``, ``tau_ac1``, ``tau_var``, ``windows``, ``cut`` (the step cut at, or -1).
+    """
+    rows = []
+    ts = timeseries[timeseries["variable"] == variable].sort_values(["run", "step"])
+    for run, g in ts.groupby("run"):
+        x = g["value"].to_numpy(dtype=np.float64)
+        cut = -1
+        if x.size and abs(x[-1] - x[0]) > tipped_rise:
+            half = x[0] + (x[-1] - x[0]) / 2
+            past = np.flatnonzero((x - half) * np.sign(x[-1] - x[0]) >= 0)
+            cut = int(past[0]) if past.size else -1
+            x = x[:cut] if cut > 0 else x
+        ew = early_warning(x, window)
+        rows.append(
+            {"run": run, "tau_ac1": ew["tau_ac1"], "tau_var": ew["tau_var"],
+             "windows": ew["n"], "cut": cut}
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=["run", "tau_ac1", "tau_var", "windows", "cut"])
+
+
+def early_warning_levels(
+    results: pd.DataFrame, indicators: pd.DataFrame, control: str
+) -> pd.DataFrame:
+    """Mean indicators per control level, and their difference from the lowest level's runs
+    (the null: far from the transition, assuming it lies above)."""
+    df = results[["run", control]].merge(indicators, on="run")
+    t = df.groupby(control)[["tau_ac1", "tau_var"]].mean()
+    t["runs"] = df.groupby(control).size()
+    null = t.iloc[0]
+    t["tau_ac1_vs_null"] = t["tau_ac1"] - null["tau_ac1"]
+    t["tau_var_vs_null"] = t["tau_var"] - null["tau_var"]
+    return t.reset_index()
