@@ -89,6 +89,10 @@ def test_same_results_in_process_local_processes_and_dask(tmp_path):
     with DaskExecutor(workers=2) as ex:
         dask = run_sweep_file(spec, tmp_path / "dask", ex).results
         dthreads = run_sweep(worker_threads, {"x": [1, 2]}, executor=ex)
+        # --scheduler tcp://HOST:PORT: a client of a running cluster gives the same again.
+        with DaskExecutor(address=ex._cluster.scheduler_address) as remote:
+            again = run_sweep_file(spec, tmp_path / "scheduler", remote).results
+    pd.testing.assert_frame_equal(_outcomes(ref), _outcomes(again))
     assert (dthreads[["openblas", "omp"]] == 1).all().all()
     pd.testing.assert_frame_equal(_outcomes(ref), _outcomes(local))
     pd.testing.assert_frame_equal(_outcomes(ref), _outcomes(dask))
