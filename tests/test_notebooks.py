@@ -127,3 +127,12 @@ def test_quickstart_results():
 
 def _source(nb) -> str:
     return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def test_sweep_and_sensitivity_results():
+    nb = executed(NOTEBOOK_DIR / "sweep_and_sensitivity.ipynb")
+    table = "".join(o.get("text", "") for o in tagged(nb, "sobol-table").outputs)
+    assert "network.mean_degree" in table and "ST" in table
+    tip = "".join(o.get("text", "") for o in tagged(nb, "tipping").outputs)
+    critical = float(re.search(r"critical value: \S+ = ([0-9.]+)", tip).group(1))
+    assert 0.05 <= critical <= 0.07

@@ -116,6 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     _debug(run)
 
+    _sweep_parsers(sub)
+
     sc = sub.add_parser("scenario", help="inspect scenario files")
     _debug(sc)
     sc_sub = sc.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -139,6 +141,80 @@ def _parser() -> argparse.ArgumentParser:
     _debug(sc_sub.add_parser("keys", help="print every scenario key with default, unit and range"))
     _debug(sc_sub.add_parser("list", help="list the scenarios that come with bt-sim"))
     return p
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", "-o", type=Path, help="results folder (default: results/<name>)")
+    p.add_argument(
+        "--executor",
+        choices=("processes", "inprocess", "dask"),
+        default="processes",
+        help="where runs execute: local processes (default, all cores), this process, or a "
+        "Dask LocalCluster",
+    )
+    p.add_argument(
+        "--workers", "-j", type=_positive_int, help="worker processes (default: all cores)"
+    )
+    p.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask scheduler instead"
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="finish an interrupted sweep in its folder"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing results folder that bt-sim wrote (never other files)",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+
+
+def _sweep_parsers(sub) -> None:
+    sw = sub.add_parser(
+        "sweep",
+        help="run a parameter sweep described in a TOML file",
+        description="Run every point of a sweep file (grid, latin, sobol or morris sampler) "
+        "with its replicates; results are written as runs finish, so a killed sweep can be "
+        "finished with --resume.",
+    )
+    sw.add_argument("file", help="sweep TOML file")
+    sw.add_argument(
+        "--check", action="store_true", help="check the sweep file and print its plan; run nothing"
+    )
+    _executor_options(sw)
+    _debug(sw)
+
+    se = sub.add_parser(
+        "sensitivity",
+        help="Sobol or Morris sensitivity indices of a sweep's outputs",
+        description="Analyse a sobol or morris sweep's results folder with SALib: a ranked "
+        "table per output, sensitivity.csv and a plot per output in the folder.",
+    )
+    se.add_argument("results", type=Path, help="results folder of a sweep")
+    se.add_argument(
+        "--output", dest="outputs", action="append", default=[], help="an output (repeatable)"
+    )
+    se.add_argument("--top", type=_positive_int, help="show only the top N parameters")
+    se.add_argument("--no-plot", action="store_true", help="do not write plots")
+    _debug(se)
+
+    tp = sub.add_parser(
+        "tipping",
+        help="locate the critical value of a control parameter",
+        description="Sweep one control parameter with replicates (a sweep file with a "
+        "[tipping] table), or read a finished sweep's folder, then locate where the outcome "
+        "jumps, measure bimodality across replicates and draw the bifurcation-style diagram.",
+    )
+    tp.add_argument("source", help="sweep TOML file, or the results folder of a sweep")
+    tp.add_argument("--control", help="the control parameter (default: from [tipping])")
+    tp.add_argument("--outcome", help="the outcome (default: from [tipping])")
+    tp.add_argument(
+        "--refine",
+        type=int,
+        help="after the sweep, run this many more levels inside the bracket of the jump",
+    )
+    _executor_options(tp)
+    _debug(tp)
 
 
 def _debug(p: argparse.ArgumentParser) -> None:
@@ -363,6 +439,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args)
+        if args.command in ("sweep", "sensitivity", "tipping"):
+            from bt_sim import sweep_cli
+
+            return getattr(sweep_cli, f"cmd_{args.command}")(args)
         return _cmd_scenario(args)
     except BtSimError as exc:
         if args.debug:

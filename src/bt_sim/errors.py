@@ -36,3 +36,10 @@ class OutputError(BtSimError):
 
 class ResourceError(BtSimError):
     """A run would need more memory than the machine has."""
+
+
+class SweepError(ScenarioError):
+    """A sweep file, one of its parameters, or a sweep's results folder is invalid.
+
+    Like :class:`ScenarioError`, each problem names the file, the key and what was expected.
+    """

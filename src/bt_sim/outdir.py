@@ -198,8 +198,11 @@ class OutputClaim:
             self.release()
             raise OutputError(f"{final}: cannot write the results folder: {exc.strerror}") from None
 
-    def commit(self) -> Path:
+    def commit(self, release: bool = True) -> Path:
         """Move the staged results into place; an old folder is removed only afterwards.
+
+        With ``release=False`` the lock stays held after the move (a sweep keeps writing into
+        the folder) until :meth:`release`.
 
         Raises
         ------
@@ -229,7 +232,8 @@ class OutputClaim:
             self.release()
             raise OutputError(f"{self.final}: cannot write results: {exc.strerror}") from None
         finally:
-            self.release()
+            if release or not self.committed:
+                self.release()
         return self.final
 
     def release(self) -> None:
@@ -325,3 +329,34 @@ def _claim_one(cand: Path, explicit: bool, force: bool) -> OutputClaim | None:
         _unlock(lock, fd)
         raise
     return OutputClaim(full if cand.is_absolute() else cand, lock, fd, replace)
+
+
+class FolderLock:
+    """The lock of an existing results folder, held while a sweep adds to it (``--resume``).
+
+    Uses the same lock file as :func:`claim_output`, so a resumed sweep and a new run never
+    write the same folder at once.
+
+    Raises
+    ------
+    OutputError
+        If another bt-sim process holds the folder.
+    """
+
+    def __init__(self, folder: Path):
+        full = Path(os.path.abspath(folder))
+        self.final = Path(folder)
+        self._lock = full.parent / f".{full.name}{_LOCK_SUFFIX}"
+        try:
+            fd = _try_lock(self._lock)
+        except OSError as exc:
+            raise OutputError(f"{folder}: cannot lock it: {exc.strerror}") from None
+        if fd is None:
+            raise OutputError(f"{folder}: another bt-sim process is writing this folder")
+        self._fd = fd
+
+    def release(self) -> None:
+        """Give the lock up; idempotent."""
+        if self._fd >= 0:
+            _unlock(self._lock, self._fd)
+            self._fd = -1

@@ -1,0 +1,226 @@
+"""Where a sweep's runs execute: in this process, in local processes, or on a Dask cluster.
+
+Every executor has the same interface: :meth:`Executor.run` takes a picklable function and an
+iterable of tasks and yields ``fn(task)`` results as they finish (in any order). Results never
+depend on the executor: each task carries its own seed.
+
+Worker processes are limited to one BLAS/OpenMP thread: the engine's sparse and dense
+products would otherwise start a thread per core in every worker, and n workers would fight
+over n cores (see FIELD-NOTES: 0.22 efficiency at 4 processes with the default threading).
+Local workers are started with ``spawn`` and an initializer that sets ``OPENBLAS_NUM_THREADS``,
+``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` (and the like) to 1 before numpy is imported, and
+applies threadpoolctl's limit where it is installed. Dask's nanny sets the same variables in
+its workers before they start (``distributed.nanny.pre-spawn-environ``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+#: Environment variables that bound the threads of BLAS and OpenMP libraries.
+THREAD_VARS = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
+
+
+def limit_threads() -> None:
+    """Limit this process to one BLAS/OpenMP thread (call before numpy is imported).
+
+    If numpy is already loaded, threadpoolctl (when installed) limits the loaded libraries.
+    """
+    for var in THREAD_VARS:
+        os.environ[var] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(1)
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class Executor:
+    """Base class: runs tasks and yields results as they finish."""
+
+    name = "base"
+    workers = 1
+
+    def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Free the workers (idempotent)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.workers} worker{'s' if self.workers != 1 else ''})"
+
+
+class InProcessExecutor(Executor):
+    """Runs each task in this process, one after the other."""
+
+    name = "in-process"
+
+    def run(self, fn, tasks):
+        for task in tasks:
+            yield fn(task)
+
+
+class ProcessExecutor(Executor):
+    """Local worker processes (``concurrent.futures``), started with ``spawn``.
+
+    At most ``2 * workers`` tasks are queued at a time, so a sweep of millions of runs does not
+    hold millions of futures.
+    """
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None, context: str = "spawn"):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers or default_workers()
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context(context),
+            initializer=limit_threads,
+        )
+
+    def run(self, fn, tasks):
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        it = iter(tasks)
+        pending = set()
+        while True:
+            while len(pending) < 2 * self.workers:
+                task = next(it, None)
+                if task is None:
+                    break
+                pending.add(self._pool.submit(fn, task))
+            if not pending:
+                return
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor(Executor):
+    """A Dask cluster: an existing scheduler (``address``) or a new LocalCluster.
+
+    Parameters
+    ----------
+    address : str, optional
+        ``tcp://HOST:PORT`` of a running scheduler (e.g. one started by dask-jobqueue).
+    workers : int, optional
+        Workers of the LocalCluster started when no address is given (one thread each).
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, workers: int | None = None):
+        import dask
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if address:
+            self._client = Client(address)
+            self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+        else:
+            self.workers = workers or default_workers()
+            environ = {var: "1" for var in THREAD_VARS}
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                self._cluster = LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=40,
+                )
+            self._client = Client(self._cluster)
+        self._client.run(limit_threads)
+
+    def _window(self) -> int:
+        """Tasks to keep queued: twice the workers connected now (a cluster grows as jobs
+        start)."""
+        try:
+            n = len(self._client.scheduler_info().get("workers", {}))
+        except Exception:  # pragma: no cover - scheduler unreachable: keep going with little
+            n = self.workers
+        self.workers = max(self.workers, n)
+        return max(4, 2 * n)
+
+    def run(self, fn, tasks):
+        from distributed import as_completed
+
+        it = iter(tasks)
+        queue = as_completed()
+        while True:
+            want = self._window() - queue.count()
+            for t in _take(it, max(0, want)):
+                queue.add(self._client.submit(fn, t, pure=False))
+            if queue.is_empty():
+                return
+            fut = next(queue)
+            result = fut.result()
+            fut.release()
+            yield result
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+def _take(it: Iterator, n: int) -> list:
+    out = []
+    for _ in range(n):
+        try:
+            out.append(next(it))
+        except StopIteration:
+            break
+    return out
+
+
+def make_executor(
+    kind: str = "processes", workers: int | None = None, scheduler: str | None = None
+) -> Executor:
+    """An executor by name: ``inprocess``, ``processes`` (default) or ``dask``.
+
+    A ``scheduler`` address implies Dask.
+    """
+    if scheduler:
+        return DaskExecutor(address=scheduler)
+    if kind == "inprocess":
+        return InProcessExecutor()
+    if kind == "processes":
+        if workers == 1:
+            return ProcessExecutor(1)
+        return ProcessExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(workers=workers)
+    raise ValueError(f"unknown executor {kind!r} (inprocess, processes, dask)")

@@ -1,0 +1,283 @@
+"""The ``bt-sim sweep``, ``sensitivity`` and ``tipping`` commands (thin: the work is in
+:mod:`bt_sim.experiments`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from bt_sim.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+from bt_sim.errors import SweepError
+
+
+def _executor(args):
+    from bt_sim.experiments.executors import make_executor
+
+    return make_executor(args.executor, args.workers, args.scheduler)
+
+
+def _plan(spec, design) -> str:
+    runs = len(design) * spec.replicates
+    params = ", ".join(spec.keys)
+    return (
+        f"{spec.name}: {spec.sampler} sampler, {len(design)} points x {spec.replicates} "
+        f"replicate(s) = {runs:,} runs of {spec.scenario}; parameters: {params}"
+    )
+
+
+def _run(spec, args, prepared, out: Path | None = None):
+    """Run a sweep file with the command's executor; Ctrl-C keeps what is done."""
+    from bt_sim.experiments.core import run_sweep_file
+
+    state = {}
+    try:
+        with _executor(args) as ex:
+            return run_sweep_file(
+                spec,
+                out if out is not None else args.out,
+                ex,
+                force=args.force,
+                resume=args.resume,
+                progress=not args.quiet,
+                prepared=prepared,
+                on_folder=lambda f: state.setdefault("folder", f),
+            )
+    except KeyboardInterrupt as exc:
+        folder = state.get("folder")
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        if folder is None:
+            print(f"bt-sim: {what}; nothing was written", file=sys.stderr)
+        else:
+            from bt_sim.experiments.store import SweepStore
+
+            n = len(SweepStore(folder).done_runs())
+            print(
+                f"bt-sim: {what}; {n} finished runs are saved in {folder}/; "
+                f"bt-sim {args.command} {getattr(args, 'file', None) or args.source} --out "
+                f"{folder} --resume runs the rest",
+                file=sys.stderr,
+            )
+        raise SystemExit(
+            EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+        ) from None
+
+
+def cmd_sweep(args) -> int:
+    from bt_sim.experiments.core import describe_outcome, output_columns, prepare
+    from bt_sim.experiments.spec import read_sweep
+
+    spec = read_sweep(args.file)
+    prepared = prepare(spec)  # every parameter checked against the schema, before any run
+    if args.check:
+        print(_plan(spec, prepared[1]))
+        return 0
+    if not args.quiet:
+        print(_plan(spec, prepared[1]), file=sys.stderr)
+    outcome = _run(spec, args, prepared)
+    if not args.quiet:
+        res = outcome.results
+        print(
+            f"{spec.name}: {outcome.ran} runs in {outcome.seconds:.1f} s "
+            f"({outcome.ran / max(outcome.seconds, 1e-9):.1f} runs/s), "
+            f"{outcome.failed} failed; {len(res)} recorded"
+        )
+        print(describe_outcome(outcome, output_columns(res, spec.keys)))
+        if outcome.failed:
+            first = res[res["error"] != ""].iloc[0]
+            print(f"first failure (run {first['run']}): {first['error']}")
+        print(f"results written to {outcome.folder}/")
+    return 0
+
+
+def _write_into(folder: Path, files: dict[str, object]) -> None:
+    """Write analysis files into a sweep folder under its lock and record them."""
+    from bt_sim.experiments.store import SweepStore, write_atomic
+    from bt_sim.outdir import FolderLock
+
+    lock = FolderLock(folder)
+    try:
+        store = SweepStore(folder)
+        for name, writer in files.items():
+            write_atomic(folder / name, writer)
+            store.add_file(Path(name).stem, name)
+    finally:
+        lock.release()
+
+
+def cmd_sensitivity(args) -> int:
+    from bt_sim.experiments.sensitivity import analyse_store, format_table, safe_name
+    from bt_sim.experiments.store import open_store
+
+    store = open_store(args.results)
+    sens = analyse_store(store, args.outputs or None)
+    if sens.table.empty:
+        raise SweepError(
+            [
+                (
+                    str(args.results),
+                    "outputs",
+                    "no output could be analysed: "
+                    + "; ".join(f"{k}: {v}" for k, v in sens.skipped.items()),
+                )
+            ]
+        )
+    label = "Sobol indices" if sens.method == "sobol" else "Morris elementary effects"
+    print(f"{label} of {store.manifest.get('name')} ({store.manifest.get('points')} points)")
+    print(format_table(sens, args.top), end="")
+    files = {"sensitivity.csv": lambda p: sens.table.to_csv(p, index=False)}
+    if len(sens.second):
+        files["sensitivity_s2.csv"] = lambda p: sens.second.to_csv(p, index=False)
+    if not args.no_plot:
+        for out in sens.table["output"].unique():
+            files[f"sensitivity-{safe_name(out)}.png"] = lambda p, out=out: _plot_to(p, sens, out)
+    _write_into(store.folder, files)
+    print(f"written to {store.folder}/: {', '.join(files)}")
+    return 0
+
+
+def _plot_to(path: Path, sens, out: str) -> None:
+    """Matplotlib picks the format from the suffix: draw to a .png and rename it."""
+    from bt_sim.experiments.sensitivity import plot
+
+    tmp = path.with_name(path.name + ".png")
+    plot(sens, out, tmp)
+    tmp.replace(path)
+
+
+def cmd_tipping(args) -> int:
+    from bt_sim.experiments.store import open_store
+
+    src = Path(args.source)
+    if src.is_dir():
+        store = open_store(src)
+        tipping = store.manifest.get("sweep", {}).get("tipping") or {}
+        params = store.manifest.get("parameters", [])
+        control = (
+            args.control or tipping.get("control") or (params[0] if len(params) == 1 else None)
+        )
+        outcome = args.outcome or tipping.get("outcome")
+        if control not in params:
+            raise SweepError([(str(src), "control", f"give --control, one of {params}")])
+        if not outcome:
+            raise SweepError([(str(src), "outcome", "give --outcome, an output of the sweep")])
+        res = store.results()
+        if outcome not in res:
+            raise SweepError([(str(src), "outcome", f"no output {outcome!r} in the results")])
+        return _tipping_report(
+            res, control, outcome, tipping.get("tipped"), src, args, store.timeseries()
+        )
+    from bt_sim.experiments.core import prepare
+    from bt_sim.experiments.spec import TippingSpec, read_sweep
+
+    spec = read_sweep(src)
+    tip = spec.tipping
+    if tip is None:
+        if len(spec.keys) != 1 or not (args.outcome or (spec.outputs and len(spec.outputs) == 1)):
+            raise SweepError(
+                [
+                    (
+                        str(src),
+                        "tipping",
+                        "missing: a [tipping] table with control and outcome "
+                        "(or one parameter, one output, or --outcome)",
+                    )
+                ]
+            )
+        tip = TippingSpec(spec.keys[0], args.outcome or spec.outputs[0])
+    control = args.control or tip.control
+    outcome = args.outcome or tip.outcome
+    if control not in spec.keys:
+        raise SweepError([(str(src), "control", f"{control!r} is not a parameter of the sweep")])
+    prepared = prepare(spec)
+    if not args.quiet:
+        print(_plan(spec, prepared[1]), file=sys.stderr)
+    first = _run(spec, args, prepared)
+    res = first.results
+    refine = tip.refine if args.refine is None else args.refine
+    if refine > 0:
+        from bt_sim.experiments.spec import Parameter
+        from bt_sim.experiments.tipping import find_critical, refine_levels
+
+        ok = res[res["error"] == ""]
+        coarse = find_critical(ok[control], ok[outcome], tip.tipped)
+        levels = tuple(refine_levels(coarse, refine))
+        fine = dataclasses.replace(
+            spec,
+            name=f"{spec.name}-refine",
+            parameters=(Parameter(control, levels=levels),),
+            out=None,
+        )
+        if not args.quiet:
+            print(
+                f"refining: {refine} levels between {coarse.bracket[0]:.6g} and "
+                f"{coarse.bracket[1]:.6g}",
+                file=sys.stderr,
+            )
+        second = _run(
+            fine, args, prepare(fine), out=first.folder.with_name(f"{first.folder.name}-refine")
+        )
+        extra = second.results.copy()
+        extra["run"] += 10**12  # keep run indices apart in the combined table
+        import pandas as pd
+
+        res = pd.concat([res, extra], ignore_index=True)
+    from bt_sim.experiments.store import SweepStore
+
+    series = SweepStore(first.folder).timeseries()
+    return _tipping_report(res, control, outcome, tip.tipped, first.folder, args, series)
+
+
+def _tipping_report(res, control, outcome, tipped, folder: Path, args, series=None) -> int:
+    from bt_sim.experiments.tipping import diagram, find_critical
+
+    ok = res[res["error"] == ""]
+    if ok[control].nunique() < 2:
+        raise SweepError([(str(folder), "control", "needs at least two levels with results")])
+    tip = find_critical(ok[control], ok[outcome], tipped, names=(control, outcome))
+    print(tip.summary())
+    table = tip.levels
+    if not args.quiet:
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    info = {
+        "control": control,
+        "outcome": outcome,
+        "critical": tip.critical,
+        "bracket": list(tip.bracket),
+        "jump": tip.jump,
+        "midline": tip.midline,
+        "most_bimodal": list(tip.most_bimodal),
+        "runs": len(ok),
+    }
+    files = {}
+    if series is not None and len(series):
+        from bt_sim.experiments.tipping import early_warning_levels, early_warning_runs
+
+        variable = str(series["variable"].iloc[0])
+        ew = early_warning_levels(ok, early_warning_runs(series, variable), control)
+        print(
+            f"early-warning indicators of {variable} (Kendall tau of lag-1 autocorrelation "
+            "and variance before any jump; compared with the lowest level as the null):"
+        )
+        print(ew.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        files["early_warning.csv"] = lambda p: ew.to_csv(p, index=False)
+    _write_into(
+        folder,
+        {
+            **files,
+            "tipping.csv": lambda p: table.to_csv(p, index=False),
+            "tipping.json": lambda p: p.write_text(json.dumps(info, indent=2) + "\n"),
+            "tipping.png": lambda p: _diagram_to(p, ok[control], ok[outcome], tip, diagram),
+        },
+    )
+    print(
+        f"written to {folder}/: {', '.join([*files, 'tipping.csv', 'tipping.json', 'tipping.png'])}"
+    )
+    return 0
+
+
+def _diagram_to(path: Path, control, outcome, tip, draw) -> None:
+    tmp = path.with_name(path.name + ".png")
+    draw(control, outcome, tip, tmp)
+    tmp.replace(path)
