@@ -235,7 +235,7 @@ class TransitionModel(mesa.Model):
         _, _, shift = noise_coefficients(m.kpi_noise, sc.run.dt)
         noise = (rng.standard_normal(n) * m.kpi_noise).astype(np.float32)
         zeros = np.zeros(n, np.float32)
-        factor = np.exp(adopted.astype(np.float32) @ self.log_keep) * np.exp(noise - shift)
+        factor = np.exp((adopted * self.log_keep).sum(axis=1)) * np.exp(noise - shift)  # no BLAS
         kpi = (pop.baseline_kpi * factor).astype(np.float32)
         return HouseholdState(
             adopted=adopted,
