@@ -223,9 +223,9 @@ def _run_generations(abc, cal, todo, progress):
     """All remaining generations in one pyabc run (progress from its log)."""
     log = logging.getLogger("ABC")
     handler = _Progress(cal, progress) if progress is not None else None
-    level, propagate = log.level, log.propagate
+    level, propagate, handlers = log.level, log.propagate, list(log.handlers)
     if handler is not None:
-        log.addHandler(handler)
+        log.handlers = [handler]  # pyabc's own console handler would print every line
         log.setLevel(logging.INFO)
         log.propagate = False
     try:
@@ -236,7 +236,7 @@ def _run_generations(abc, cal, todo, progress):
         )
     finally:
         if handler is not None:
-            log.removeHandler(handler)
+            log.handlers = handlers
             log.setLevel(level)
             log.propagate = propagate
 
