@@ -140,6 +140,47 @@ def _parser() -> argparse.ArgumentParser:
             a.add_argument("--json", action="store_true", help="print JSON instead of TOML")
     _debug(sc_sub.add_parser("keys", help="print every scenario key with default, unit and range"))
     _debug(sc_sub.add_parser("list", help="list the scenarios that come with bt-sim"))
+
+    cal = sub.add_parser(
+        "calibrate",
+        help="calibrate a scenario against hub data (ABC-SMC)",
+        description="Calibrate scenario parameters against a hub's published data with "
+        "ABC-SMC (pyabc), as a calibration TOML file says; writes the posterior, a posterior "
+        "predictive check and a report.",
+    )
+    cal.add_argument("calibration", help="calibration TOML file")
+    cal.add_argument(
+        "--out", "-o", type=Path, help="results folder (default: results/<calibration name>)"
+    )
+    cal.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a calibration that was stopped (its history <out>.abc-history.db)",
+    )
+    cal.add_argument(
+        "--procs", type=_positive_int, default=1, help="worker processes (pyabc multicore)"
+    )
+    cal.add_argument("--quiet", "-q", action="store_true", help="no progress")
+    _debug(cal)
+
+    syn = sub.add_parser(
+        "synth-hub",
+        help="write a synthetic hub export from a simulation with known parameters",
+        description="Simulate a scenario and write what its hubs published as tidy hub data "
+        "(hub.csv), with the parameters kept apart in truth.json.",
+    )
+    syn.add_argument("scenario", help="scenario TOML file or a bundled scenario's name")
+    syn.add_argument("--out", "-o", type=Path, help="folder (default: results/<name>-hub)")
+    syn.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="the known parameters, e.g. collectives.tie_rate=0.04 (repeatable)",
+    )
+    syn.add_argument("--seed", type=_seed, help="root seed (overrides run.seed)")
+    _debug(syn)
     return p
 
 
@@ -412,6 +453,33 @@ def _cmd_scenario(args) -> int:
     return 0
 
 
+def _cmd_calibrate(args) -> int:
+    from bt_sim.calibration.run import calibrate
+
+    def progress(msg: str) -> None:
+        print(f"bt-sim: {msg}", file=sys.stderr, flush=True)
+
+    out = calibrate(
+        args.calibration,
+        args.out,
+        resume=args.resume,
+        n_procs=args.procs,
+        progress=None if args.quiet else progress,
+    )
+    if not args.quiet:
+        print((out / "report.md").read_text(encoding="utf-8"))
+        print(f"results written to {out}/")
+    return 0
+
+
+def _cmd_synth_hub(args) -> int:
+    from bt_sim.calibration.run import synth_hub
+
+    out = synth_hub(args.scenario, args.overrides, args.out, args.seed)
+    print(f"synthetic hub data written to {out}/hub.csv (the truth in {out}/truth.json)")
+    return 0
+
+
 def _interrupted(args, exc: KeyboardInterrupt) -> int:
     claim = getattr(args, "_claim", None)
     what = "terminated" if isinstance(exc, Terminated) else "interrupted"
@@ -443,6 +511,10 @@ def main(argv: list[str] | None = None) -> int:
             from bt_sim import sweep_cli
 
             return getattr(sweep_cli, f"cmd_{args.command}")(args)
+        if args.command == "calibrate":
+            return _cmd_calibrate(args)
+        if args.command == "synth-hub":
+            return _cmd_synth_hub(args)
         return _cmd_scenario(args)
     except BtSimError as exc:
         if args.debug:
