@@ -254,6 +254,14 @@ def _sweep_parsers(sub) -> None:
         type=int,
         help="after the sweep, run this many more levels inside the bracket of the jump",
     )
+    tp.add_argument(
+        "--continuation",
+        type=_positive_int,
+        metavar="STEPS",
+        help="then step the control up and down through its levels, each level running STEPS "
+        "steps from the state the previous one left: forward and backward branches show "
+        "hysteresis (a sweep file with a grid only)",
+    )
     _executor_options(tp)
     _debug(tp)
 

@@ -312,6 +312,37 @@ class TransitionModel(mesa.Model):
                 return self.phases.pop(i)
         raise ValueError(f"no phase named {name!r} in the plan")
 
+    def continue_from(self, other: TransitionModel) -> None:
+        """Take over the dynamic state of ``other`` (a continuation run).
+
+        The households' and collectives' state, the check schedule, the hub's release history and
+        the step count are copied, so this model carries on where ``other`` stopped under its own
+        scenario (for example with one parameter changed: forward and backward continuation
+        shows hysteresis). Both must describe the same world: the same households, behaviours
+        and host neighbourhoods (build both from one seed and the same population and network
+        keys).
+        """
+        import copy
+
+        same = (
+            other.population.n == self.population.n
+            and other.behaviour_names == self.behaviour_names
+            and np.array_equal(other.collective_nbhd, self.collective_nbhd)
+            and np.array_equal(other.population.income, self.population.income)
+        )
+        if not same:
+            raise ValueError(
+                "continue_from needs the same world: households, behaviours and host "
+                "neighbourhoods differ"
+            )
+        self.state = copy.deepcopy(other.state)
+        self.cstate = copy.deepcopy(other.cstate)
+        self.next_check = other.next_check.copy()
+        self.exposure = tuple(a.copy() for a in other.exposure)
+        self.hub_history = copy.deepcopy(other.hub_history)
+        self.hub_releases = list(other.hub_releases)
+        self.steps_done = other.steps_done
+
     def record(self) -> None:
         """Record the current state as step ``steps_done`` (0 is the initial state)."""
         s = self.state

@@ -81,7 +81,7 @@ class Recorder:
         compared: np.ndarray,
     ) -> None:
         """Record the state after step ``t`` (``t = 0`` is the initial state)."""
-        if t >= self.nb_sum.shape[0]:  # running past the planned steps: grow the storage
+        while t >= self.nb_sum.shape[0]:  # running past the planned steps: grow the storage
             self.nb_sum, self.nb_dis_sum, self.nb_member_sum = (
                 np.concatenate([a, np.zeros_like(a)])
                 for a in (self.nb_sum, self.nb_dis_sum, self.nb_member_sum)

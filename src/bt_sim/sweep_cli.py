@@ -151,6 +151,10 @@ def cmd_tipping(args) -> int:
 
     src = Path(args.source)
     if src.is_dir():
+        if args.continuation:
+            raise SweepError(
+                [(str(src), "--continuation", "needs the sweep file, not a results folder")]
+            )
         store = open_store(src)
         tipping = store.manifest.get("sweep", {}).get("tipping") or {}
         params = store.manifest.get("parameters", [])
@@ -226,7 +230,54 @@ def cmd_tipping(args) -> int:
     from bt_sim.experiments.store import SweepStore
 
     series = SweepStore(first.folder).timeseries()
-    return _tipping_report(res, control, outcome, tip.tipped, first.folder, args, series)
+    code = _tipping_report(res, control, outcome, tip.tipped, first.folder, args, series)
+    if args.continuation:
+        _continuation_report(spec, control, outcome, first.folder, args)
+    return code
+
+
+def _continuation_report(spec, control: str, outcome: str, folder: Path, args) -> None:
+    """Forward and backward continuation over the sweep's control levels (hysteresis)."""
+    from bt_sim.experiments.continuation import continuation, hysteresis, plot_hysteresis
+
+    param = next(p for p in spec.parameters if p.key == control)
+    levels = param.grid_levels() if spec.sampler == "grid" else None
+    if not levels:
+        raise SweepError([(spec.source, "sampler", "--continuation needs a grid sweep")])
+    reps = min(spec.replicates, 10)
+    if not args.quiet:
+        print(
+            f"continuation: {len(levels)} levels up and down, {args.continuation} steps each, "
+            f"{reps} replicate(s)",
+            file=sys.stderr,
+        )
+    try:
+        df = continuation(
+            spec.scenario, control, levels, outcome, args.continuation, spec.seed, reps,
+            spec.fixed,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise SweepError([(spec.source, "outcome", str(exc))]) from None
+    table = hysteresis(df, control, outcome)
+    print("forward (control rising) and backward (falling) branches:")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    n = int(table["differs"].sum())
+    print(
+        f"hysteresis: the branches differ beyond 3 standard errors at {n} of {len(table)} levels"
+        if n
+        else "no hysteresis: the branches agree within 3 standard errors at every level"
+    )
+    _write_into(
+        folder,
+        {
+            "continuation.csv": lambda p: df.to_csv(p, index=False),
+            "hysteresis.csv": lambda p: table.to_csv(p, index=False),
+            "hysteresis.png": lambda p: _diagram_to(
+                p, df, control, None, lambda d, c, _, path: plot_hysteresis(d, c, outcome, path)
+            ),
+        },
+    )
+    print(f"written to {folder}/: continuation.csv, hysteresis.csv, hysteresis.png")
 
 
 def _tipping_report(res, control, outcome, tipped, folder: Path, args, series=None) -> int:
