@@ -35,6 +35,13 @@ from bt_sim.view.session import (
     scenario_names,
 )
 
+try:  # no usage statistics leave the computer, however the app was started
+    import solara.server.settings
+
+    solara.server.settings.telemetry.mixpanel_enable = False
+except (ImportError, AttributeError):  # pragma: no cover - another solara
+    pass
+
 CSS = """
 .bt-app { font-size: 20px; line-height: 1.4; max-width: 1900px; }
 .bt-app h1 { font-size: 32px; margin: 4px 0 8px 0; }
