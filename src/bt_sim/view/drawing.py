@@ -82,7 +82,7 @@ def node_colour_index(adopted: np.ndarray, mode: int | None) -> np.ndarray:
     return adopted[:, mode].astype(np.int64)
 
 
-# ---- layout -----------------------------------------------------------------------------------
+# ---- layout ----
 @dataclass(frozen=True)
 class Layout:
     """Household positions in the unit square and the neighbourhood cells (x0, y0, x1, y1)."""
@@ -159,7 +159,7 @@ def _layout(bounds: tuple[int, ...], ring: bool, seed: int) -> Layout:
     return Layout(xy=np.clip(xy, 0.0, 1.0), cells=cells, spacing=spacing)
 
 
-# ---- the network image -----------------------------------------------------------------------
+# ---- the network image ----
 def _disc(r: float) -> tuple[np.ndarray, np.ndarray]:
     rr = math.ceil(r)
     dy, dx = np.mgrid[-rr : rr + 1, -rr : rr + 1]
@@ -288,7 +288,7 @@ def _font(size: int):
         return ImageFont.load_default()
 
 
-# ---- line charts ------------------------------------------------------------------------------
+# ---- line charts ----
 @dataclass(frozen=True)
 class Series:
     """One line of a chart: a label, a colour, the values (NaN: no point) and a dash style."""

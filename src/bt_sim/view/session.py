@@ -224,7 +224,7 @@ def legend(lang: str, behaviours: tuple[str, ...], mode: int | None) -> list[tup
     return list(zip(colours, labels, strict=True))
 
 
-# ---- curves -------------------------------------------------------------------------------------
+# ---- curves ----
 def adoption_chart(run: Run, lang: str) -> str:
     m = run.model
     rec = m.recorder
@@ -287,7 +287,7 @@ def gap_text(run: Run, lang: str) -> str:
     return t(lang, "gap_now", town=number(lang, 100 * town), hosted=number(lang, 100 * hosted))
 
 
-# ---- the hub's published panel -------------------------------------------------------------------
+# ---- the hub's published panel ----
 @dataclass(frozen=True)
 class HubTable:
     """What the hubs published at their latest release: per collective (its neighbourhood id),
