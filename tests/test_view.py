@@ -183,7 +183,7 @@ def test_hub_table_withholds_missing_and_small_groups():
     assert table.rows[1] == (7, (None, None, None, None))
     html = hub_html(table, "en")
     assert html.count(">withheld<") == 7
-    assert "5.0% saving (12 households)" in html
+    assert "5.0% (12)" in html
     assert "0.09" not in html and "9.0" not in html and "(7 " not in html
     nl = hub_html(table, "nl")
     assert nl.count(">achtergehouden<") == 7 and "Collectief, buurt 5" in nl

@@ -53,6 +53,8 @@ CSS = """
 .bt-app .v-slider__thumb-label { font-size: 15px; }
 .bt-app .bt-legend span.swatch { display: inline-block; width: 18px; height: 18px;
   border-radius: 9px; margin: 0 6px -3px 14px; border: 1px solid #777; }
+.bt-app .bt-legend span.item { white-space: nowrap; }
+.bt-app .bt-hub-scroll { overflow-x: auto; }
 .bt-app table.bt-hub { border-collapse: collapse; font-size: 18px; margin-top: 6px; }
 .bt-app table.bt-hub th, .bt-app table.bt-hub td { border: 1px solid #ccc; padding: 4px 10px;
   text-align: left; }
@@ -194,7 +196,8 @@ def RunView(lang: str, run: Run, mode, tick: int, stacked: bool = False):
             solara.HTML(tag="h2", unsafe_innerHTML=t(lang, "network_title"))
             solara.Image(run.network_png(mode), classes=["bt-network"])
             items = "".join(
-                f'<span class="swatch" style="background:{c}"></span>{label}'
+                f'<span class="item"><span class="swatch" style="background:{c}"></span>'
+                f"{label}</span> "
                 for c, label in legend(lang, m.behaviour_names, mode)
             )
             solara.HTML(

@@ -332,14 +332,14 @@ def svg_line_chart(
     x_label: str,
     y_label: str,
     y_range: tuple[float, float] | None = None,
-    width: int = 640,
-    height: int = 340,
+    width: int = 600,
+    height: int = 330,
     font: int = 18,
     css_class: str = "",
 ) -> str:
     """A line chart as an SVG string (x from 0 to ``x_max``; each series' values at x = 0, 1,
     ...). Labels are escaped; the lines carry ``class="curve"`` and their points."""
-    left, right, top = 3.6 * font, 10, 2.0 * font
+    left, right, top = 3.6 * font, 1.4 * font, 2.0 * font
     legend_rows = math.ceil(len(series) / 3) if len(series) > 1 else 0
     bottom = 3.0 * font + legend_rows * 1.4 * font
     pw, ph = width - left - right, height - top - bottom

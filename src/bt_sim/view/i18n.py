@@ -62,13 +62,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "series_saving": "Saving",
         "series_gap": "Gap",
         "hub_title": "What the collectives' data hubs publish",
-        "hub_help": "Average saving per group of similar households. A group is shown only "
-        "when at least {k} of its households share their data; smaller groups are withheld "
-        "to protect privacy.",
+        "hub_help": "Each cell: the average saving of a group of similar households (and how "
+        "many households share their data). A group is shown only when at least {k} of its "
+        "households share their data; smaller groups are withheld to protect privacy.",
         "hub_withheld": "withheld",
         "hub_collective": "Collective, neighbourhood {n}",
         "hub_group": "Household size",
-        "hub_cell": "{saving}% saving ({n} households)",
+        "hub_cell": "{saving}% ({n})",
         "hub_none": "There are no collectives in this setting, so there is no hub.",
         "hub_off": "The collectives in this scenario have no data hub.",
         "hub_release": "Latest release: month {month}",
@@ -146,13 +146,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "series_saving": "Besparing",
         "series_gap": "Kloof",
         "hub_title": "Wat de datahubs van de collectieven publiceren",
-        "hub_help": "Gemiddelde besparing per groep vergelijkbare huishoudens. Een groep staat "
-        "er alleen in als minstens {k} van de huishoudens hun gegevens delen; kleinere groepen "
-        "worden achtergehouden om de privacy te beschermen.",
+        "hub_help": "Elk vak: de gemiddelde besparing van een groep vergelijkbare huishoudens "
+        "(en hoeveel huishoudens hun gegevens delen). Een groep staat er alleen in als minstens "
+        "{k} van de huishoudens hun gegevens delen; kleinere groepen worden achtergehouden om "
+        "de privacy te beschermen.",
         "hub_withheld": "achtergehouden",
         "hub_collective": "Collectief, buurt {n}",
         "hub_group": "Grootte huishouden",
-        "hub_cell": "{saving}% besparing ({n} huishoudens)",
+        "hub_cell": "{saving}% ({n})",
         "hub_none": "Er zijn geen collectieven in deze instelling, dus ook geen hub.",
         "hub_off": "De collectieven in dit scenario hebben geen datahub.",
         "hub_release": "Laatste publicatie: maand {month}",

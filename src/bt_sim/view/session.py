@@ -229,6 +229,9 @@ def adoption_chart(run: Run, lang: str) -> str:
     m = run.model
     rec = m.recorder
     adoption = rec.overall_adoption * 100
+    # 0-100 % would flatten a behaviour that stays rare; the scale grows in steps of 10 points
+    top = float(np.nanmax(adoption)) if adoption.size else 0.0
+    y_max = min(100.0, max(10.0, 10.0 * np.ceil(top * 1.05 / 10.0)))
     series = [
         drawing.Series(name_of(lang, "behaviour", b), drawing.behaviour_colour(j), adoption[:, j])
         for j, b in enumerate(m.behaviour_names)
@@ -239,7 +242,7 @@ def adoption_chart(run: Run, lang: str) -> str:
         t(lang, "adoption_title"),
         t(lang, "axis_months"),
         t(lang, "axis_percent"),
-        y_range=(0, 100),
+        y_range=(0, y_max),
         css_class="bt-adoption",
     )
 
@@ -372,7 +375,7 @@ def hub_html(table: HubTable, lang: str, hub_enabled: bool = True) -> str:
                 tds.append(f'<td class="published">{escape(text)}</td>')
         label = escape(t(lang, "hub_collective", n=c + 1))
         parts.append(f"<tr><th>{label}</th>{''.join(tds)}</tr>")
-    parts.append("</table>")
+    parts.append("</table></div>")
     when = (
         t(lang, "hub_no_release")
         if table.month is None
