@@ -103,10 +103,12 @@ def main() -> int:
             )
             if args.screenshots:
                 args.screenshots.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(args.screenshots / "view-en.png"), full_page=True)
+                page.set_viewport_size({"width": 1600, "height": 1250})  # the whole page
+                page.mouse.move(0, 0)
+                page.screenshot(path=str(args.screenshots / "view-en.png"))
                 page.locator(".bt-lang-nl").click()
                 page.get_by_text(f"Maand {args.steps} van").wait_for()
-                page.screenshot(path=str(args.screenshots / "view-nl.png"), full_page=True)
+                page.screenshot(path=str(args.screenshots / "view-nl.png"))
                 print(f"screenshots in {args.screenshots}/view-en.png and view-nl.png")
             context.close()
             browser.close()

@@ -15,6 +15,7 @@ import time
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("BT_SIM_CHROMIUM", "/usr/bin/chromium")
 LOAD_TIMEOUT_MS = 60_000
@@ -117,8 +118,8 @@ def curve_points(page) -> int:
 def test_page_loads_offline(page):
     assert page.locator("h1").first.inner_text().startswith("Neighbourhood collectives")
     month(page, "Month 0 of 120")
-    assert page.locator("svg.bt-adoption polyline.curve").count() == 5  # one per behaviour
-    assert page.get_by_text("withheld").first.is_visible()  # the hub publishes nothing yet
+    expect(page.locator("svg.bt-adoption polyline.curve")).to_have_count(5)  # one per behaviour
+    expect(page.get_by_text("withheld").first).to_be_visible()  # the hub publishes nothing yet
     assert page.outside == [], "the page reached outside this computer"
     assert page.failed == []
 
@@ -140,6 +141,7 @@ def test_play_and_pause(page):
     page.locator(".bt-month", has_text=re.compile(r"^Month ([3-9]|\d\d+) of 120$")).wait_for()
     page.locator(".bt-pause").click()
     page.locator(".bt-play").wait_for()
+    time.sleep(0.5)  # a step that was under way when Pause was pressed may still show
     shown = page.locator(".bt-month").inner_text()
     time.sleep(1.0)
     assert page.locator(".bt-month").inner_text() == shown  # paused
@@ -149,12 +151,12 @@ def test_switch_to_dutch(page):
     page.locator(".bt-lang-nl").click()
     month(page, "Maand 0 van 120")
     for text in ("Stap", "Afspelen", "Opnieuw", "De wijk: elke stip is een huishouden"):
-        assert page.get_by_text(text, exact=True).first.is_visible(), text
-    assert page.locator("svg.bt-adoption title").first.text_content() == (
+        expect(page.get_by_text(text, exact=True).first).to_be_visible()
+    expect(page.locator("svg.bt-adoption title").first).to_have_text(
         "Huishoudens die een maatregel nemen (%)"
     )
-    assert "Maanden" in page.locator("svg.bt-adoption").inner_html()
-    assert page.get_by_text("achtergehouden").first.is_visible()
+    expect(page.locator("svg.bt-adoption")).to_contain_text("Maanden")
+    expect(page.get_by_text("achtergehouden").first).to_be_visible()
     page.locator(".bt-lang-en").click()
     month(page, "Month 0 of 120")
 
@@ -172,7 +174,7 @@ def test_slider_resets_the_run(page):
         "() => document.querySelector('.bt-collectives [role=slider]')"
         ".getAttribute('aria-valuenow') === '4'"
     )
-    assert page.locator(".bt-hub tr").count() == 1 + 4  # a header and four collectives
+    expect(page.locator(".bt-hub tr")).to_have_count(1 + 4)  # a header and four collectives
 
 
 def test_pick_another_scenario(page):
@@ -180,7 +182,7 @@ def test_pick_another_scenario(page):
     page.locator(".v-menu__content .v-list-item", has_text="Tipping point").click()
     page.get_by_text("Committed early adopters of Plant-based meals").wait_for()
     month(page, "Month 0 of 120")
-    assert page.locator("svg.bt-adoption polyline.curve").count() == 1
+    expect(page.locator("svg.bt-adoption polyline.curve")).to_have_count(1)
     page.locator(".bt-step").click()
     month(page, "Month 1 of 120")
 
@@ -188,7 +190,7 @@ def test_pick_another_scenario(page):
 def test_side_by_side(page):
     page.locator(".bt-compare input").check(force=True)
     page.locator(".bt-run-b .bt-network").wait_for()
-    assert page.locator(".bt-network").count() == 2
-    assert page.locator(".bt-collectives [role=slider]").count() == 2
+    expect(page.locator(".bt-network")).to_have_count(2)
+    expect(page.locator(".bt-collectives [role=slider]")).to_have_count(2)
     page.locator(".bt-step").click()
     month(page, "Month 1 of 120")

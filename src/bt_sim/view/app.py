@@ -55,8 +55,8 @@ CSS = """
   border-radius: 9px; margin: 0 6px -3px 14px; border: 1px solid #777; }
 .bt-app .bt-legend span.item { white-space: nowrap; }
 .bt-app .bt-hub-scroll { overflow-x: auto; }
-.bt-app table.bt-hub { border-collapse: collapse; font-size: 18px; margin-top: 6px; }
-.bt-app table.bt-hub th, .bt-app table.bt-hub td { border: 1px solid #ccc; padding: 4px 10px;
+.bt-app table.bt-hub { border-collapse: collapse; font-size: 17px; margin-top: 6px; }
+.bt-app table.bt-hub th, .bt-app table.bt-hub td { border: 1px solid #ccc; padding: 3px 6px;
   text-align: left; }
 .bt-app td.withheld { color: #555; font-style: italic; background: #f4f4f4; }
 .bt-app svg.bt-chart { max-width: 720px; }

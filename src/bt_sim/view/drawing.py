@@ -340,7 +340,8 @@ def svg_line_chart(
     """A line chart as an SVG string (x from 0 to ``x_max``; each series' values at x = 0, 1,
     ...). Labels are escaped; the lines carry ``class="curve"`` and their points."""
     left, right, top = 3.6 * font, 1.4 * font, 2.0 * font
-    legend_rows = math.ceil(len(series) / 3) if len(series) > 1 else 0
+    per_row = 3 if max((len(s.label) for s in series), default=0) <= 12 else 2
+    legend_rows = math.ceil(len(series) / per_row) if len(series) > 1 else 0
     bottom = 3.0 * font + legend_rows * 1.4 * font
     pw, ph = width - left - right, height - top - bottom
     vals = [s.values[np.isfinite(s.values)] for s in series]
@@ -401,10 +402,10 @@ def svg_line_chart(
             f'points="{pts}"><title>{escape(s.label)}</title></polyline>'
         )
     if legend_rows:
-        col_w = pw / 3
+        col_w = pw / per_row
         for i, s in enumerate(series):
-            x = left + (i % 3) * col_w
-            y = top + ph + 3.4 * font + (i // 3) * 1.4 * font
+            x = left + (i % per_row) * col_w
+            y = top + ph + 3.4 * font + (i // per_row) * 1.4 * font
             dash = ' stroke-dasharray="8 5"' if s.dashed else ""
             out.append(
                 f'<line x1="{x:.1f}" x2="{x + 28:.1f}" y1="{y - font * 0.35:.1f}" '
