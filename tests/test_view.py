@@ -330,3 +330,13 @@ def test_view_command_line(tmp_path):
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
     with pytest.raises(SystemExit):
         _parser().parse_args(["view", "--port", "0"])
+
+
+@pytest.mark.parametrize("name", ["bt_sim.view.drawing", "bt_sim.view.i18n", "bt_sim.view.session"])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"

@@ -305,7 +305,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     >>> nice_ticks(0, 100)
     [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
     >>> nice_ticks(0, 0.3)
-    [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
+    [0.0, 0.1, 0.2, 0.3]
     """
     if not hi > lo:
         hi = lo + 1.0
@@ -316,7 +316,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     ticks = []
     t = first
     while t <= hi + 1e-9 * step:
-        ticks.append(round(t, 10))
+        ticks.append(float(round(t, 10)))
         t += step
     return ticks
 
