@@ -340,3 +340,22 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
+
+
+def test_page_shows_a_rejected_combination_and_recovers():
+    import ipyvuetify as v
+    import solara
+
+    from bt_sim.view.app import Page
+
+    _, rc = solara.render(Page(), handle_error=False)
+    slider = rc.find(v.Slider, class_="bt-slider bt-collectives mt-8").widget
+    slider.v_model = 11  # more collectives than neighbourhoods: the model refuses
+    error = rc.find(v.Alert)
+    assert len(error) == 1 and "collectives.count" in str(error.widget.children)
+    rc.find(v.Btn, class_="bt-step").assert_single()  # the page is still there
+    rc.find(v.Slider, class_="bt-slider bt-collectives mt-8").widget.v_model = 4
+    assert len(rc.find(v.Alert)) == 0
+    rc.find(v.Btn, class_="bt-step").widget.click()
+    rc.find(unsafe_innerHTML="Month 1 of 120").assert_single()
+    rc.close()
