@@ -64,6 +64,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="bt-sim",
@@ -138,6 +148,27 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name == "show":
             a.add_argument("--json", action="store_true", help="print JSON instead of TOML")
+    view = sub.add_parser(
+        "view",
+        help="start the interactive view (a web page, English and Dutch)",
+        description="Start the interactive Solara view and print its address; open it in a "
+        "browser. Works offline. Ctrl-C stops it.",
+    )
+    view.add_argument(
+        "scenario",
+        nargs="?",
+        default="default",
+        help="scenario to start with: a bundled scenario's name or a TOML file (default: default)",
+    )
+    view.add_argument("--port", type=_port, default=8765, help="port to listen on (default 8765)")
+    view.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this computer)",
+    )
+    view.add_argument("--lang", choices=("en", "nl"), default="en", help="starting language")
+    _debug(view)
+
     _debug(sc_sub.add_parser("keys", help="print every scenario key with default, unit and range"))
     _debug(sc_sub.add_parser("list", help="list the scenarios that come with bt-sim"))
 
@@ -488,6 +519,58 @@ def _cmd_synth_hub(args) -> int:
     return 0
 
 
+def view_command(args) -> tuple[list[str], dict[str, str]]:
+    """The ``solara run`` command line and environment that ``bt-sim view`` starts."""
+    from bt_sim.scenario.loader import find_scenario
+
+    found = find_scenario(args.scenario)
+    scenario = str(Path(found).resolve()) if Path(args.scenario).exists() else args.scenario
+    cmd = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "bt_sim.view.app",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--no-open",
+        "--no-check-version",
+        "--log-level",
+        "warning",
+    ]
+    env = {
+        **os.environ,
+        "BT_SIM_VIEW_SCENARIO": scenario,
+        "BT_SIM_VIEW_LANG": args.lang,
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # nothing leaves the computer
+    }
+    return cmd, env
+
+
+def _cmd_view(args) -> int:
+    import socket
+
+    from bt_sim.view.session import scenario_info
+
+    cmd, env = view_command(args)
+    scenario_info(env["BT_SIM_VIEW_SCENARIO"])  # a bad scenario is reported now (exit 2)
+    try:
+        with socket.create_server((args.host, args.port)):
+            pass
+    except OSError as exc:
+        why = (exc.strerror or str(exc)).split(" (")[0]
+        raise BtSimError(
+            f"cannot listen on {args.host}:{args.port} ({why}); choose another port with --port"
+        ) from None
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"bt-sim view: open http://{shown}:{args.port}/ in a browser (Ctrl-C stops)", flush=True)
+    os.execve(cmd[0], cmd, env)
+    return 0  # not reached
+
+
 def _interrupted(args, exc: KeyboardInterrupt) -> int:
     claim = getattr(args, "_claim", None)
     what = "terminated" if isinstance(exc, Terminated) else "interrupted"
@@ -523,6 +606,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_calibrate(args)
         if args.command == "synth-hub":
             return _cmd_synth_hub(args)
+        if args.command == "view":
+            return _cmd_view(args)
         return _cmd_scenario(args)
     except BtSimError as exc:
         if args.debug:
