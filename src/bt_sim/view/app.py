@@ -162,7 +162,7 @@ def SettingsPanel(lang: str, settings: Settings, on_settings, title: str | None 
             "k",
             t(lang, "k"),
             info.k if settings.k is None else settings.k,
-            1,
+            5,  # the hub refuses smaller groups (docs/hub-data.md)
             50,
             1,
             set_(k=int),

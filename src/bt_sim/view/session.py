@@ -317,12 +317,17 @@ def latest_release(step: int, report_months: float, dt: float) -> int | None:
     return None
 
 
-def hub_table(panel, collectives, k: int, size_classes: int, step: int | None, dt: float):
+def hub_table(
+    panel, collectives, k: int, size_classes: int, step: int | None, dt: float, rounding: int = 1
+):
     """Build the hub view from the published panel (``model.hub_panel()``) only.
 
-    A group with no row at the release step, or (defensively) a row with fewer than ``k``
-    households, is withheld: its cell is ``None`` and no number of it is kept.
+    A group with no row at the release step, or (defensively) a row whose published count is
+    below ``k`` rounded down to the hub's count ``rounding``, is withheld: its cell is ``None``
+    and no number of it is kept. The collective's own progress rows (``size_class = -1``) are
+    not peer groups.
     """
+    floor = (k // max(rounding, 1)) * max(rounding, 1)
     published = {}
     if step is not None and len(panel):
         now = panel[panel["step"] == step]
@@ -333,7 +338,7 @@ def hub_table(panel, collectives, k: int, size_classes: int, step: int | None, d
             now["saving_mean"],
             strict=True,
         ):
-            if n >= k:
+            if sc >= 0 and n >= floor:
                 published[(int(c), int(sc))] = (int(n), float(saving))
     rows = tuple(
         (int(c), tuple(published.get((int(c), j)) for j in range(size_classes)))
@@ -347,7 +352,13 @@ def model_hub_table(model) -> HubTable:
     sc = model.config
     step = latest_release(model.steps_done, sc.hub.report_months, sc.run.dt)
     return hub_table(
-        model.hub_panel(), model.collective_nbhd, sc.hub.k, sc.hub.size_classes, step, sc.run.dt
+        model.hub_panel(),
+        model.collective_nbhd,
+        sc.hub.k,
+        sc.hub.size_classes,
+        step,
+        sc.run.dt,
+        sc.hub.count_rounding,
     )
 
 
