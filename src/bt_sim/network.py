@@ -115,19 +115,36 @@ def from_edges(
     first[1:] = key[1:] != key[:-1]
     w = w[order[first]]
     lo, hi = np.divmod(key[first], n)
+    del order, first, key
     index_type = np.int32 if n < 2**31 else np.int64
-    # scipy's COO -> CSR conversion is a counting sort in compiled code; with distinct pairs
-    # it yields sorted column indices.
-    adj = sp.csr_array(
-        (np.concatenate([w, w]), (np.concatenate([lo, hi]), np.concatenate([hi, lo]))), shape=(n, n)
-    )
-    adj.sort_indices()
-    return Network(
-        n,
-        adj.indptr.astype(np.int64),
-        adj.indices.astype(index_type, copy=False),
-        adj.data.astype(np.float32, copy=False),
-    )
+    indptr, indices, weights = csr_from_pairs(n, lo, hi, w.astype(np.float32), index_type)
+    return Network(n, indptr, indices, weights)
+
+
+def csr_from_pairs(
+    n: int, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, index_type=np.int32
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Symmetric CSR arrays of distinct pairs ``lo < hi`` sorted by ``(lo, hi)``.
+
+    A counting sort in two passes: each row receives first its lower neighbours (from the
+    pairs where it is ``hi``, in increasing ``lo``), then its higher ones (where it is ``lo``,
+    in increasing ``hi``), so column indices come out sorted without building the doubled
+    COO arrays a sparse-matrix conversion would need.
+
+    >>> indptr, indices, w = csr_from_pairs(3, np.array([0, 0]), np.array([1, 2]),
+    ...                                     np.array([0.5, 1.0], np.float32))
+    >>> indptr.tolist(), indices.tolist(), w.tolist()
+    ([0, 2, 3, 4], [1, 2, 0, 0], [0.5, 1.0, 0.5, 1.0])
+    """
+    from bt_sim.rules.fused import fill_csr
+
+    deg = np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(deg, out=indptr[1:])
+    indices = np.empty(indptr[-1], index_type)
+    weights = np.empty(indptr[-1], np.float32)
+    fill_csr(lo, hi, w, indptr, indices, weights)
+    return indptr, indices, weights
 
 
 def distinct_ties(
@@ -271,6 +288,17 @@ def stochastic_block(
     return distinct_ties(draw, n, round(n * mean_degree / 2), rng)
 
 
+def _distances(feats: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 20):
+    """``|feats[i] - feats[j]|`` averaged over features, a million pairs at a time (the same
+    values as in one go, without (pairs x features) temporaries: at 8 million households the
+    candidates number tens of millions)."""
+    d = np.empty(i.shape[0], np.result_type(feats.dtype, np.float32))
+    for s in range(0, i.shape[0], chunk):
+        e = s + chunk
+        d[s:e] = np.abs(feats[i[s:e]] - feats[j[s:e]]).mean(axis=1)
+    return d
+
+
 def neighbourhood_network(pop: Population, cfg: NetworkConfig, rng: np.random.Generator) -> tuple:
     """The default: street proximity and homophily inside neighbourhoods, a few ties across.
 
@@ -292,7 +320,7 @@ def neighbourhood_network(pop: Population, cfg: NetworkConfig, rng: np.random.Ge
         offset = np.rint(rng.laplace(0, np.maximum(cfg.locality * size, 1.0))).astype(np.int64)
         j = np.where(inside, bounds[b] + (i - bounds[b] + offset) % size, rng.integers(0, n, count))
         if cfg.homophily > 0:
-            d = np.abs(feats[i] - feats[j]).mean(axis=1)
+            d = _distances(feats, i, j)
             keep = rng.random(count) < np.exp(-cfg.homophily * d)
             i, j = i[keep], j[keep]
         return i, j
