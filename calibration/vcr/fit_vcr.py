@@ -33,15 +33,12 @@ def annual(cum):
     return np.diff(np.concatenate([[0.0], cum]))
 
 
-def fit_analytic(years, sales):
-    t = np.arange(1, len(years) + 1, dtype=float)
-
-    def resid(x):
-        m, p, q = x
-        return m * annual(bass_F(t, p, q)) - sales
-
+def _fit(predict, sales):
+    """Least squares of annual sales ``predict(m, p, q)`` against ``sales`` (thousands)."""
     r = least_squares(
-        resid, x0=[2 * sales.sum(), 0.01, 0.5], bounds=([sales.sum(), 1e-5, 1e-3], [1e6, 1, 3])
+        lambda x: predict(*x) - sales,
+        x0=[2 * sales.sum(), 0.01, 0.5],
+        bounds=([sales.sum(), 1e-5, 1e-3], [1e6, 1, 3]),
     )
     m, p, q = r.x
     return {
@@ -50,26 +47,19 @@ def fit_analytic(years, sales):
         "q": q,
         "rmse_thousands": float(np.sqrt(np.mean(r.fun**2))),
     }
+
+
+def fit_analytic(years, sales):
+    t = np.arange(1, len(years) + 1, dtype=float)
+
+    return _fit(lambda m, p, q: m * annual(bass_F(t, p, q)), sales)
 
 
 def fit_discrete(years, sales):
     """Bass's own discrete form: sales_t = (p + q Y_{t-1} / m)(m - Y_{t-1}), Y cumulative sales."""
     prior_cum = np.concatenate([[0.0], np.cumsum(sales)[:-1]])
 
-    def resid(x):
-        m, p, q = x
-        return (p + q * prior_cum / m) * (m - prior_cum) - sales
-
-    r = least_squares(
-        resid, x0=[2 * sales.sum(), 0.01, 0.5], bounds=([sales.sum(), 1e-5, 1e-3], [1e6, 1, 3])
-    )
-    m, p, q = r.x
-    return {
-        "m_million": m / 1000,
-        "p": p,
-        "q": q,
-        "rmse_thousands": float(np.sqrt(np.mean(r.fun**2))),
-    }
+    return _fit(lambda m, p, q: (p + q * prior_cum / m) * (m - prior_cum), sales)
 
 
 def fit_simulated(years, sales, households=5000, seeds=(0, 1, 2)):

@@ -16,6 +16,7 @@ its workers before they start (``distributed.nanny.pre-spawn-environ``).
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -53,16 +54,17 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-class Executor:
+class Executor(ABC):
     """Base class: runs tasks and yields results as they finish."""
 
     name = "base"
     workers = 1
 
+    @abstractmethod
     def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
-        raise NotImplementedError
+        """Apply ``fn`` to every task, yielding the results in the order they finish."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: in-process has nothing to free
         """Free the workers (idempotent)."""
 
     def __enter__(self):

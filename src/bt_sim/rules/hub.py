@@ -95,20 +95,6 @@ def aggregate(
     return Aggregate(np.where(published, count, 0), mean, published)
 
 
-def aggregate_rows(
-    values: np.ndarray, group: np.ndarray, rows: np.ndarray, k: int, n_groups: int
-) -> Aggregate:
-    """:func:`aggregate` over the households ``rows`` (the consenting ones), at a cost
-    proportional to their number."""
-    g = group[rows]
-    count = np.bincount(g, minlength=n_groups)
-    total = np.bincount(g, weights=values[rows], minlength=n_groups)
-    published = count >= k
-    mean = np.full(n_groups, np.nan)
-    np.divide(total, count, out=mean, where=published)
-    return Aggregate(np.where(published, count, 0), mean, published)
-
-
 def revoke(consent: np.ndarray, rate: float, dt: float, rng: np.random.Generator) -> np.ndarray:
     """Consent after this step's revocations (hazard ``rate`` per month)."""
     if rate <= 0:
