@@ -10,6 +10,7 @@ from bt_sim import TransitionModel, draws, load_scenario
 from bt_sim.rules import collective as coll
 from bt_sim.rules import fused, kpi, mastery, social
 from bt_sim.rules.adoption import full_adoption_from, full_inputs
+from bt_sim.rules.ties import PACKED_MAX, TieSums
 from tests.conftest import SCENARIOS
 
 
@@ -34,12 +35,20 @@ def reference_adoption(m, x, u):
     """The full rule written with the reference (numpy) rules of bt_sim.rules.social."""
     sc, s = m.config, m.state
     soc = sc.social
-    share = np.zeros(s.adopted.shape, np.float32)
-    np.divide(x["exposure"], x["denom"][:, None], out=share, where=x["denom"][:, None] > 0)
-    rows = np.flatnonzero(x["member_pos"] >= 0)
-    if rows.size:
+    nb = s.adopted.shape[1]
+    exposure, denom = x["sums"][:, :nb], x["sums"][:, nb]
+    share = np.zeros(s.adopted.shape)
+    np.divide(exposure, denom[:, None], out=share, where=denom[:, None] > 0)
+    rows = np.flatnonzero(s.member)
+    c = m.collective_of[rows]
+    if rows.size and soc.collective_weight > 0:
         cw = soc.collective_weight
-        share[rows] = (1 - cw) * share[rows] + cw * x["fellow"][x["member_pos"][rows]]
+        fellow = coll.fellow_member_share(c, s.adopted[rows].astype(np.float32), m.n_collectives)
+        share[rows] = (1 - cw) * share[rows] + cw * fellow
+    joint = np.zeros(s.adopted.shape[0])
+    focus_of = np.full(s.adopted.shape[0], -1)
+    joint[rows] = x["joint"][c]
+    focus_of[rows] = x["focus"][c]
     ready = m.readiness()
     action = sc.mastery.action_rate if sc.mastery.enabled else 0.0
     rate = social.full_rate(
@@ -55,14 +64,14 @@ def reference_adoption(m, x, u):
         soc.response_steepness,
     )
     # Joint action: a member's campaign behaviour, bought at a discount.
-    focus = np.flatnonzero(x["focus"] >= 0)
+    focus = np.flatnonzero(focus_of >= 0)
     if focus.size:
-        b = x["focus"][focus]
+        b = focus_of[focus]
         disc = m.readiness(focus, discount=sc.collectives.joint_discount)[np.arange(focus.size), b]
         f_share = share[focus, b]
         pull = soc.q + action * x["unmet"][focus]
         resp = social.response(f_share, soc.response, soc.response_midpoint, soc.response_steepness)
-        rate[focus, b] = disc * s.efficacy[focus] * (soc.p + pull * resp + x["joint"][focus])
+        rate[focus, b] = disc * s.efficacy[focus] * (soc.p + pull * resp + joint[focus])
     hazard = -np.expm1(-rate * sc.run.dt)
     return (u < hazard) & m.eligible & ~s.adopted
 
@@ -74,8 +83,6 @@ def stream_uniforms(m, name, shape):
 
 
 def kernel_adoption(m, x):
-    open_pairs = m.eligible & ~m.state.adopted
-    assert fused.adoption_candidates(m.state.adopted, m.eligible) == open_pairs.sum()
     return full_adoption_from(m, x)
 
 
@@ -233,13 +240,13 @@ def test_drop_kernel_drops_only_failed_droppable_at_its_probability():
     efficacy = np.full(n, 0.5, np.float32)
     level = np.zeros(n, np.int8)  # per row (all rows here)
     rel = np.array([0.2, 0.8, 0.8])
-    exposure = np.full((n, 2), 0.5, np.float32)
-    denom = np.ones(n, np.float32)
+    sums = np.ones((n, 3))  # tie sums [exposure | role weights]: a share of 0.5 each
+    sums[:, :2] = 0.5
     rows = np.arange(n)
     candidates = int((~success).sum())
     key = np.uint64(17)
     dropped, used = fused.drop(
-        rows, success, level, rel, efficacy, adopted, droppable, 0.4, exposure, denom, 0.5, 0,
+        rows, success, level, rel, efficacy, adopted, droppable, 0.4, sums, 0.5, 0,
         1.0, 1.0, key, 2, 0, False,
     )  # fmt: skip
     assert used == candidates
@@ -305,17 +312,41 @@ def test_member_ties_equal_sparse_products_split_by_collective():
     assert isinstance(adj, sp.csr_array)
 
 
-def test_role_matrix_kernel_equals_the_reference_role_weights():
-    m = running_model("social.key_figure_weight=3", "population.gatekeeper_share=0.1")
-    s, adj = m.state, m.adjacency
-    for w in (0.0, 0.5, 1.0):
-        v, rho = social.role_weights(
-            s.success, s.proven, s.adopted, m.population.gatekeeper, w, 3.0
-        )
-        out = np.empty((v.shape[0], v.shape[1] + 1), np.float32)
-        fused.role_matrix(s.adopted, s.proven, s.success, m.population.gatekeeper, w, 3.0, out)
-        np.testing.assert_allclose(out[:, :-1], v, rtol=1e-6)
-        np.testing.assert_allclose(out[:, -1], rho, rtol=1e-6)
-        _ref_e, ref_d = social.role_shares(adj, v, rho)
-        np.testing.assert_allclose((adj @ out)[:, -1], ref_d, rtol=1e-5)
-        assert s.proven.any() and s.success.any()
+def test_tie_sums_equal_the_full_product_of_the_reference_role_weights():
+    """The incrementally updated tie sums equal A @ [v | rho] of the reference role weights,
+    step after step and when the weights change between updates."""
+    m = running_model("social.key_figure_weight=3", "population.gatekeeper_share=0.1", steps=2)
+    adj, key = m.adjacency, m.population.gatekeeper
+    ties = TieSums(adj, len(m.behaviour_names) + 1)
+    checked = 0
+    for w in (0.5, 0.5, 0.5, 1.0, 0.0, 0.5):
+        s = m.state
+        got = ties.update(s.adopted, s.proven, s.success, key, w, 3.0)
+        v, rho = social.role_weights(s.success, s.proven, s.adopted, key, w, 3.0)
+        exp_v, exp_rho = social.role_shares(adj, v, rho)
+        np.testing.assert_allclose(got[:, :-1], exp_v, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(got[:, -1], exp_rho, rtol=1e-5, atol=1e-5)
+        checked += ties.changed
+        m.step()
+    assert s.proven.any() and s.success.any()
+    assert checked > 100, "rows changed between updates, so the increments were exercised"
+    # State changed from outside the phases (as an intervention would) is picked up too.
+    m.state.adopted[:50] = True
+    got = ties.update(m.state.adopted, m.state.proven, m.state.success, key, 0.5, 3.0)
+    v, rho = social.role_weights(m.state.success, m.state.proven, m.state.adopted, key, 0.5, 3.0)
+    np.testing.assert_allclose(got[:, :-1], social.role_shares(adj, v, rho)[0], atol=1e-5)
+
+
+def test_tie_sums_without_packed_codes():
+    """More behaviours than fit a packed code: every row is compared, with the same sums."""
+    rng = np.random.default_rng(3)
+    n, nb = 300, PACKED_MAX + 2
+    a = sp.random(n, n, density=0.05, random_state=4, dtype=np.float32)
+    adj = sp.csr_array(a + a.T)
+    ties = TieSums(adj, nb + 1)
+    no = np.zeros(n, bool)
+    for _ in range(3):
+        adopted = rng.random((n, nb)) < 0.3
+        got = ties.update(adopted, adopted, no, no, 0.0, 1.0)
+        np.testing.assert_allclose(got[:, :-1], adj @ adopted.astype(np.float64), atol=1e-9)
+        np.testing.assert_allclose(got[:, -1], adj.sum(axis=1), rtol=1e-6)

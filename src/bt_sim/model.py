@@ -32,6 +32,7 @@ from bt_sim.recorder import Recorder
 from bt_sim.rules import collective as coll
 from bt_sim.rules import hub, mastery, social
 from bt_sim.rules.kpi import noise_coefficients
+from bt_sim.rules.ties import TieSums
 from bt_sim.scenario.schema import Scenario
 from bt_sim.state import CollectiveState, HouseholdState
 from bt_sim.streams import Streams, replicate_root
@@ -91,7 +92,10 @@ class TransitionModel(mesa.Model):
         self.steps_done = 0
         self._setup_arrays()
         n, b = self.population.n, len(self.behaviour_names)
-        self.exposure = (np.zeros((n, b), np.float32), np.zeros(n, np.float32))
+        # Tie sums [A @ v | A @ rho] of the last adopt phase (read by the reflect phase), and
+        # the incrementally updated sums per network and purpose (bt_sim.rules.ties).
+        self.exposure = np.zeros((n, b + 1), np.float64)
+        self._tie_sums: dict[str, TieSums] = {}
         self._setup_collectives()
         self.state = self._initial_state(self.streams["initial"])
         self.recorder = Recorder(
@@ -338,7 +342,10 @@ class TransitionModel(mesa.Model):
         self.state = copy.deepcopy(other.state)
         self.cstate = copy.deepcopy(other.cstate)
         self.next_check = other.next_check.copy()
-        self.exposure = tuple(a.copy() for a in other.exposure)
+        self.exposure = other.exposure.copy()
+        self._tie_sums = {}
+        for purpose, ties in other._tie_sums.items():
+            self.tie_sums(purpose).copy_from(ties)
         self.hub_history = copy.deepcopy(other.hub_history)
         self.hub_releases = list(other.hub_releases)
         self.steps_done = other.steps_done
@@ -349,6 +356,16 @@ class TransitionModel(mesa.Model):
         self.recorder.record(
             self.steps_done, s.adopted, s.saving, s.efficacy, s.member, s.consent, s.compared
         )
+
+    def tie_sums(self, purpose: str) -> TieSums:
+        """The incrementally updated tie sums kept for ``purpose`` (:mod:`bt_sim.rules.ties`):
+        ``"roles"`` and ``"adoption"`` over the weighted adjacency, ``"count"`` over the
+        unweighted pattern (contacts counted)."""
+        ties = self._tie_sums.get(purpose)
+        if ties is None:
+            matrix = self.pattern if purpose == "count" else self.adjacency
+            ties = self._tie_sums[purpose] = TieSums(matrix, len(self.behaviour_names) + 1)
+        return ties
 
     def eligible_share(self) -> np.ndarray:
         """Share of households eligible for each behaviour."""

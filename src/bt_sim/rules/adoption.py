@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bt_sim.rules import collective as coll
 from bt_sim.rules import fused, social
 from bt_sim.rules.social import RESPONSES
 
@@ -24,9 +23,7 @@ def adopt_phase(model: TransitionModel) -> None:
     """Adopt: exposure to contacts (and fellow members), then one draw per open pair."""
     s = model.state
     if model.config.social.rule == "full":
-        x = full_inputs(model)
-        model.exposure = (x["exposure"], x["denom"])
-        s.adopted |= full_adoption_from(model, x)
+        s.adopted |= full_adoption_from(model, full_inputs(model))
     else:
         s.adopted |= special_adoption(model)
 
@@ -39,13 +36,13 @@ def special_adoption(model: TransitionModel) -> np.ndarray:
     soc = model.config.social
     if soc.p == 0 and soc.rule in ("threshold", "complex") and model.adjacency is not None:
         new = np.empty(s.adopted.shape, bool)
-        a = s.adopted.astype(np.float32)
+        sums = adopted_sums(model)
+        n = s.adopted.shape[0]
         if soc.rule == "threshold":
-            sums, denom, level = model.adjacency @ a, model.wdeg, model.theta
+            level = model.theta
         else:
-            sums, denom = model.pattern @ a, np.ones(a.shape[0], np.float32)
-            level = np.full(a.shape[0], soc.contacts_needed, np.float32)
-        fused.reach_threshold(sums, denom, level, s.adopted, model.eligible, new)
+            level = np.full(n, soc.contacts_needed, np.float32)
+        fused.reach_threshold(sums, soc.rule == "threshold", level, s.adopted, model.eligible, new)
         return new
     hazard = special_hazard(model)
     open_pairs = model.eligible & ~s.adopted
@@ -56,6 +53,17 @@ def special_adoption(model: TransitionModel) -> np.ndarray:
         flat = new.reshape(-1)
         flat[unsure[u < hazard.reshape(-1)[unsure]]] = True
     return new
+
+
+def adopted_sums(model: TransitionModel) -> np.ndarray:
+    """Tie sums of adoption for the threshold (weighted ties) and complex (contact counts)
+    rules, kept up to date by :class:`~bt_sim.rules.ties.TieSums`: columns ``A @ adopted``,
+    then ``A @ 1`` (the weighted degree, or the number of contacts)."""
+    s = model.state
+    ties = model.tie_sums("count" if model.config.social.rule == "complex" else "adoption")
+    n = s.adopted.shape[0]
+    no = np.zeros(n, bool)
+    return ties.update(s.adopted, s.adopted, no, no, 0.0, 1.0)
 
 
 def special_hazard(model: TransitionModel) -> np.ndarray:
@@ -74,47 +82,43 @@ def special_hazard(model: TransitionModel) -> np.ndarray:
 def full_inputs(model: TransitionModel) -> dict:
     """Everything the full rule reads this step, as plain arrays and numbers.
 
-    Used by the fused kernel and by the tests, which check it against the reference rules.
+    ``sums`` are the tie sums ``[A @ v | A @ rho]`` of what contacts show and their role
+    weights (:mod:`bt_sim.rules.ties`; on the complete graph, everyone else's); the fellow-member
+    counts, joint-action rates and campaign behaviours are per collective. Also kept as
+    ``model.exposure``, which the reflect phase reads for norm support. Used by the fused
+    kernel and by the tests, which check it against the reference rules.
     """
     sc, s = model.config, model.state
     soc = sc.social
     w = soc.success_weight if sc.mastery.enabled else 0.0  # nobody checks: no success shown
-    n, nb = s.adopted.shape
+    nb = s.adopted.shape[1]
     key = model.population.gatekeeper
     if model.adjacency is None:
         visible, weight = social.role_weights(
             s.success, s.proven, s.adopted, key, w, soc.key_figure_weight
         )
         exposure, denom = social.role_shares(None, visible, weight)
+        sums = np.empty((s.adopted.shape[0], nb + 1), np.float64)
+        sums[:, :nb], sums[:, nb] = exposure, denom
     else:
-        shown = np.empty((n, nb + 1), np.float32)
-        fused.role_matrix(s.adopted, s.proven, s.success, key, w, soc.key_figure_weight, shown)
-        sums = model.adjacency @ shown
-        exposure, denom = sums[:, :nb], sums[:, nb]
-    member_pos = np.full(n, -1, np.int64)
-    fellow = np.zeros((1, nb), np.float32)
-    joint = np.zeros(n, np.float32)
-    focus = np.full(n, -1, np.int64)
+        ties = model.tie_sums("roles")
+        sums = ties.update(s.adopted, s.proven, s.success, key, w, soc.key_figure_weight)
+    model.exposure = sums
+    k = max(model.n_collectives, 1)
+    cs = model.cstate
+    count, total = fused.member_totals(s.member, model.collective_of, s.adopted, k)
     if model.n_collectives:
-        rows = np.flatnonzero(s.member)
-        member_pos[rows] = np.arange(rows.size)
-        c = model.collective_of[rows]
-        if soc.collective_weight > 0:
-            fellow = coll.fellow_member_share(
-                c, s.adopted[rows].astype(np.float32), model.n_collectives
-            )
-        cs = model.cstate
-        joint[rows] = sc.collectives.joint_rate * (1.0 - cs.progress[c])
-        focus[rows] = cs.focus[c]
-    unmet = s.unmet if sc.mastery.enabled else np.zeros(n, bool)
+        joint = sc.collectives.joint_rate * (1.0 - cs.progress)
+        focus = cs.focus
+    else:
+        joint, focus = np.zeros(k), np.full(k, -1, np.int64)
     return {
-        "exposure": exposure,
-        "denom": denom,
-        "member_pos": member_pos,
-        "fellow": fellow,
-        "joint": joint,
-        "focus": focus,
-        "unmet": unmet.astype(np.float32),
+        "sums": sums,
+        "fellow_count": count,
+        "fellow_total": total,
+        "joint": np.asarray(joint, np.float64),
+        "focus": np.asarray(focus, np.int64),
+        "unmet": s.unmet if sc.mastery.enabled else np.zeros(s.unmet.shape, bool),
     }
 
 
@@ -126,8 +130,7 @@ def full_adoption_from(model: TransitionModel, x: dict) -> np.ndarray:
     new = np.empty(s.adopted.shape, bool)
     key, base, sequential = model.draws.take("adopt", model.steps_done)
     _, used = fused.full_adoption(
-        x["exposure"],
-        x["denom"],
+        x["sums"],
         s.adopted,
         model.eligible,
         model.income_rel,
@@ -136,15 +139,17 @@ def full_adoption_from(model: TransitionModel, x: dict) -> np.ndarray:
         model.difficulty,
         s.efficacy,
         x["unmet"],
-        x["member_pos"],
-        x["fellow"],
+        sc.mastery.action_rate if sc.mastery.enabled else 0.0,
+        s.member,
+        model.collective_of,
+        x["fellow_count"],
+        x["fellow_total"],
         soc.collective_weight,
         x["joint"],
         x["focus"],
         sc.collectives.joint_discount,
         soc.p,
         soc.q,
-        sc.mastery.action_rate if sc.mastery.enabled else 0.0,
         RESPONSES[soc.response],
         soc.response_midpoint**soc.response_steepness,
         soc.response_steepness,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bt_sim.draws import normal, normal_pair, uniform
+from bt_sim.draws import normal, uniform
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -37,34 +37,15 @@ def _response(s, kind, mid_h, h):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def role_matrix(adopted, proven, success, key, success_weight, key_weight, out):
-    """What each household shows and its role weight, as one matrix ``out`` (n, b + 1).
-
-    ``out[:, :b]`` holds ``v_jb`` and ``out[:, b]`` holds ``rho_j`` of
-    :func:`bt_sim.rules.social.role_weights`, so one sparse product ``A @ out`` gives both the
-    exposure and its denominator.
-    """
-    n, nb = adopted.shape
-    w = success_weight
-    for j in range(n):
-        kj = key_weight if key[j] else 1.0
-        out[j, nb] = ((1.0 - w) + w * (1.0 if success[j] else 0.0)) * kj
-        for b in range(nb):
-            if adopted[j, b]:
-                out[j, b] = ((1.0 - w) + w * (1.0 if proven[j, b] else 0.0)) * kj
-            else:
-                out[j, b] = 0.0
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def reach_threshold(sums, denom, level, adopted, eligible, new):
-    """``new[i, b] = eligible & not adopted & sums[i, b] / denom[i] >= level[i]`` in one pass:
-    the threshold rule (``sums`` tie sums, ``denom`` weighted degrees) or, with ``denom`` 1, the
-    count rule, both without an external rate. Returns the number of adoptions."""
+def reach_threshold(sums, share, level, adopted, eligible, new):
+    """``new[i, b] = eligible & not adopted & x_ib >= level[i]`` in one pass, where ``x`` is
+    the share ``sums[i, b] / sums[i, B]`` (``share``: the threshold rule, with tie sums and
+    weighted degrees in the last column) or the count ``sums[i, b]`` (the complex rule), both
+    without an external rate. Returns the number of adoptions."""
     n, nb = adopted.shape
     count = 0
     for i in range(n):
-        d = denom[i]
+        d = sums[i, nb] if share else 1.0
         for b in range(nb):
             hit = False
             if eligible[i, b] and not adopted[i, b] and d > 0:
@@ -92,22 +73,25 @@ def fill_csr(lo, hi, w, indptr, indices, weights):
         pos[r] += 1
 
 
-@njit(cache=True, nogil=True)
-def adoption_candidates(adopted, eligible):
-    """Number of (household, behaviour) pairs that may be adopted: eligible, not adopted."""
+@njit(cache=True, nogil=True, error_model="numpy")
+def member_totals(member, collective_of, adopted, n_collectives):
+    """Members per collective and how many of them perform each behaviour (float64)."""
     n, nb = adopted.shape
-    k = 0
+    count = np.zeros(n_collectives, np.int64)
+    total = np.zeros((n_collectives, nb), np.float64)
     for i in range(n):
-        for b in range(nb):
-            if eligible[i, b] and not adopted[i, b]:
-                k += 1
-    return k
+        c = collective_of[i]
+        if member[i] and c >= 0:
+            count[c] += 1
+            for b in range(nb):
+                if adopted[i, b]:
+                    total[c, b] += 1.0
+    return count, total
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def full_adoption(
-    exposure,
-    denom,
+    sums,
     adopted,
     eligible,
     income_rel,
@@ -116,15 +100,17 @@ def full_adoption(
     difficulty,
     efficacy,
     unmet,
-    member_pos,
-    fellow,
+    action_rate,
+    member,
+    collective_of,
+    fellow_count,
+    fellow_total,
     collective_weight,
     joint,
     focus,
     discount,
     p,
     q,
-    action_rate,
     kind,
     mid_h,
     h,
@@ -137,13 +123,16 @@ def full_adoption(
 ):
     """New adoptions of the full rule, written into ``new`` (bool, shape (n, b)).
 
-    For household ``i`` and behaviour ``b`` that ``i`` may adopt (eligible, not adopted):
+    ``sums`` holds the tie sums ``[A @ v | A @ rho]`` (shape (n, b + 1)); ``fellow_count``,
+    ``fellow_total``, ``joint`` and ``focus`` are per collective. For household ``i`` and
+    behaviour ``b`` that ``i`` may adopt (eligible, not adopted):
 
-    * share ``s = exposure_ib / denom_i`` (visible adopters among role-weighted contacts);
-      for a member ``s <- (1 - cw) s + cw * fellow_ib``;
+    * share ``s = sums_ib / sums_iB`` (visible adopters among role-weighted contacts);
+      for a member of collective ``c``, ``s <- (1 - cw) s + cw * fellow``, ``fellow`` the share
+      of the *other* members of ``c`` performing ``b`` (0 for a member alone);
     * readiness ``r = 1 / (1 + cost'_b / income_rel_i) * (1 - difficulty_b (1 - time_i))``,
-      ``cost' = cost (1 - discount)`` for the member's campaign behaviour ``focus_i``;
-    * rate ``r * e_i * (p + (q + action_rate * unmet_i) * f(s)) + [b = focus_i] r e_i joint_i``
+      ``cost' = cost (1 - discount)`` for the member's campaign behaviour ``focus_c``;
+    * rate ``r * e_i * (p + (q + action_rate * unmet_i) * f(s)) + [b = focus_c] r e_i joint_c``
       with ``f`` the exposure response (:func:`bt_sim.rules.social.response`);
     * adopted when ``u < 1 - exp(-rate dt)``, ``u`` the uniform of
       :func:`bt_sim.draws.uniform` at ``(key, step, i * b_count + b)``, or, with ``sequential``,
@@ -155,27 +144,30 @@ def full_adoption(
     count = 0
     k = 0
     for i in range(n):
-        d = denom[i]
-        pos = member_pos[i]
+        d = sums[i, nb]
+        c = collective_of[i]
+        mem = member[i] and c >= 0
+        fb = focus[c] if mem else -1
+        others = fellow_count[c] - 1 if mem else 0
         e = efficacy[i]
-        pull = q + action_rate * unmet[i]
+        pull = q + action_rate if unmet[i] else q
         slack = 1.0 - time_budget[i]
         inc = income_rel[i]
-        fb = focus[i]
         for b in range(nb):
             new[i, b] = False
             if adopted[i, b] or not eligible[i, b]:
                 continue
-            share = exposure[i, b] / d if d > 0 else 0.0
-            if pos >= 0 and collective_weight > 0:
-                share = (1.0 - collective_weight) * share + collective_weight * fellow[pos, b]
-            c = cost[b] * (1.0 - discount) if b == fb else cost[b]
-            ready = (1.0 - difficulty[b] * slack) / (1.0 + c / inc)
+            share = sums[i, b] / d if d > 0 else 0.0
+            if mem and collective_weight > 0:
+                fellow = fellow_total[c, b] / others if others > 0 else 0.0
+                share = (1.0 - collective_weight) * share + collective_weight * fellow
+            cb = cost[b] * (1.0 - discount) if b == fb else cost[b]
+            ready = (1.0 - difficulty[b] * slack) / (1.0 + cb / inc)
             rate = p + pull * _response(share, kind, mid_h, h)
             if b == fb:
-                rate += joint[i]
-            c = base + k if sequential else i * nb + b
-            hit = _below_hazard(uniform(key, step, c), ready * e * rate * dt)
+                rate += joint[c]
+            ctr = base + k if sequential else i * nb + b
+            hit = _below_hazard(uniform(key, step, ctr), ready * e * rate * dt)
             k += 1
             new[i, b] = hit
             count += hit
@@ -214,7 +206,6 @@ def measure(
     * (1 - peer) * exp(noise - noise_shift)``; the saving is added to the cycle's integral.
     """
     n, nb = adopted.shape
-    z_next = 0.0
     keep = np.exp(log_keep)
     for i in range(n):
         factor = 1.0
@@ -225,14 +216,7 @@ def measure(
         effort[i] = ef
         factor *= (1.0 - effort_max * ef) * (1.0 - peer[i])
         if noisy:
-            c = base + i  # counters run on, so Box-Muller pairs are used whole
-            if c % 2 == 0 and i + 1 < n:
-                z, z_next = normal_pair(key, step, c >> 1)
-            elif c % 2 == 1 and i > 0:
-                z = z_next
-            else:
-                z = normal(key, step, c)
-            x = noise[i] * noise_keep + noise_scale * z
+            x = noise[i] * noise_keep + noise_scale * normal(key, step, base + i)
             noise[i] = x
             factor *= np.exp(x - noise_shift)
         kpi[i] = baseline[i] * factor
@@ -331,8 +315,7 @@ def drop(
     adopted,
     droppable,
     chance,
-    exposure,
-    denom,
+    sums,
     norm,
     kind,
     mid_h,
@@ -348,7 +331,8 @@ def drop(
     ``(key, step, i * b_count + b)`` (``base + k`` for the ``k``-th candidate in ``rows`` then
     behaviour order with ``sequential``); a candidate is dropped when
     ``u < chance * (1 - efficacy) * (1 - reliability) * (1 - norm * f(s))``,
-    ``s = exposure / denom`` the share of contacts visibly performing it
+    ``s = sums_ib / sums_iB`` (the tie sums of :mod:`bt_sim.rules.ties`) the share of contacts
+    visibly performing it
     and ``f`` the exposure response. Returns the number dropped and the number of
     candidates (draws).
     """
@@ -360,10 +344,10 @@ def drop(
         if success[i]:
             continue
         prob = chance * (1.0 - efficacy[i]) * (1.0 - reliability[level[r]])
-        d = denom[i]
+        d = sums[i, nb]
         for b in range(nb):
             if adopted[i, b] and droppable[i, b]:
-                share = exposure[i, b] / d if d > 0 else 0.0
+                share = sums[i, b] / d if d > 0 else 0.0
                 c = base + k if sequential else i * nb + b
                 if uniform(key, step, c) < prob * (1.0 - norm * _response(share, kind, mid_h, h)):
                     adopted[i, b] = False

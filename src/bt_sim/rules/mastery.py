@@ -237,7 +237,6 @@ def reflect_phase(model: TransitionModel) -> None:
     s.unmet[rows] = ~s.success[rows]
     if candidates and m.drop_chance > 0 and sc.social.rule == "full":
         soc = sc.social
-        exposure, denom = model.exposure
         key, base, sequential = model.draws.take("drop", step)
         _, used = fused.drop(
             rows,
@@ -248,8 +247,7 @@ def reflect_phase(model: TransitionModel) -> None:
             s.adopted,
             model.droppable,
             m.drop_chance,
-            exposure,
-            denom,
+            model.exposure,
             soc.norm_support,
             RESPONSES[soc.response],
             soc.response_midpoint**soc.response_steepness,
