@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
 #: Behaviours up to which a household's adoption, proven behaviours and success are packed into
 #: one 64-bit code, so an unchanged household is recognised by a single comparison.
 PACKED_MAX = 31
