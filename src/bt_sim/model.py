@@ -180,9 +180,11 @@ class TransitionModel(mesa.Model):
             pop.size, classes
         )
         self.n_hub_groups = k * classes
-        # The hub's published rosters per group, and (step, group, roster) per published row:
-        # ground truth for researchers and the attacker tests, never part of the panel.
+        # The hub's published rosters: every distinct roster per group (also flat, for the
+        # release checks), and (step, group, roster) per published row. Ground truth for
+        # researchers and the attacker tests, never part of the panel.
         self.hub_history: dict[int, list[np.ndarray]] = {}
+        self.hub_past = hub.PastRosters(self.n_hub_groups)
         self.hub_releases: list[tuple[int, int, np.ndarray]] = []
         self.propensity = coll.outreach_propensity(pop, sc.collectives)
         self.reach = np.where(pop.gatekeeper, sc.collectives.gatekeeper_reach, 1.0).astype(
@@ -347,6 +349,7 @@ class TransitionModel(mesa.Model):
         for purpose, ties in other._tie_sums.items():
             self.tie_sums(purpose).copy_from(ties)
         self.hub_history = copy.deepcopy(other.hub_history)
+        self.hub_past = copy.deepcopy(other.hub_past)
         self.hub_releases = list(other.hub_releases)
         self.steps_done = other.steps_done
 

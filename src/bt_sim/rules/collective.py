@@ -23,7 +23,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
+from bt_sim.draws import uniform
 from bt_sim.rules.fused import member_ties
 
 if TYPE_CHECKING:
@@ -190,14 +192,13 @@ def collective_phase(model: TransitionModel) -> None:
     sc, s, cs = model.config, model.state, model.cstate
     cc, dt, k = sc.collectives, sc.run.dt, model.n_collectives
     # 1. Progress towards the shared goal; a new milestone is celebrated.
-    cs.saving, cs.progress = progress(s.saving, s.member, model.collective_of, k, cc.shared_goal)
+    count, total = member_savings(s.member, model.collective_of, s.saving, k)
+    cs.saving = np.divide(total, count, out=np.zeros(k), where=count > 0)
+    cs.progress = np.clip(cs.saving / cc.shared_goal, 0.0, 1.0)
     reached = np.minimum(
         np.floor(cs.saving / cc.milestone + 1e-9), np.ceil(cc.shared_goal / cc.milestone - 1e-9)
     ).astype(np.int64)
-    new = reached > cs.celebrated
-    if new.any() and cc.celebration_gain > 0:
-        lift = s.member & new[np.maximum(model.collective_of, 0)] & (model.collective_of >= 0)
-        s.efficacy[lift] += np.float32(cc.celebration_gain) * (1.0 - s.efficacy[lift])
+    celebrate = (reached > cs.celebrated) & (cc.celebration_gain > 0)
     cs.celebrated = np.maximum(cs.celebrated, reached)
     # 2. A new joint-action campaign at the start of each campaign period.
     t0 = model.month - dt
@@ -207,28 +208,184 @@ def collective_phase(model: TransitionModel) -> None:
         cs.focus = campaign_choice(
             ready, ~s.adopted[rows], model.kpi_effect, model.collective_of[rows], k
         )
-    # 3. Dialogue.
-    if cc.dialogue_gain > 0:
-        s.efficacy = dialogue(s.efficacy, s.member, cc.dialogue_gain, dt)
-    # 4. Joining (outreach and ties) and leaving (members who get little value).
-    own, other = member_tie_shares(
-        model.adjacency, model.wdeg, s.member, model.reach, model.collective_of
-    )
-    cand = np.flatnonzero(model.hosted & ~s.member)  # only they can join
-    hazard = join_hazard(model.propensity[cand], own[cand], other[cand], cc, dt)
+    # 3.-4. Celebration and dialogue; joining (outreach and ties) and leaving (members who get
+    # little value), in one pass (see :func:`membership_step`).
     step = model.steps_done
-    joins = cand[model.draws.uniform("recruit", step, cand) < hazard]
-    members = np.flatnonzero(s.member)
-    value = member_value(
-        s.success[members], s.compared[members], cs.progress[model.collective_of[members]]
+    adj = model.adjacency
+    if adj is None:  # the complete graph: tie shares from collective totals
+        own, other = member_tie_shares(None, model.wdeg, s.member, model.reach, model.collective_of)
+        indptr, indices, weights = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    else:
+        own = other = np.zeros(0, np.float32)
+        indptr, indices, weights = adj.indptr, adj.indices, adj.data
+    keys = [model.draws.take(name, step) for name in ("recruit", "leave", "consent")]
+    h = sc.hub
+    used = membership_step(
+        s.member,
+        s.consent,
+        s.trust,
+        s.compared,
+        s.success,
+        s.efficacy,
+        model.collective_of,
+        model.hosted,
+        model.propensity,
+        model.reach,
+        model.wdeg,
+        indptr,
+        indices,
+        weights,
+        own,
+        other,
+        celebrate,
+        cs.progress,
+        cc.celebration_gain,
+        -np.expm1(-cc.dialogue_gain * dt),
+        cc.outreach_rate,
+        cc.tie_rate,
+        cc.other_member_weight,
+        cc.leave_rate,
+        dt,
+        model.hub_active,
+        h.consent_rate,
+        h.trust_initial,
+        keys[0][0],
+        keys[1][0],
+        keys[2][0],
+        step,
+        keys[0][1],
+        keys[0][2],
     )
-    leave_p = -np.expm1(-cc.leave_rate * (1.0 - value) * dt)
-    leaves = members[model.draws.uniform("leave", step, members) < leave_p]
-    s.member[leaves] = False
-    s.member[joins] = True
-    if model.hub_active:
-        s.consent[leaves] = False
-        shares = model.draws.uniform("consent", step, joins) < sc.hub.consent_rate
-        s.consent[joins[shares]] = True
-        s.trust[joins] = np.float32(sc.hub.trust_initial)
-    s.compared &= s.member
+    model.draws.used(used)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def member_savings(member, collective_of, saving, n_collectives):
+    """Members per collective and the sum of their savings (float64)."""
+    count = np.zeros(n_collectives, np.int64)
+    total = np.zeros(n_collectives, np.float64)
+    for i in range(member.shape[0]):
+        c = collective_of[i]
+        if member[i] and c >= 0:
+            count[c] += 1
+            total[c] += saving[i]
+    return count, total
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def membership_step(
+    member,
+    consent,
+    trust,
+    compared,
+    success,
+    efficacy,
+    collective_of,
+    hosted,
+    propensity,
+    reach,
+    wdeg,
+    indptr,
+    indices,
+    weights,
+    own_share,
+    other_share,
+    celebrate,
+    progress,
+    celebration_gain,
+    dialogue_share,
+    outreach_rate,
+    tie_rate,
+    other_weight,
+    leave_rate,
+    dt,
+    hub_active,
+    consent_rate,
+    trust_initial,
+    key_recruit,
+    key_leave,
+    key_consent,
+    step,
+    base,
+    sequential,
+):
+    """One step of membership, as the reference functions of this module.
+
+    Members of a collective that reached a new milestone (``celebrate``) gain
+    ``celebration_gain`` of their gap to full self-efficacy, then every member gains
+    ``dialogue_share`` of it (:func:`dialogue`). Every hosted non-member joins with the hazard
+    of :func:`join_hazard` (its tie shares gathered from its ties, or read from ``own_share``
+    and ``other_share`` when there is no adjacency), every member leaves with
+    ``1 - exp(-leave_rate (1 - value) dt)`` (:func:`member_value`); both are decided on the
+    membership at the start of the step. A leaver's consent ends; a joiner consents with
+    ``consent_rate`` and starts at ``trust_initial`` (when the hub is on). Only members keep a
+    comparison. Uniforms are :func:`bt_sim.draws.uniform` at counter ``i`` of each stream, or,
+    with ``sequential``, at ``base + k`` for the recruitment draws of the candidates in order,
+    then the leaving draws of the members, then the consent draws of the joiners. Returns the
+    number of draws.
+    """
+    n = member.shape[0]
+    gather = own_share.shape[0] == 0
+    n_cand = 0
+    n_members = 0
+    for i in range(n):
+        if member[i]:
+            n_members += 1
+        elif hosted[i]:
+            n_cand += 1
+    joins = np.empty(n_cand, np.int64)
+    leaves = np.empty(n_members, np.int64)
+    n_joins = 0
+    n_leaves = 0
+    k_cand = 0
+    k_member = 0
+    for i in range(n):  # decisions on the membership at the start of the step
+        c = collective_of[i]
+        if member[i]:
+            e = efficacy[i]
+            if celebrate[c]:
+                e = e + celebration_gain * (1.0 - e)
+            efficacy[i] = e + dialogue_share * (1.0 - e)
+            value = ((1.0 if success[i] else 0.0) + (1.0 if compared[i] else 0.0) + progress[c]) / 3
+            ctr = base + n_cand + k_member if sequential else i
+            k_member += 1
+            if uniform(key_leave, step, ctr) < -np.expm1(-leave_rate * (1.0 - value) * dt):
+                leaves[n_leaves] = i
+                n_leaves += 1
+        elif hosted[i]:
+            if gather:
+                own = 0.0
+                other = 0.0
+                for x in range(indptr[i], indptr[i + 1]):
+                    j = indices[x]
+                    if member[j]:
+                        if collective_of[j] == c:
+                            own += weights[x] * reach[j]
+                        else:
+                            other += weights[x] * reach[j]
+                d = wdeg[i]
+                own = own / d if d > 0 else 0.0
+                other = other / d if d > 0 else 0.0
+            else:
+                own, other = own_share[i], other_share[i]
+            rate = outreach_rate * propensity[i] + tie_rate * (own + other_weight * other)
+            ctr = base + k_cand if sequential else i
+            k_cand += 1
+            if uniform(key_recruit, step, ctr) < -np.expm1(-rate * dt):
+                joins[n_joins] = i
+                n_joins += 1
+    for x in range(n_leaves):
+        i = leaves[x]
+        member[i] = False
+        compared[i] = False
+        if hub_active:
+            consent[i] = False
+    for x in range(n_joins):
+        i = joins[x]
+        member[i] = True
+        if hub_active:
+            ctr = base + n_cand + n_members + x if sequential else i
+            if uniform(key_consent, step, ctr) < consent_rate:
+                consent[i] = True
+            trust[i] = trust_initial
+    return n_cand + n_members + (n_joins if hub_active else 0)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 if TYPE_CHECKING:
     from bt_sim.model import TransitionModel
@@ -169,7 +170,56 @@ def roster_change(a: np.ndarray, b: np.ndarray) -> int:
     >>> roster_change(np.array([1, 2, 3]), np.array([2, 3, 4, 5]))
     3
     """
-    return int(np.setxor1d(a, b, assume_unique=True).size)
+    return int(_change(np.asarray(a, np.int64), np.asarray(b, np.int64)))
+
+
+@njit(cache=True, nogil=True)
+def _change(a, b):
+    """Size of the symmetric difference of two sorted arrays of distinct ids (a merge)."""
+    i = j = same = 0
+    while i < a.shape[0] and j < b.shape[0]:
+        if a[i] == b[j]:
+            same += 1
+            i += 1
+            j += 1
+        elif a[i] < b[j]:
+            i += 1
+        else:
+            j += 1
+    return a.shape[0] + b.shape[0] - 2 * same
+
+
+@njit(cache=True, nogil=True)
+def release_checks(roster, starts, k, min_change, past, past_starts, entries, first_entry):
+    """Which groups may be published, and which of those with a roster not published before.
+
+    ``roster[starts[g]:starts[g + 1]]`` is group ``g``'s sorted roster; the group's earlier
+    distinct rosters are ``past[past_starts[e]:past_starts[e + 1]]`` for the entries
+    ``e = entries[first_entry[g]:first_entry[g + 1]]``. A group is published with at least
+    ``k`` households when its roster equals an earlier one or differs from every earlier one by
+    at least ``min_change`` households (as :func:`may_release`).
+    """
+    n_groups = starts.shape[0] - 1
+    published = np.zeros(n_groups, np.bool_)
+    new = np.zeros(n_groups, np.bool_)
+    for g in range(n_groups):
+        rows = roster[starts[g] : starts[g + 1]]
+        if rows.shape[0] < k:
+            continue
+        ok = True
+        seen = False
+        for x in range(first_entry[g], first_entry[g + 1]):
+            e = entries[x]
+            d = _change(rows, past[past_starts[e] : past_starts[e + 1]])
+            if d == 0:
+                seen = True  # published before: every difference was checked then
+                break
+            if d < min_change:
+                ok = False
+                break
+        published[g] = ok
+        new[g] = ok and not seen
+    return published, new
 
 
 def may_release(roster: np.ndarray, history: list[np.ndarray], k: int, min_change: int) -> bool:
@@ -188,6 +238,33 @@ def may_release(roster: np.ndarray, history: list[np.ndarray], k: int, min_chang
         if 0 < d < min_change:
             return False
     return True
+
+
+class PastRosters:
+    """Every distinct roster each group has been published with, flat for :func:`release_checks`.
+
+    ``ids[starts[e]:starts[e + 1]]`` is entry ``e``; ``entries[first[g]:first[g + 1]]`` are the
+    entries of group ``g``.
+    """
+
+    def __init__(self, n_groups: int):
+        self.n_groups = n_groups
+        self.ids = np.zeros(0, np.int64)
+        self.starts = np.zeros(1, np.int64)
+        self.group = np.zeros(0, np.int64)
+        self.entries = np.zeros(0, np.int64)
+        self.first = np.zeros(n_groups + 1, np.int64)
+
+    def add(self, groups: np.ndarray, rosters: list[np.ndarray]) -> None:
+        """Add one new roster for each of ``groups``."""
+        if not len(rosters):
+            return
+        sizes = np.array([r.size for r in rosters], np.int64)
+        self.ids = np.concatenate([self.ids, *rosters]).astype(np.int64)
+        self.starts = np.concatenate([self.starts, self.starts[-1] + np.cumsum(sizes)])
+        self.group = np.concatenate([self.group, groups.astype(np.int64)])
+        self.entries = np.argsort(self.group, kind="stable")
+        self.first = np.searchsorted(self.group[self.entries], np.arange(self.n_groups + 1))
 
 
 @dataclass(frozen=True)
@@ -214,22 +291,24 @@ def make_release(model: TransitionModel) -> Release:
     roster, group = roster[order], group[order]
     starts = np.searchsorted(group, np.arange(n_groups + 1))
     lo, hi = SAVING_RANGE
-    clipped = np.clip(s.saving.astype(np.float64), lo, hi)
-    published = np.zeros(n_groups, bool)
-    true_n = np.zeros(n_groups, np.int64)
+    past = model.hub_past
+    published, new = release_checks(
+        roster, starts, h.k, h.min_change, past.ids, past.starts, past.entries, past.first
+    )
+    true_n = np.where(published, np.diff(starts), 0)
     mean = np.full(n_groups, np.nan)
-    for g in np.flatnonzero(np.diff(starts) >= h.k):
-        rows = roster[starts[g] : starts[g + 1]]  # sorted household ids
-        history = model.hub_history.setdefault(int(g), [])
-        if not may_release(rows, history, h.k, h.min_change):
-            continue
-        published[g] = True
-        true_n[g] = rows.size
-        mean[g] = clipped[rows].mean()
-        history.append(rows)
+    gs = np.flatnonzero(published)
+    if gs.size:
+        clipped = np.append(np.clip(s.saving[roster].astype(np.float64), lo, hi), 0.0)
+        bounds = np.stack([starts[gs], starts[gs + 1]], axis=1).ravel()
+        mean[gs] = np.add.reduceat(clipped, bounds)[::2] / true_n[gs]  # each group's segment
+    for g in gs:
+        rows = roster[starts[g] : starts[g + 1]]
         model.hub_releases.append((model.steps_done, int(g), rows))
-    if h.epsilon > 0 and published.any():
-        gs = np.flatnonzero(published)
+        if new[g]:
+            model.hub_history.setdefault(int(g), []).append(rows)
+    past.add(np.flatnonzero(new), [roster[starts[g] : starts[g + 1]] for g in np.flatnonzero(new)])
+    if h.epsilon > 0 and gs.size:
         u = model.draws.uniform("hub_noise", model.steps_done, gs)
         mean[gs] = np.clip(mean[gs] + laplace(u, (hi - lo) / (true_n[gs] * h.epsilon)), lo, hi)
     r = h.count_rounding
