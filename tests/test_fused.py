@@ -270,7 +270,7 @@ def test_neighbourhood_sums_equal_bincounts():
     c, v = rec.nb_sum.shape[1:]
     out = [np.zeros((c, v), np.float32) for _ in range(3)]
     fused.neighbourhood_sums(
-        rec._nbhd,
+        rec._bounds,
         s.adopted,
         s.saving,
         s.efficacy,

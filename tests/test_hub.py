@@ -284,3 +284,33 @@ def test_the_panel_publishes_the_saving_only():
     assert len(panel) and (panel["n_households"] % 5 == 0).all()
     lo, hi = hub.SAVING_RANGE
     assert panel["saving_mean"].between(lo, hi).all()
+
+
+def test_the_release_kernel_equals_the_reference_comparison_and_trust_update():
+    rng = np.random.default_rng(8)
+    n, groups = 5_000, 12
+    member = rng.random(n) < 0.4
+    collective = np.where(rng.random(n) < 0.8, rng.integers(0, 3, n), -1)
+    group = np.maximum(collective, 0) * 4 + rng.integers(0, 4, n)
+    saving = (rng.random(n) * 0.3 - 0.05).astype(np.float32)
+    published = rng.random(groups) < 0.7
+    mean = np.where(published, rng.random(groups) * 0.2, np.nan)
+    progress = rng.random(3)
+    peer = (rng.random(n) * 0.03).astype(np.float32)
+    trust = rng.random(n).astype(np.float32)
+    compared = np.zeros(n, bool)
+    members = member & (collective >= 0)
+    ref_compared, target = hub.peer_comparison(
+        1.0 - saving, group, members, hub.Aggregate(np.ones(groups), 1.0 - mean, published),
+        0.02, 1.0,
+    )  # fmt: skip
+    value = 0.5 * (ref_compared + progress[np.maximum(collective, 0)])
+    ref_trust = np.where(members, hub.trust_update(trust, value, 0.3), trust)
+    ref_peer = np.maximum(peer, target)
+    hub.compare_step(
+        member, collective, group, saving, published, mean, progress, 0.02, 1.0, 0.3,
+        compared, peer, trust,
+    )  # fmt: skip
+    assert np.array_equal(compared, ref_compared) and compared.sum() > 500
+    np.testing.assert_allclose(peer, ref_peer, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(trust, ref_trust, rtol=1e-5, atol=1e-7)

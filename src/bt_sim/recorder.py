@@ -60,6 +60,7 @@ class Recorder:
         self.collective_nbhd = collective_nbhd
         self._dis = disadvantaged
         c, v = bounds.shape[0] - 1, len(self.variables)
+        self._bounds = np.asarray(bounds, np.int64)
         self._nbhd = np.repeat(np.arange(c), np.diff(bounds))
         self.nb_count = np.diff(bounds).astype(np.float64)
         self.nb_dis_count = np.bincount(self._nbhd, disadvantaged, c).astype(np.float64)
@@ -87,7 +88,7 @@ class Recorder:
                 for a in (self.nb_sum, self.nb_dis_sum, self.nb_member_sum)
             )
         neighbourhood_sums(
-            self._nbhd,
+            self._bounds,
             adopted,
             saving,
             efficacy,
@@ -105,26 +106,29 @@ class Recorder:
         """Keep the hub's release of step ``t`` (a :class:`bt_sim.rules.hub.Release`): a row per
         published group, then a row per collective whose progress is published
         (``size_class = -1``). Suppressed groups leave no row."""
-        for g in np.flatnonzero(release.published):
-            self.hub_rows.append(
-                (
-                    t,
-                    int(g) // self.size_classes,
-                    int(g) % self.size_classes,
-                    int(release.count[g]),
-                    float(release.mean[g]),
-                )
+        gs = np.flatnonzero(release.published)
+        cs = np.flatnonzero(release.collective_published)
+        k = self.size_classes
+        self.hub_rows.extend(
+            zip(
+                [t] * gs.size,
+                (gs // k).tolist(),
+                (gs % k).tolist(),
+                release.count[gs].astype(np.int64).tolist(),
+                release.mean[gs].astype(np.float64).tolist(),
+                strict=True,
             )
-        for c in np.flatnonzero(release.collective_published):
-            self.hub_rows.append(
-                (
-                    t,
-                    int(c),
-                    -1,
-                    int(release.collective_count[c]),
-                    float(release.collective_mean[c]),
-                )
+        )
+        self.hub_rows.extend(
+            zip(
+                [t] * cs.size,
+                cs.tolist(),
+                [-1] * cs.size,
+                release.collective_count[cs].astype(np.int64).tolist(),
+                release.collective_mean[cs].astype(np.float64).tolist(),
+                strict=True,
             )
+        )
 
     # ---- derived series (all of shape (steps + 1, ...)) -------------------------------------
     def _t(self) -> slice:

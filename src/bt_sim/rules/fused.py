@@ -378,51 +378,45 @@ def member_ties(indptr, indices, weights, rows, values, collective_of, own, othe
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def neighbourhood_sums(
-    nbhd, adopted, saving, efficacy, member, consent, compared, dis, out_all, out_dis, out_member
+    bounds, adopted, saving, efficacy, member, consent, compared, dis, out_all, out_dis, out_member
 ):
     """Per-neighbourhood sums of the recorded variables, over all, disadvantaged and members.
 
+    Neighbourhoods are the contiguous ranges ``bounds[c]:bounds[c + 1]`` of households.
     Columns: one per behaviour (adoption), then saving, efficacy, member, consent, compared and
-    "adopted any". Households contribute to the member and disadvantaged sums only when they
-    are in that group (most are in neither, so the branches are cheap).
+    "adopted any". Each neighbourhood is summed in local accumulators without branches (a
+    household adds its values times 0 or 1 for each group), so the loop carries no dependency
+    through memory.
     """
-    n, nb = adopted.shape
-    out_all[:] = 0.0
-    out_dis[:] = 0.0
-    out_member[:] = 0.0
-    for i in range(n):
-        c = nbhd[i]
-        anyb = 0.0
-        for b in range(nb):
-            if adopted[i, b]:
-                anyb = 1.0
-                out_all[c, b] += 1.0
-        sv = saving[i]
-        ef = efficacy[i]
-        mm = 1.0 if member[i] else 0.0
-        cs = 1.0 if consent[i] else 0.0
-        cp = 1.0 if compared[i] else 0.0
-        out_all[c, nb] += sv
-        out_all[c, nb + 1] += ef
-        out_all[c, nb + 2] += mm
-        out_all[c, nb + 3] += cs
-        out_all[c, nb + 4] += cp
-        out_all[c, nb + 5] += anyb
-        for grp in range(2):
-            if grp == 0:
-                if not dis[i]:
-                    continue
-                out = out_dis
-            else:
-                if not member[i]:
-                    continue
-                out = out_member
+    nb = adopted.shape[1]
+    v = nb + 6
+    acc = np.zeros((3, v), np.float64)
+    for c in range(bounds.shape[0] - 1):
+        acc[:] = 0.0
+        for i in range(bounds[c], bounds[c + 1]):
+            w_dis = 1.0 if dis[i] else 0.0
+            mm = 1.0 if member[i] else 0.0
+            anyb = 0.0
             for b in range(nb):
-                if adopted[i, b]:
-                    out[c, b] += 1.0
-            out[c, nb] += sv
-            out[c, nb + 1] += ef
-            out[c, nb + 2] += mm
-            out[c, nb + 3] += cs
-            out[c, nb + 4] += cp
-            out[c, nb + 5] += anyb
+                a = 1.0 if adopted[i, b] else 0.0
+                anyb = max(anyb, a)
+                acc[0, b] += a
+                acc[1, b] += a * w_dis
+                acc[2, b] += a * mm
+            vals = (
+                np.float64(saving[i]),
+                np.float64(efficacy[i]),
+                mm,
+                1.0 if consent[i] else 0.0,
+                1.0 if compared[i] else 0.0,
+                anyb,
+            )
+            for x in range(6):
+                val = vals[x]
+                acc[0, nb + x] += val
+                acc[1, nb + x] += val * w_dis
+                acc[2, nb + x] += val * mm
+        for x in range(v):
+            out_all[c, x] = acc[0, x]
+            out_dis[c, x] = acc[1, x]
+            out_member[c, x] = acc[2, x]

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from bt_sim.draws import uniform
+
 if TYPE_CHECKING:
     from bt_sim.model import TransitionModel
 
@@ -337,43 +339,118 @@ def hub_phase(model: TransitionModel) -> None:
     """Hub: consent follows trust; at each release, safe aggregates, comparisons and trust."""
     sc, s = model.config, model.state
     h, dt = sc.hub, sc.run.dt
-    if h.peer_decay > 0:
+    if h.peer_decay > 0 and not model.hub_active:
         s.peer *= np.float32(np.exp(-h.peer_decay * dt))
     if not model.hub_active:
         return
-    s.consent &= s.member
     step = model.steps_done
-    if h.revoke_rate > 0:
-        holders = np.flatnonzero(s.consent)  # only those consenting can revoke
-        u = model.draws.uniform("revoke", step, holders)
-        p = -np.expm1(-h.revoke_rate * (1.0 - s.trust[holders]) * dt)
-        s.consent[holders[u < p]] = False
-    if h.opt_in_rate > 0:
-        asked = np.flatnonzero(s.member & ~s.consent)  # members who do not share (yet)
-        u = model.draws.uniform("opt_in", step, asked)
-        p = -np.expm1(-h.opt_in_rate * s.trust[asked] * dt)
-        s.consent[asked[u < p]] = True
+    key_revoke, base, sequential = model.draws.take("revoke", step)
+    key_opt_in, _, _ = model.draws.take("opt_in", step)
+    used = consent_step(
+        s.member,
+        s.consent,
+        s.trust,
+        s.peer,
+        float(np.exp(-h.peer_decay * dt)),
+        -h.revoke_rate * dt,
+        -h.opt_in_rate * dt,
+        key_revoke,
+        key_opt_in,
+        step,
+        base,
+        sequential,
+    )
+    model.draws.used(used)
     if not release_due(h.report_months, model.month - dt, model.month):
         return
     rel = make_release(model)
-    members = s.member & (model.collective_of >= 0)
-    s.compared, target = peer_comparison(
-        1.0 - s.saving,
-        model.hub_group,
-        members,
-        Aggregate(rel.count, 1.0 - rel.mean, rel.published),
-        h.peer_effect,
-        h.peer_slope,
-    )
-    np.maximum(s.peer, target, out=s.peer)
-    cidx = np.maximum(model.collective_of, 0)
     progress = np.where(
         rel.collective_published,
         np.clip(np.nan_to_num(rel.collective_mean) / sc.collectives.shared_goal, 0.0, 1.0),
         0.0,
     )
-    value = 0.5 * (s.compared + progress[cidx])
-    share = -np.expm1(-h.trust_rate * h.report_months)  # a monthly rate over the window
-    s.trust = np.where(members, trust_update(s.trust, value, share), s.trust)
+    compare_step(
+        s.member,
+        model.collective_of,
+        model.hub_group,
+        s.saving,
+        rel.published,
+        rel.mean,
+        progress,
+        h.peer_effect,
+        h.peer_slope,
+        -np.expm1(-h.trust_rate * h.report_months),  # a monthly rate over the window
+        s.compared,
+        s.peer,
+        s.trust,
+    )
     if sc.output.hub_panel:
         model.recorder.record_hub(step, rel)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def consent_step(
+    member, consent, trust, peer, peer_keep, revoke_exponent, opt_in_exponent, key_revoke,
+    key_opt_in, step, base, sequential,
+):  # fmt: skip
+    """One step of consent, in one pass: peer curtailment fades (``peer_keep``), consent ends
+    with membership, consenting members revoke with ``1 - exp(revoke_exponent (1 - trust))``
+    and then members who do not share opt in with ``1 - exp(opt_in_exponent trust)``
+    (exponents ``-rate dt``; 0 turns the decision off). Uniforms are
+    :func:`bt_sim.draws.uniform` at counter ``i``, or with ``sequential`` at ``base + k`` for
+    the revocation draws in household order, then the opt-in draws. Returns the number of
+    draws."""
+    n = member.shape[0]
+    revoking = revoke_exponent < 0.0
+    opting = opt_in_exponent < 0.0
+    holders = 0
+    if sequential and revoking:
+        for i in range(n):
+            if consent[i] and member[i]:
+                holders += 1
+    k_revoke = 0
+    k_opt = 0
+    for i in range(n):
+        peer[i] *= peer_keep
+        if not member[i]:
+            consent[i] = False
+            continue
+        if consent[i] and revoking:
+            ctr = base + k_revoke if sequential else i
+            k_revoke += 1
+            if uniform(key_revoke, step, ctr) < -np.expm1(revoke_exponent * (1.0 - trust[i])):
+                consent[i] = False
+        if not consent[i] and opting:
+            ctr = base + holders + k_opt if sequential else i
+            k_opt += 1
+            if uniform(key_opt_in, step, ctr) < -np.expm1(opt_in_exponent * trust[i]):
+                consent[i] = True
+    return k_revoke + k_opt
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def compare_step(
+    member, collective_of, group, saving, published, mean, progress, effect, slope, trust_share,
+    compared, peer, trust,
+):  # fmt: skip
+    """A release's effect on members, in one pass (as :func:`peer_comparison` and
+    :func:`trust_update`): members whose group is published are compared with its mean saving
+    and curtail by ``effect * (1 + slope * x)`` in ``[0, 4 effect]`` (``x`` their use relative
+    to the group's, ``(1 - saving) / (1 - mean) - 1``) if that is more than they do already;
+    every member's trust moves ``trust_share`` of the way to the release's value, the mean of
+    being compared and the collective's published ``progress``."""
+    for i in range(member.shape[0]):
+        c = collective_of[i]
+        if not member[i] or c < 0:
+            compared[i] = False
+            continue
+        g = group[i]
+        seen = published[g]
+        compared[i] = seen
+        if seen:
+            rel = (1.0 - saving[i]) / (1.0 - mean[g]) - 1.0
+            target = min(max(effect * (1.0 + slope * rel), 0.0), 4.0 * effect)
+            if target > peer[i]:
+                peer[i] = target
+        value = 0.5 * ((1.0 if seen else 0.0) + progress[c])
+        trust[i] = trust[i] + trust_share * (value - trust[i])

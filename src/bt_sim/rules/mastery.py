@@ -37,6 +37,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from bt_sim.rules import fused
 from bt_sim.rules.social import RESPONSES
@@ -190,16 +191,45 @@ def advance_checks(next_check: np.ndarray, cycle: float, month: float) -> np.nda
     return rows
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def due_checks(next_check, cycle, month, meter, consent, compared, hub_active):
+    """Households whose check falls by ``month`` and their feedback level, in one pass: the
+    rows of :func:`advance_checks` (whose next check moves on as there) and the levels of
+    :func:`feedback_level`."""
+    n = next_check.shape[0]
+    rows = np.empty(n, np.int64)
+    level = np.empty(n, np.int8)
+    k = 0
+    for i in range(n):
+        if next_check[i] <= month + 1e-9:
+            behind = month - next_check[i]
+            next_check[i] += cycle * (np.floor(behind / cycle + 1e-9) + 1.0)
+            rows[k] = i
+            lv = 1 if meter[i] else 0
+            if hub_active and consent[i]:
+                lv = 2 if compared[i] else 1
+            level[k] = lv
+            k += 1
+    return rows[:k], level[:k]
+
+
 def reflect_phase(model: TransitionModel) -> None:
     """Reflect: households at the end of their cycle check their saving against their goal."""
     sc, s = model.config, model.state
     m = sc.mastery
     if not m.enabled:
         return
-    rows = advance_checks(model.next_check, m.cycle_months, model.month)
+    rows, level = due_checks(
+        model.next_check,
+        m.cycle_months,
+        model.month,
+        model.meter,
+        s.consent,
+        s.compared,
+        model.hub_active,
+    )
     if rows.size == 0:
         return
-    level = feedback_level(model, rows)
     sd, learning, rel = model.feedback
     step = model.steps_done
     key, base, sequential = model.draws.take("perception", step)
