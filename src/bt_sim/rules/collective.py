@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from bt_sim.draws import uniform
-from bt_sim.rules.fused import member_ties
+from bt_sim.rules.fused import below_hazard, member_ties
 
 if TYPE_CHECKING:
     from bt_sim.model import TransitionModel
@@ -314,8 +314,8 @@ def membership_step(
     Members of a collective that reached a new milestone (``celebrate``) gain
     ``celebration_gain`` of their gap to full self-efficacy, then every member gains
     ``dialogue_share`` of it (:func:`dialogue`). Every hosted non-member joins with the hazard
-    of :func:`join_hazard` (its tie shares gathered from its ties, or read from ``own_share``
-    and ``other_share`` when there is no adjacency), every member leaves with
+    of :func:`join_hazard` (its tie shares summed along the members' ties, or read from
+    ``own_share`` and ``other_share`` when there is no adjacency), every member leaves with
     ``1 - exp(-leave_rate (1 - value) dt)`` (:func:`member_value`); both are decided on the
     membership at the start of the step. A leaver's consent ends; a joiner consents with
     ``consent_rate`` and starts at ``trust_initial`` (when the hub is on). Only members keep a
@@ -335,6 +335,18 @@ def membership_step(
             n_cand += 1
     joins = np.empty(n_cand, np.int64)
     leaves = np.empty(n_members, np.int64)
+    if gather:  # tie sums from members, scattered along the members' ties (fewer than the
+        own_sum = np.zeros(n, np.float64)  # candidates'); ids ascending, as a gather would add
+        other_sum = np.zeros(n, np.float64)
+        for j in range(n):
+            if member[j]:
+                cj = collective_of[j]
+                for x in range(indptr[j], indptr[j + 1]):
+                    i = indices[x]
+                    if collective_of[i] == cj:
+                        own_sum[i] += weights[x] * reach[j]
+                    else:
+                        other_sum[i] += weights[x] * reach[j]
     n_joins = 0
     n_leaves = 0
     k_cand = 0
@@ -349,29 +361,20 @@ def membership_step(
             value = ((1.0 if success[i] else 0.0) + (1.0 if compared[i] else 0.0) + progress[c]) / 3
             ctr = base + n_cand + k_member if sequential else i
             k_member += 1
-            if uniform(key_leave, step, ctr) < -np.expm1(-leave_rate * (1.0 - value) * dt):
+            if below_hazard(uniform(key_leave, step, ctr), leave_rate * (1.0 - value) * dt):
                 leaves[n_leaves] = i
                 n_leaves += 1
         elif hosted[i]:
             if gather:
-                own = 0.0
-                other = 0.0
-                for x in range(indptr[i], indptr[i + 1]):
-                    j = indices[x]
-                    if member[j]:
-                        if collective_of[j] == c:
-                            own += weights[x] * reach[j]
-                        else:
-                            other += weights[x] * reach[j]
                 d = wdeg[i]
-                own = own / d if d > 0 else 0.0
-                other = other / d if d > 0 else 0.0
+                own = own_sum[i] / d if d > 0 else 0.0
+                other = other_sum[i] / d if d > 0 else 0.0
             else:
                 own, other = own_share[i], other_share[i]
             rate = outreach_rate * propensity[i] + tie_rate * (own + other_weight * other)
             ctr = base + k_cand if sequential else i
             k_cand += 1
-            if uniform(key_recruit, step, ctr) < -np.expm1(-rate * dt):
+            if below_hazard(uniform(key_recruit, step, ctr), rate * dt):
                 joins[n_joins] = i
                 n_joins += 1
     for x in range(n_leaves):

@@ -17,7 +17,7 @@ from bt_sim.draws import normal, uniform
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _below_hazard(u, x):
+def below_hazard(u, x):
     """``u < 1 - exp(-x)``, exactly, with the exponential only where the bounds
     ``x - x^2 / 2 <= 1 - exp(-x) <= x`` leave the answer open."""
     if u >= x:
@@ -149,25 +149,26 @@ def full_adoption(
         mem = member[i] and c >= 0
         fb = focus[c] if mem else -1
         others = fellow_count[c] - 1 if mem else 0
-        e = efficacy[i]
         pull = q + action_rate if unmet[i] else q
         slack = 1.0 - time_budget[i]
-        inc = income_rel[i]
+        inc = np.float64(income_rel[i])
+        scale = efficacy[i] * dt * inc  # readiness = (1 - difficulty slack) inc / (inc + cost)
+        inv_d = 1.0 / d if d > 0 else 0.0
         for b in range(nb):
             new[i, b] = False
             if adopted[i, b] or not eligible[i, b]:
                 continue
-            share = sums[i, b] / d if d > 0 else 0.0
+            share = sums[i, b] * inv_d
             if mem and collective_weight > 0:
                 fellow = fellow_total[c, b] / others if others > 0 else 0.0
                 share = (1.0 - collective_weight) * share + collective_weight * fellow
             cb = cost[b] * (1.0 - discount) if b == fb else cost[b]
-            ready = (1.0 - difficulty[b] * slack) / (1.0 + cb / inc)
             rate = p + pull * _response(share, kind, mid_h, h)
             if b == fb:
                 rate += joint[c]
             ctr = base + k if sequential else i * nb + b
-            hit = _below_hazard(uniform(key, step, ctr), ready * e * rate * dt)
+            x = (1.0 - difficulty[b] * slack) * scale * rate / (inc + cb)
+            hit = below_hazard(uniform(key, step, ctr), x)
             k += 1
             new[i, b] = hit
             count += hit
@@ -210,8 +211,7 @@ def measure(
     for i in range(n):
         factor = 1.0
         for b in range(nb):
-            if adopted[i, b]:
-                factor *= keep[b]
+            factor *= keep[b] if adopted[i, b] else 1.0
         ef = effort[i] * effort_keep
         effort[i] = ef
         factor *= (1.0 - effort_max * ef) * (1.0 - peer[i])

@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit
 
 from bt_sim.draws import uniform
+from bt_sim.rules.fused import below_hazard
 
 if TYPE_CHECKING:
     from bt_sim.model import TransitionModel
@@ -418,12 +419,12 @@ def consent_step(
         if consent[i] and revoking:
             ctr = base + k_revoke if sequential else i
             k_revoke += 1
-            if uniform(key_revoke, step, ctr) < -np.expm1(revoke_exponent * (1.0 - trust[i])):
+            if below_hazard(uniform(key_revoke, step, ctr), -revoke_exponent * (1.0 - trust[i])):
                 consent[i] = False
         if not consent[i] and opting:
             ctr = base + holders + k_opt if sequential else i
             k_opt += 1
-            if uniform(key_opt_in, step, ctr) < -np.expm1(opt_in_exponent * trust[i]):
+            if below_hazard(uniform(key_opt_in, step, ctr), -opt_in_exponent * trust[i]):
                 consent[i] = True
     return k_revoke + k_opt
 
