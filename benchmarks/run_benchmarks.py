@@ -88,7 +88,7 @@ def worker(
     # Load the compiled kernels once (numba's on-disk cache, or a first compilation) with a tiny
     # model, so the timings below measure the engine, not a one-off start-up cost per process.
     t0 = time.perf_counter()
-    TransitionModel(load_scenario(None, bench_overrides(400, 2)), seed=seed).run()
+    TransitionModel(load_scenario(None, bench_overrides(400, 12)), seed=seed).run()
     out["warmup_s"] = time.perf_counter() - t0
     if kind == "engine":
         t0 = time.perf_counter()

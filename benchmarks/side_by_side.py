@@ -56,7 +56,7 @@ def windows(steps: int) -> dict[str, slice]:
 
 def measure(households: int, steps: int, seed: int) -> dict:
     scenario = load_scenario(None, bench_overrides(households, steps))
-    TransitionModel(load_scenario(None, bench_overrides(400, 2)), seed=0).run()  # load kernels
+    TransitionModel(load_scenario(None, bench_overrides(400, 12)), seed=0).run()  # load kernels
     b_build = timed(lambda: None)
     holder = {}
     e_build = timed(lambda: holder.__setitem__("e", TransitionModel(scenario, seed=seed)))

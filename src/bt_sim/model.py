@@ -96,6 +96,7 @@ class TransitionModel(mesa.Model):
         # the incrementally updated sums per network and purpose (bt_sim.rules.ties).
         self.exposure = np.zeros((n, b + 1), np.float64)
         self._tie_sums: dict[str, TieSums] = {}
+        self._scratch: dict[str, list[np.ndarray]] = {}
         self._setup_collectives()
         self.state = self._initial_state(self.streams["initial"])
         self.recorder = Recorder(
@@ -172,13 +173,13 @@ class TransitionModel(mesa.Model):
         self.n_collectives = k
         of_nbhd = np.full(pop.n_neighbourhoods, -1, np.int64)
         of_nbhd[self.collective_nbhd] = np.arange(k)
-        self.collective_of = of_nbhd[pop.neighbourhood]
+        self.collective_of = of_nbhd[pop.neighbourhood].astype(np.int32)
         self.hosted = self.collective_of >= 0
         self.hub_active = sc.hub.enabled and k > 0
         classes = sc.hub.size_classes
-        self.hub_group = np.maximum(self.collective_of, 0) * classes + hub.size_class(
-            pop.size, classes
-        )
+        self.hub_group = (
+            np.maximum(self.collective_of, 0) * classes + hub.size_class(pop.size, classes)
+        ).astype(np.int32)
         self.n_hub_groups = k * classes
         # The hub's published rosters: every distinct roster per group (also flat, for the
         # release checks), and (step, group, roster) per published row. Ground truth for
@@ -369,6 +370,15 @@ class TransitionModel(mesa.Model):
             matrix = self.pattern if purpose == "count" else self.adjacency
             ties = self._tie_sums[purpose] = TieSums(matrix, len(self.behaviour_names) + 1)
         return ties
+
+    def scratch(self, name: str, count: int) -> list[np.ndarray]:
+        """``count`` float64 work arrays over households kept for ``name``: zero when first made;
+        a phase that uses them leaves them as it promises (see its kernel)."""
+        arrays = self._scratch.get(name)
+        if arrays is None:
+            n = self.population.n
+            arrays = self._scratch[name] = [np.zeros(n) for _ in range(count)]
+        return arrays
 
     def eligible_share(self) -> np.ndarray:
         """Share of households eligible for each behaviour."""

@@ -23,7 +23,7 @@ def adopt_phase(model: TransitionModel) -> None:
     """Adopt: exposure to contacts (and fellow members), then one draw per open pair."""
     s = model.state
     if model.config.social.rule == "full":
-        s.adopted |= full_adoption_from(model, full_inputs(model))
+        full_adoption_from(model, full_inputs(model), into=s.adopted)
     else:
         s.adopted |= special_adoption(model)
 
@@ -122,12 +122,15 @@ def full_inputs(model: TransitionModel) -> dict:
     }
 
 
-def full_adoption_from(model: TransitionModel, x: dict) -> np.ndarray:
+def full_adoption_from(
+    model: TransitionModel, x: dict, into: np.ndarray | None = None
+) -> np.ndarray:
     """New adoptions under the full rule given the inputs ``x``; the draws are the adoption
-    stream's at this step (:mod:`bt_sim.draws`)."""
+    stream's at this step (:mod:`bt_sim.draws`). Returns them as a new array, or sets them in
+    ``into`` (the model's adoption matrix, by the adopt phase) and returns that."""
     sc, s = model.config, model.state
     soc = sc.social
-    new = np.empty(s.adopted.shape, bool)
+    new = np.zeros(s.adopted.shape, bool) if into is None else into
     key, base, sequential = model.draws.take("adopt", model.steps_done)
     _, used = fused.full_adoption(
         x["sums"],

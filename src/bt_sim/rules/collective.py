@@ -214,9 +214,10 @@ def collective_phase(model: TransitionModel) -> None:
     adj = model.adjacency
     if adj is None:  # the complete graph: tie shares from collective totals
         own, other = member_tie_shares(None, model.wdeg, s.member, model.reach, model.collective_of)
+        own, other = own.astype(np.float64), other.astype(np.float64)
         indptr, indices, weights = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
     else:
-        own = other = np.zeros(0, np.float32)
+        own, other = model.scratch("member_ties", 2)  # zeros, and left zero
         indptr, indices, weights = adj.indptr, adj.indices, adj.data
     keys = [model.draws.take(name, step) for name in ("recruit", "leave", "consent")]
     h = sc.hub
@@ -237,6 +238,7 @@ def collective_phase(model: TransitionModel) -> None:
         weights,
         own,
         other,
+        adj is not None,
         celebrate,
         cs.progress,
         cc.celebration_gain,
@@ -290,6 +292,7 @@ def membership_step(
     weights,
     own_share,
     other_share,
+    from_ties,
     celebrate,
     progress,
     celebration_gain,
@@ -314,8 +317,9 @@ def membership_step(
     Members of a collective that reached a new milestone (``celebrate``) gain
     ``celebration_gain`` of their gap to full self-efficacy, then every member gains
     ``dialogue_share`` of it (:func:`dialogue`). Every hosted non-member joins with the hazard
-    of :func:`join_hazard` (its tie shares summed along the members' ties, or read from
-    ``own_share`` and ``other_share`` when there is no adjacency), every member leaves with
+    of :func:`join_hazard` (with ``from_ties``, its tie shares summed along the members' ties
+    into ``own_share`` and ``other_share``, which must be zero and are left zero; otherwise the
+    shares are read from them), every member leaves with
     ``1 - exp(-leave_rate (1 - value) dt)`` (:func:`member_value`); both are decided on the
     membership at the start of the step. A leaver's consent ends; a joiner consents with
     ``consent_rate`` and starts at ``trust_initial`` (when the hub is on). Only members keep a
@@ -325,7 +329,6 @@ def membership_step(
     number of draws.
     """
     n = member.shape[0]
-    gather = own_share.shape[0] == 0
     n_cand = 0
     n_members = 0
     for i in range(n):
@@ -335,9 +338,9 @@ def membership_step(
             n_cand += 1
     joins = np.empty(n_cand, np.int64)
     leaves = np.empty(n_members, np.int64)
-    if gather:  # tie sums from members, scattered along the members' ties (fewer than the
-        own_sum = np.zeros(n, np.float64)  # candidates'); ids ascending, as a gather would add
-        other_sum = np.zeros(n, np.float64)
+    if from_ties:  # tie sums from members, scattered along the members' ties (fewer than the
+        own_sum = own_share  # candidates'), in ascending ids as a gather would add them, into
+        other_sum = other_share  # zeroed buffers that are zeroed again at the end
         for j in range(n):
             if member[j]:
                 cj = collective_of[j]
@@ -365,7 +368,7 @@ def membership_step(
                 leaves[n_leaves] = i
                 n_leaves += 1
         elif hosted[i]:
-            if gather:
+            if from_ties:
                 d = wdeg[i]
                 own = own_sum[i] / d if d > 0 else 0.0
                 other = other_sum[i] / d if d > 0 else 0.0
@@ -377,6 +380,12 @@ def membership_step(
             if below_hazard(uniform(key_recruit, step, ctr), rate * dt):
                 joins[n_joins] = i
                 n_joins += 1
+    if from_ties:
+        for j in range(n):
+            if member[j]:
+                for x in range(indptr[j], indptr[j + 1]):
+                    own_share[indices[x]] = 0.0
+                    other_share[indices[x]] = 0.0
     for x in range(n_leaves):
         i = leaves[x]
         member[i] = False

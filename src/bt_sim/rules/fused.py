@@ -121,7 +121,8 @@ def full_adoption(
     sequential,
     new,
 ):
-    """New adoptions of the full rule, written into ``new`` (bool, shape (n, b)).
+    """New adoptions of the full rule: ``new[i, b]`` is set to True for each (``new`` may be
+    ``adopted`` itself: a pair's decision reads no other pair's adoption).
 
     ``sums`` holds the tie sums ``[A @ v | A @ rho]`` (shape (n, b + 1)); ``fellow_count``,
     ``fellow_total``, ``joint`` and ``focus`` are per collective. For household ``i`` and
@@ -155,7 +156,6 @@ def full_adoption(
         scale = efficacy[i] * dt * inc  # readiness = (1 - difficulty slack) inc / (inc + cost)
         inv_d = 1.0 / d if d > 0 else 0.0
         for b in range(nb):
-            new[i, b] = False
             if adopted[i, b] or not eligible[i, b]:
                 continue
             share = sums[i, b] * inv_d
@@ -170,8 +170,9 @@ def full_adoption(
             x = (1.0 - difficulty[b] * slack) * scale * rate / (inc + cb)
             hit = below_hazard(uniform(key, step, ctr), x)
             k += 1
-            new[i, b] = hit
-            count += hit
+            if hit:
+                new[i, b] = True
+                count += 1
     return count, k
 
 

@@ -51,7 +51,7 @@ def update_role_sums(
     ``V[j, b] = a_jb (1 - w + w proven_jb) k_j`` and ``V[j, B] = (1 - w + w success_j) k_j``
     (``k_j = key_weight`` for key figures, else 1), as float32; ``shown`` holds ``V`` as last
     summed and ``sums`` (float64) holds ``A @ shown``. ``codes`` packs each household's
-    success, adoption and proven behaviours as last seen (with at most :data:`PACKED_MAX`
+    success, adoption and adopted proven behaviours as last seen (with at most :data:`PACKED_MAX`
     behaviours; otherwise every row is recomputed and compared), so only households whose code
     moved are recomputed; ``force`` recomputes every row (the weights changed). Returns the
     number of rows that changed.
@@ -67,7 +67,7 @@ def update_role_sums(
             code = np.uint64(success[j])
             for b in range(nb):
                 code |= np.uint64(adopted[j, b]) << np.uint64(1 + b)
-                code |= np.uint64(proven[j, b]) << np.uint64(1 + nb + b)
+                code |= np.uint64(adopted[j, b] & proven[j, b]) << np.uint64(1 + nb + b)
             if code == codes[j] and not force:
                 continue
             codes[j] = code
