@@ -7,9 +7,11 @@ import dataclasses
 import networkx as nx
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
+from bt_sim import network
 from bt_sim.errors import NetworkFileError
-from bt_sim.network import ball, build_network, from_edges, read_edgelist
+from bt_sim.network import ball, build_network, from_edges, from_keys, read_edgelist
 from bt_sim.population import draw_population
 from bt_sim.scenario import NetworkConfig, PopulationConfig
 
@@ -138,3 +140,64 @@ def test_bad_edgelist_rows_are_named(tmp_path, text, expected):
 def test_missing_edgelist(tmp_path):
     with pytest.raises(NetworkFileError, match="not found"):
         read_edgelist(tmp_path / "none.csv", 4)
+
+
+def _reference_neighbourhood_ties(pop, cfg, rng):
+    """The neighbourhood generator written plainly, whole arrays at a time (int64 ids, the
+    Laplace draw with its per-candidate scale, ``np.where``, one ``np.unique`` a round)."""
+    n, feats, bounds = pop.n, pop.similarity_features(), pop.neighbourhood_bounds()
+    target = round(n * cfg.mean_degree / 2)
+    keys = np.empty(0, np.int64)
+    yield_rate = 1.0
+    for _ in range(50):
+        need = target - keys.size
+        if need <= 0:
+            break
+        count = int(need / max(yield_rate, 0.02) * 1.1) + 16
+        i = rng.integers(0, n, count)
+        inside = rng.random(count) < cfg.within_share
+        b = pop.neighbourhood[i]
+        size = bounds[b + 1] - bounds[b]
+        offset = np.rint(rng.laplace(0, np.maximum(cfg.locality * size, 1.0))).astype(np.int64)
+        j = np.where(inside, bounds[b] + (i - bounds[b] + offset) % size, rng.integers(0, n, count))
+        d = np.abs(feats[i] - feats[j]).mean(axis=1)
+        keep = rng.random(count) < np.exp(-cfg.homophily * d)
+        lo, hi = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
+        before = keys.size
+        keys = np.unique(np.concatenate([keys, (lo * n + hi)[lo != hi]]))
+        yield_rate = max((keys.size - before) / count, 1e-3)
+    if keys.size > target:
+        keys = keys[np.sort(rng.choice(keys.size, target, replace=False))]
+    w = rng.uniform(cfg.weight_min, 1.0, keys.size).astype(np.float32)
+    return keys // n, keys % n, w
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_chunked_neighbourhood_network_equals_the_plain_one(monkeypatch, seed):
+    # Chunks of 1000 candidates, so every round is processed in many chunks.
+    monkeypatch.setattr(network, "CHUNK", 1000)
+    pop = draw_population(
+        PopulationConfig(households=6000, neighbourhoods=30), np.random.default_rng(seed)
+    )
+    cfg = NetworkConfig()
+    net = build_network(pop, cfg, np.random.default_rng(seed + 1))
+    lo, hi, w = _reference_neighbourhood_ties(pop, cfg, np.random.default_rng(seed + 1))
+    plain = from_edges(pop.n, lo, hi, w)
+    assert np.array_equal(net.indptr, plain.indptr)
+    assert np.array_equal(net.indices, plain.indices)
+    assert np.array_equal(net.weights, plain.weights)
+    a = sp.coo_array((w, (lo, hi)), shape=(pop.n, pop.n))
+    assert (net.adjacency() != (a + a.T).tocsr()).nnz == 0
+
+
+def test_from_keys_matches_from_edges():
+    rng = np.random.default_rng(5)
+    n = 300
+    src, dst = rng.integers(0, n, (2, 2000))
+    ref = from_edges(n, src, dst)
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+    keys = np.unique((lo * n + hi)[lo != hi])
+    net = from_keys(n, keys, np.ones(keys.size, np.float32))
+    assert np.array_equal(net.indptr, ref.indptr)
+    assert np.array_equal(net.indices, ref.indices)
+    assert np.array_equal(net.weights, ref.weights)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 from bt_sim.errors import NetworkFileError
 from bt_sim.population import Population
@@ -107,18 +108,73 @@ def from_edges(
     dst = np.asarray(dst, dtype=np.int64)
     w = np.ones(src.shape[0], np.float32) if weights is None else np.asarray(weights, np.float32)
     keep = src != dst
-    lo, hi, w = np.minimum(src, dst)[keep], np.maximum(src, dst)[keep], w[keep]
-    key = lo * n + hi
+    key = np.minimum(src, dst)[keep] * n + np.maximum(src, dst)[keep]
+    w = w[keep]
+    del keep
     order = np.argsort(key, kind="stable")
     key = key[order]
     first = np.ones(key.shape[0], bool)
     first[1:] = key[1:] != key[:-1]
     w = w[order[first]]
-    lo, hi = np.divmod(key[first], n)
-    del order, first, key
+    key = key[first]
+    del order, first
+    return from_keys(n, key, w)
+
+
+def from_keys(n: int, keys: np.ndarray, weights: np.ndarray) -> Network:
+    """Build an undirected network from sorted distinct tie keys ``lo * n + hi`` (``lo < hi``).
+
+    The same network as :func:`from_edges` of the pairs ``divmod(keys, n)``, without the
+    endpoint arrays or a sort; the generators that draw distinct ties end here.
+
+    Parameters
+    ----------
+    n : int
+        Number of households.
+    keys : int64 array
+        Tie keys, strictly increasing, each ``lo * n + hi`` with ``0 <= lo < hi < n``.
+    weights : float32 array
+        Weight of each tie, aligned with ``keys``.
+
+    Examples
+    --------
+    >>> net = from_keys(3, np.array([1, 5]), np.array([0.5, 1.0], np.float32))
+    >>> net.indices.tolist(), net.weights.tolist()
+    ([1, 0, 2, 1], [0.5, 0.5, 1.0, 1.0])
+    """
     index_type = np.int32 if n < 2**31 else np.int64
-    indptr, indices, weights = csr_from_pairs(n, lo, hi, w.astype(np.float32), index_type)
-    return Network(n, indptr, indices, weights)
+    indptr = np.zeros(n + 1, np.int64)
+    _key_degrees(keys, n, indptr[1:])
+    np.cumsum(indptr, out=indptr)
+    indices = np.empty(indptr[-1], index_type)
+    csr_weights = np.empty(indptr[-1], np.float32)
+    _fill_csr_keys(keys, n, np.asarray(weights, np.float32), indptr, indices, csr_weights)
+    return Network(n, indptr, indices, csr_weights)
+
+
+@njit(cache=True, nogil=True)
+def _key_degrees(keys, n, deg):
+    """Add each tie of ``keys`` to the degrees of both its ends."""
+    for k in range(keys.shape[0]):
+        deg[keys[k] // n] += 1
+        deg[keys[k] % n] += 1
+
+
+@njit(cache=True, nogil=True)
+def _fill_csr_keys(keys, n, w, indptr, indices, weights):
+    """Fill symmetric CSR arrays from sorted tie keys, as ``fill_csr`` does from the pairs
+    ``divmod(keys, n)``: each row receives its lower neighbours first, then its higher ones."""
+    pos = indptr[:n].copy()
+    for k in range(keys.shape[0]):  # lower neighbours first, in increasing order
+        lo, r = keys[k] // n, keys[k] % n
+        indices[pos[r]] = lo
+        weights[pos[r]] = w[k]
+        pos[r] += 1
+    for k in range(keys.shape[0]):  # then higher ones, in increasing order
+        r, hi = keys[k] // n, keys[k] % n
+        indices[pos[r]] = hi
+        weights[pos[r]] = w[k]
+        pos[r] += 1
 
 
 def csr_from_pairs(
@@ -147,13 +203,30 @@ def csr_from_pairs(
     return indptr, indices, weights
 
 
+CHUNK = 1 << 20  # candidates processed at a time: bounds the temporaries of a step
+
+
 def distinct_ties(
     draw, n: int, target: int, rng: np.random.Generator, max_rounds: int = 50
 ) -> tuple:
     """Draw candidate ties with ``draw(count) -> (src, dst)`` until ``target`` distinct ones.
 
     Self-loops and repeats are discarded and drawn again, so a generator hits its mean degree
-    however often its candidates collide; a surplus is thinned at random.
+    however often its candidates collide; a surplus is thinned at random. Returns the ends
+    ``(lo, hi)`` of the ties, ``lo < hi``, sorted; :func:`distinct_keys` gives them as keys.
+    """
+    keys = distinct_keys(draw, n, target, rng, max_rounds)
+    return keys // n, keys % n
+
+
+def distinct_keys(
+    draw, n: int, target: int, rng: np.random.Generator, max_rounds: int = 50
+) -> np.ndarray:
+    """The ties of :func:`distinct_ties` as sorted keys ``lo * n + hi`` (int64).
+
+    Each round's candidates are keyed a chunk at a time straight into one buffer behind the
+    ties already held, which is then sorted and de-duplicated in place: the round's memory is
+    the candidates' ends and one key per candidate.
     """
     keys = np.empty(0, np.int64)
     yield_rate = 1.0  # distinct new ties per candidate drawn, learnt from the last round
@@ -163,22 +236,56 @@ def distinct_ties(
             break
         count = int(need / max(yield_rate, 0.02) * 1.1) + 16
         src, dst = draw(count)
-        lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-        keep = lo != hi
         before = keys.size
-        keys = sorted_unique(np.concatenate([keys, lo[keep] * n + hi[keep]]))
+        grown = np.empty(before + src.shape[0], np.int64)
+        grown[:before] = keys
+        del keys
+        end = before
+        for s in range(0, src.shape[0], CHUNK):
+            lo = np.minimum(src[s : s + CHUNK], dst[s : s + CHUNK]).astype(np.int64, copy=False)
+            hi = np.maximum(src[s : s + CHUNK], dst[s : s + CHUNK]).astype(np.int64, copy=False)
+            keep = lo != hi
+            k = int(np.count_nonzero(keep))
+            grown[end : end + k] = lo[keep] * n + hi[keep]
+            end += k
+        del src, dst
+        keys = grown[:end]
+        keys.sort()
+        keys = keys[: _compact_sorted(keys)]
         yield_rate = max((keys.size - before) / count, 1e-3)
     if keys.size > target:
-        keys = keys[np.sort(rng.choice(keys.size, target, replace=False))]
-    return keys // n, keys % n
+        pick = rng.choice(keys.size, target, replace=False)
+        pick.sort()
+        _gather_forward(keys, pick)
+        keys = keys[:target]
+    return keys
 
 
 def sorted_unique(keys: np.ndarray) -> np.ndarray:
     """Sorted distinct values (a plain sort; faster than ``np.unique`` on large int arrays)."""
     keys = np.sort(keys)
-    first = np.ones(keys.shape[0], bool)
-    first[1:] = keys[1:] != keys[:-1]
-    return keys[first]
+    return keys[: _compact_sorted(keys)]
+
+
+@njit(cache=True, nogil=True)
+def _compact_sorted(keys):
+    """Move the distinct values of sorted ``keys`` to its front, in place; returns how many."""
+    if keys.shape[0] == 0:
+        return 0
+    m = 1
+    for k in range(1, keys.shape[0]):
+        if keys[k] != keys[m - 1]:
+            keys[m] = keys[k]
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _gather_forward(values, pick):
+    """``values[:len(pick)] = values[pick]`` in place, for increasing distinct ``pick``
+    (so ``pick[k] >= k`` and no value is overwritten before it is read)."""
+    for k in range(pick.shape[0]):
+        values[k] = values[pick[k]]
 
 
 def erdos_renyi(n: int, mean_degree: float, rng: np.random.Generator) -> tuple:
@@ -273,6 +380,14 @@ def stochastic_block(
     pop: Population, mean_degree: float, within: float, rng: np.random.Generator
 ) -> tuple:
     """Neighbourhoods as blocks: a share ``within`` of ties falls inside a household's block."""
+    keys = stochastic_block_keys(pop, mean_degree, within, rng)
+    return keys // pop.n, keys % pop.n
+
+
+def stochastic_block_keys(
+    pop: Population, mean_degree: float, within: float, rng: np.random.Generator
+) -> np.ndarray:
+    """The ties of :func:`stochastic_block` as sorted keys ``lo * n + hi``."""
     n = pop.n
     bounds = pop.neighbourhood_bounds()
 
@@ -285,7 +400,7 @@ def stochastic_block(
         cross_ok = inside | (pop.neighbourhood[i] != pop.neighbourhood[j])
         return i[cross_ok], j[cross_ok]
 
-    return distinct_ties(draw, n, round(n * mean_degree / 2), rng)
+    return distinct_keys(draw, n, round(n * mean_degree / 2), rng)
 
 
 def _distances(feats: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 20):
@@ -306,26 +421,57 @@ def neighbourhood_network(pop: Population, cfg: NetworkConfig, rng: np.random.Ge
     along the street (scale ``locality`` of the neighbourhood's size); ties across neighbourhoods
     join random pairs. Each candidate is kept with probability ``exp(-homophily * d)``, ``d`` the
     distance between the two households' standardised attributes; candidates are over-drawn so
-    the mean degree is met.
+    the mean degree is met. Returns the ends ``(lo, hi)`` of the ties, sorted.
+    """
+    keys = neighbourhood_keys(pop, cfg, rng)
+    return keys // pop.n, keys % pop.n
+
+
+def neighbourhood_keys(pop: Population, cfg: NetworkConfig, rng: np.random.Generator) -> np.ndarray:
+    """The ties of :func:`neighbourhood_network` as sorted keys ``lo * n + hi``.
+
+    Each random array is drawn whole, in the same calls as ever, and everything derived from
+    it is computed a chunk at a time, with 32-bit household ids where they fit: a round
+    peaks at about 17 bytes a candidate (ids, the Laplace draws, the in-neighbourhood flag)
+    instead of about 50.
     """
     n = pop.n
     feats = pop.similarity_features()
     bounds = pop.neighbourhood_bounds()
+    ids = np.int32 if n < 2**31 else np.int64
 
     def draw(count: int) -> tuple:
-        i = rng.integers(0, n, count)
+        i = rng.integers(0, n, count, dtype=ids)  # the same numbers as int64 draws
         inside = rng.random(count) < cfg.within_share
-        b = pop.neighbourhood[i]
-        size = bounds[b + 1] - bounds[b]
-        offset = np.rint(rng.laplace(0, np.maximum(cfg.locality * size, 1.0))).astype(np.int64)
-        j = np.where(inside, bounds[b] + (i - bounds[b] + offset) % size, rng.integers(0, n, count))
+        # Unit Laplace draws times the per-candidate scale: numpy draws ``0 + s * L`` or
+        # ``0 - s * L`` (``L`` the log of a uniform) with scale ``s``, and ``(0 ± L) * s`` is
+        # the same double but for the sign of a zero, which rounding to an integer offset
+        # erases; so the same offsets, without a float64 scale array beside the draws.
+        unit = rng.laplace(0.0, 1.0, count)
+        j = np.empty(count, ids)
+        for s in range(0, count, CHUNK):
+            e = s + CHUNK
+            ii = i[s:e]
+            start = bounds[pop.neighbourhood[ii]]
+            size = bounds[pop.neighbourhood[ii] + 1] - start
+            offset = np.rint(unit[s:e] * np.maximum(cfg.locality * size, 1.0)).astype(np.int64)
+            j[s:e] = start + (ii - start + offset) % size
+        del unit
+        across = rng.integers(0, n, count, dtype=ids)
+        np.copyto(j, across, where=~inside)
+        del across, inside
         if cfg.homophily > 0:
-            d = _distances(feats, i, j)
-            keep = rng.random(count) < np.exp(-cfg.homophily * d)
+            u = rng.random(count)
+            keep = np.empty(count, bool)
+            for s in range(0, count, CHUNK):
+                e = s + CHUNK
+                d = _distances(feats, i[s:e], j[s:e])
+                keep[s:e] = u[s:e] < np.exp(-cfg.homophily * d)
+            del u
             i, j = i[keep], j[keep]
         return i, j
 
-    return distinct_ties(draw, n, round(n * cfg.mean_degree / 2), rng)
+    return distinct_keys(draw, n, round(n * cfg.mean_degree / 2), rng)
 
 
 def _number(text: str) -> bool:
@@ -442,15 +588,29 @@ def build_network(pop: Population, cfg: NetworkConfig, rng: np.random.Generator)
         src, dst = ring_lattice(n, cfg.mean_degree)
     elif cfg.kind == "barabasi_albert":
         src, dst = barabasi_albert(n, cfg.mean_degree, rng)
-    elif cfg.kind == "stochastic_block":
-        src, dst = stochastic_block(pop, cfg.mean_degree, cfg.within_share, rng)
     elif cfg.kind == "edgelist":
         src, dst, weights = read_edgelist(cfg.edgelist, n)
     else:
-        src, dst = neighbourhood_network(pop, cfg, rng)
-    if weights is None and cfg.weights == "random":
-        weights = rng.uniform(cfg.weight_min, 1.0, src.shape[0]).astype(np.float32)
+        # Sorted distinct ties already: straight to CSR, without endpoint arrays or a sort.
+        if cfg.kind == "stochastic_block":
+            keys = stochastic_block_keys(pop, cfg.mean_degree, cfg.within_share, rng)
+        else:
+            keys = neighbourhood_keys(pop, cfg, rng)
+        return from_keys(n, keys, _tie_weights(cfg, keys.shape[0], rng))
+    if weights is None:
+        weights = _tie_weights(cfg, src.shape[0], rng)
     return from_edges(n, src, dst, weights)
+
+
+def _tie_weights(cfg: NetworkConfig, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Weights of ``count`` ties: uniform on ``[weight_min, 1)`` for ``weights = "random"``,
+    else ones. Drawn a chunk at a time into float32 (the same values as one float64 draw
+    cast afterwards)."""
+    w = np.ones(count, np.float32)
+    if cfg.weights == "random":
+        for s in range(0, count, CHUNK):
+            w[s : s + CHUNK] = rng.uniform(cfg.weight_min, 1.0, min(CHUNK, count - s))
+    return w
 
 
 def ball(net: Network, start: int, size: int) -> np.ndarray:
