@@ -29,6 +29,26 @@ from numba import njit
 PACKED_MAX = 31
 
 
+#: The code of a household not yet summed.
+UNSEEN = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _role_row(code, nb, kj, w, row):
+    """The role-matrix row of a household from its packed code (:func:`update_role_sums`)."""
+    if code == UNSEEN:
+        row[:] = 0.0
+        return
+    one = np.uint64(1)
+    row[nb] = ((1.0 - w) + w * np.float64(code & one)) * kj
+    for b in range(nb):
+        if (code >> np.uint64(1 + b)) & one:
+            proven = np.float64((code >> np.uint64(1 + nb + b)) & one)
+            row[b] = ((1.0 - w) + w * proven) * kj
+        else:
+            row[b] = 0.0
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def update_role_sums(
     indptr,
@@ -40,55 +60,63 @@ def update_role_sums(
     key,
     success_weight,
     key_weight,
-    force,
+    old_success_weight,
+    old_key_weight,
     codes,
     shown,
     sums,
 ):
-    """Recompute the role matrix ``V`` where it may have changed and add each changed row's
-    difference to the contacts' ``sums``.
+    """Recompute the role matrix ``V`` where it changed and add each changed row's difference
+    to the contacts' ``sums``.
 
     ``V[j, b] = a_jb (1 - w + w proven_jb) k_j`` and ``V[j, B] = (1 - w + w success_j) k_j``
-    (``k_j = key_weight`` for key figures, else 1), as float32; ``shown`` holds ``V`` as last
-    summed and ``sums`` (float64) holds ``A @ shown``. ``codes`` packs each household's
-    success, adoption and adopted proven behaviours as last seen (with at most :data:`PACKED_MAX`
-    behaviours; otherwise every row is recomputed and compared), so only households whose code
-    moved are recomputed; ``force`` recomputes every row (the weights changed). Returns the
-    number of rows that changed.
+    (``k_j = key_weight`` for key figures, else 1), in float32; ``sums`` (float64) holds
+    ``A @ V`` as last summed. With at most :data:`PACKED_MAX` behaviours, ``codes`` packs each
+    household's success, adoption and adopted proven behaviours as last summed (the row then
+    follows from the code and the weights, ``old_*`` those of the last update), and only
+    households whose code or weights moved are recomputed. With more behaviours, ``shown``
+    holds ``V`` as last summed and every row is compared. Returns the number of rows that
+    changed.
     """
     n, nb = adopted.shape
     packed = nb <= PACKED_MAX
+    force = success_weight != old_success_weight or key_weight != old_key_weight
     w = success_weight
     row = np.empty(nb + 1, np.float32)
+    old = np.empty(nb + 1, np.float32)
     delta = np.empty(nb + 1, np.float64)
     changed = 0
     for j in range(n):
+        kj = key_weight if key[j] else 1.0
         if packed:
             code = np.uint64(success[j])
             for b in range(nb):
-                code |= np.uint64(adopted[j, b]) << np.uint64(1 + b)
-                code |= np.uint64(adopted[j, b] & proven[j, b]) << np.uint64(1 + nb + b)
-            if code == codes[j] and not force:
+                a = np.uint64(adopted[j, b])
+                code |= a << np.uint64(1 + b)
+                code |= (a & np.uint64(proven[j, b])) << np.uint64(1 + nb + b)
+            before = codes[j]
+            if code == before and not force:
                 continue
             codes[j] = code
-        kj = key_weight if key[j] else 1.0
-        row[nb] = ((1.0 - w) + w * (1.0 if success[j] else 0.0)) * kj
-        for b in range(nb):
-            if adopted[j, b]:
-                row[b] = ((1.0 - w) + w * (1.0 if proven[j, b] else 0.0)) * kj
-            else:
-                row[b] = 0.0
+            _role_row(before, nb, old_key_weight if key[j] else 1.0, old_success_weight, old)
+            _role_row(code, nb, kj, w, row)
+        else:
+            row[nb] = ((1.0 - w) + w * (1.0 if success[j] else 0.0)) * kj
+            for b in range(nb):
+                p = 1.0 if proven[j, b] else 0.0
+                row[b] = ((1.0 - w) + w * p) * kj if adopted[j, b] else 0.0
+            for c in range(nb + 1):
+                old[c] = shown[j, c]
+                shown[j, c] = row[c]
         moved = False
         for c in range(nb + 1):
-            d = np.float64(row[c]) - np.float64(shown[j, c])
+            d = np.float64(row[c]) - np.float64(old[c])
             delta[c] = d
             if d != 0.0:
                 moved = True
         if not moved:
             continue
         changed += 1
-        for c in range(nb + 1):
-            shown[j, c] = row[c]
         lo, hi = indptr[j], indptr[j + 1]
         for c in range(nb + 1):
             d = delta[c]
@@ -131,10 +159,11 @@ class TieSums:
     def __init__(self, matrix, columns: int):
         self._indptr, self._indices, self._weights = matrix.indptr, matrix.indices, matrix.data
         n = matrix.shape[0]
-        self.shown = np.zeros((n, columns), np.float32)
+        packed = columns - 1 <= PACKED_MAX
         self.sums = np.zeros((n, columns), np.float64)
-        self._codes = np.full(n, np.iinfo(np.uint64).max, np.uint64)
-        self._weights_seen: tuple[float, float] | None = None
+        self._codes = np.full(n if packed else 0, UNSEEN, np.uint64)
+        self._shown = np.zeros((0 if packed else n, columns), np.float32)
+        self._weights_seen = (0.0, 0.0)
         self.changed = 0
 
     def update(
@@ -156,11 +185,10 @@ class TieSums:
             proven,
             success,
             key,
-            seen[0],
-            seen[1],
-            seen != self._weights_seen,
+            *seen,
+            *self._weights_seen,
             self._codes,
-            self.shown,
+            self._shown,
             self.sums,
         )
         self._weights_seen = seen
@@ -168,7 +196,7 @@ class TieSums:
 
     def copy_from(self, other: TieSums) -> None:
         """Take over another model's sums (same network): a continuation."""
-        self.shown[:] = other.shown
+        self._shown[:] = other._shown
         self.sums[:] = other.sums
         self._codes[:] = other._codes
         self._weights_seen = other._weights_seen
