@@ -252,7 +252,7 @@ class PastRosters:
 
     def __init__(self, n_groups: int):
         self.n_groups = n_groups
-        self.ids = np.zeros(0, np.int64)
+        self.ids = np.zeros(0, np.int32)
         self.starts = np.zeros(1, np.int64)
         self.group = np.zeros(0, np.int64)
         self.entries = np.zeros(0, np.int64)
@@ -263,7 +263,7 @@ class PastRosters:
         if not len(rosters):
             return
         sizes = np.array([r.size for r in rosters], np.int64)
-        self.ids = np.concatenate([self.ids, *rosters]).astype(np.int64)
+        self.ids = np.concatenate([self.ids, *rosters]).astype(np.int32)
         self.starts = np.concatenate([self.starts, self.starts[-1] + np.cumsum(sizes)])
         self.group = np.concatenate([self.group, groups.astype(np.int64)])
         self.entries = np.argsort(self.group, kind="stable")
@@ -288,7 +288,7 @@ def make_release(model: TransitionModel) -> Release:
     sc, s = model.config, model.state
     h = sc.hub
     n_groups, classes = model.n_hub_groups, sc.hub.size_classes
-    roster = np.flatnonzero(s.consent & s.member & (model.collective_of >= 0))
+    roster = np.flatnonzero(s.consent & s.member & (model.collective_of >= 0)).astype(np.int32)
     group = model.hub_group[roster]
     order = np.argsort(group, kind="stable")
     roster, group = roster[order], group[order]
