@@ -350,3 +350,41 @@ def test_tie_sums_without_packed_codes():
         got = ties.update(adopted, adopted, no, no, 0.0, 1.0)
         np.testing.assert_allclose(got[:, :-1], adj @ adopted.astype(np.float64), atol=1e-9)
         np.testing.assert_allclose(got[:, -1], adj.sum(axis=1), rtol=1e-6)
+
+
+def test_membership_kernel_equals_the_reference_joining_and_leaving():
+    """Joins and leaves of the membership kernel are those of join_hazard and member_value
+    (with member_tie_shares' reference tie shares) on the same draws."""
+    m = running_model("collectives.other_member_weight=0.5", "collectives.leave_rate=0.5")
+    s, cc, dt = m.state, m.config.collectives, m.config.run.dt
+    step = m.steps_done + 1
+    member0 = s.member.copy()
+    own, other = coll.member_tie_shares(m.adjacency, m.wdeg, member0, m.reach, m.collective_of)
+    cand = np.flatnonzero(m.hosted & ~member0)
+    hazard = coll.join_hazard(m.propensity[cand], own[cand], other[cand], cc, dt)
+    keys = {name: m.draws.take(name, step)[0] for name in ("recruit", "leave", "consent")}
+    joins = cand[draws.uniforms(keys["recruit"], step, cand) < hazard]
+    members = np.flatnonzero(member0)
+    cs = m.cstate
+    value = coll.member_value(
+        s.success[members], s.compared[members], cs.progress[m.collective_of[members]]
+    )
+    leave_p = -np.expm1(-cc.leave_rate * (1.0 - value) * dt)
+    leaves = members[draws.uniforms(keys["leave"], step, members) < leave_p]
+    expected = member0.copy()
+    expected[leaves] = False
+    expected[joins] = True
+    own_buf, other_buf = np.zeros(m.population.n), np.zeros(m.population.n)
+    adj = m.adjacency
+    coll.membership_step(
+        s.member, s.consent, s.trust, s.compared, s.success, s.efficacy, m.collective_of,
+        m.hosted, m.propensity, m.reach, m.wdeg, adj.indptr, adj.indices, adj.data, own_buf,
+        other_buf, True, np.zeros(m.n_collectives, bool), cs.progress, 0.0, 0.0,
+        cc.outreach_rate, cc.tie_rate, cc.other_member_weight, cc.leave_rate, dt, True,
+        m.config.hub.consent_rate, m.config.hub.trust_initial, keys["recruit"], keys["leave"],
+        keys["consent"], step, 0, False,
+    )  # fmt: skip
+    assert np.array_equal(s.member, expected)
+    assert joins.size > 5 and leaves.size > 5, "enough of both to compare"
+    assert not s.consent[leaves].any() and not s.compared[leaves].any()
+    assert (own_buf == 0).all() and (other_buf == 0).all(), "the buffers are left zero"
