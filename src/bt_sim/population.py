@@ -143,12 +143,35 @@ def _logistic_share(score: np.ndarray, share: float, rng: np.random.Generator) -
     if share >= 1:
         return np.ones(score.shape, bool)
     sample = score[:: max(1, score.shape[0] // 50_000)]  # the intercept from a thinned sample
-    lo, hi = -30.0, 30.0
-    for _ in range(50):
-        mid = 0.5 * (lo + hi)
-        if np.mean(1 / (1 + np.exp(-(sample + mid)))) < share:
-            lo = mid
-        else:
-            hi = mid
-    prob = 1 / (1 + np.exp(-(score + 0.5 * (lo + hi))))
+    b = intercept(sample, share)
+    prob = 1 / (1 + np.exp(-(score + b)))
     return rng.random(score.shape[0]) < prob
+
+
+def intercept(score: np.ndarray, share: float) -> float:
+    """The ``b`` for which the mean of ``1 / (1 + exp(-(score + b)))`` is ``share``.
+
+    Newton's method inside a bisection bracket (the mean rises with ``b``), to 1e-12.
+
+    >>> b = intercept(np.array([-1.0, 0.0, 1.0]), 0.5)
+    >>> round(b, 9)
+    0.0
+    """
+    lo, hi = -30.0, 30.0
+    b = float(np.log(share / (1.0 - share)) - score.mean())
+    for _ in range(100):
+        b = min(max(b, lo), hi)
+        p = 1.0 / (1.0 + np.exp(-(score + b)))
+        gap = float(p.mean()) - share
+        if abs(gap) < 1e-12:
+            break
+        if gap < 0:
+            lo = b
+        else:
+            hi = b
+        slope = float((p * (1.0 - p)).mean())
+        step = b - gap / slope if slope > 0 else 0.5 * (lo + hi)
+        b = step if lo < step < hi else 0.5 * (lo + hi)
+        if hi - lo < 1e-12:
+            break
+    return b
