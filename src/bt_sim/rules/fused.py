@@ -385,39 +385,60 @@ def neighbourhood_sums(
 
     Neighbourhoods are the contiguous ranges ``bounds[c]:bounds[c + 1]`` of households.
     Columns: one per behaviour (adoption), then saving, efficacy, member, consent, compared and
-    "adopted any". Each neighbourhood is summed in local accumulators without branches (a
-    household adds its values times 0 or 1 for each group), so the loop carries no dependency
-    through memory.
+    "adopted any". Each neighbourhood is summed in local scalars (and counts per behaviour),
+    so the loop carries little dependency through memory.
     """
     nb = adopted.shape[1]
-    v = nb + 6
-    acc = np.zeros((3, v), np.float64)
+    counts = np.zeros((3, nb), np.int64)
     for c in range(bounds.shape[0] - 1):
-        acc[:] = 0.0
+        counts[:] = 0
+        sv_a = sv_d = sv_m = ef_a = ef_d = ef_m = 0.0
+        mm_a = mm_d = cs_a = cs_d = cs_m = cp_a = cp_d = cp_m = an_a = an_d = an_m = 0
         for i in range(bounds[c], bounds[c + 1]):
-            w_dis = 1.0 if dis[i] else 0.0
-            mm = 1.0 if member[i] else 0.0
-            anyb = 0.0
+            d = dis[i]
+            mm = member[i]
+            anyb = False
             for b in range(nb):
-                a = 1.0 if adopted[i, b] else 0.0
-                anyb = max(anyb, a)
-                acc[0, b] += a
-                acc[1, b] += a * w_dis
-                acc[2, b] += a * mm
-            vals = (
-                np.float64(saving[i]),
-                np.float64(efficacy[i]),
-                mm,
-                1.0 if consent[i] else 0.0,
-                1.0 if compared[i] else 0.0,
-                anyb,
-            )
-            for x in range(6):
-                val = vals[x]
-                acc[0, nb + x] += val
-                acc[1, nb + x] += val * w_dis
-                acc[2, nb + x] += val * mm
-        for x in range(v):
-            out_all[c, x] = acc[0, x]
-            out_dis[c, x] = acc[1, x]
-            out_member[c, x] = acc[2, x]
+                if adopted[i, b]:  # sparse: a branch is cheaper than adding zeros
+                    anyb = True
+                    counts[0, b] += 1
+                    counts[1, b] += d
+                    counts[2, b] += mm
+            sv = np.float64(saving[i])
+            ef = np.float64(efficacy[i])
+            sv_a += sv
+            ef_a += ef
+            sv_d += sv if d else 0.0
+            ef_d += ef if d else 0.0
+            sv_m += sv if mm else 0.0
+            ef_m += ef if mm else 0.0
+            cs = consent[i]
+            cp = compared[i]
+            mm_a += mm
+            mm_d += mm & d
+            cs_a += cs
+            cs_d += cs & d
+            cs_m += cs & mm
+            cp_a += cp
+            cp_d += cp & d
+            cp_m += cp & mm
+            an_a += anyb
+            an_d += anyb & d
+            an_m += anyb & mm
+        for b in range(nb):
+            out_all[c, b] = counts[0, b]
+            out_dis[c, b] = counts[1, b]
+            out_member[c, b] = counts[2, b]
+        _put(out_all, c, nb, sv_a, ef_a, mm_a, cs_a, cp_a, an_a)
+        _put(out_dis, c, nb, sv_d, ef_d, mm_d, cs_d, cp_d, an_d)
+        _put(out_member, c, nb, sv_m, ef_m, mm_a, cs_m, cp_m, an_m)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _put(out, c, nb, saving, efficacy, member, consent, compared, anyb):
+    out[c, nb] = saving
+    out[c, nb + 1] = efficacy
+    out[c, nb + 2] = member
+    out[c, nb + 3] = consent
+    out[c, nb + 4] = compared
+    out[c, nb + 5] = anyb
