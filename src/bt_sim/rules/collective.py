@@ -20,6 +20,7 @@ where key figures weigh more and so reach households outreach misses.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -192,17 +193,16 @@ def collective_phase(model: TransitionModel) -> None:
     sc, s, cs = model.config, model.state, model.cstate
     cc, dt, k = sc.collectives, sc.run.dt, model.n_collectives
     # 1. Progress towards the shared goal; a new milestone is celebrated.
-    count, total = member_savings(s.member, model.collective_of, s.saving, k)
-    cs.saving = np.divide(total, count, out=np.zeros(k), where=count > 0)
-    cs.progress = np.clip(cs.saving / cc.shared_goal, 0.0, 1.0)
-    reached = np.minimum(
-        np.floor(cs.saving / cc.milestone + 1e-9), np.ceil(cc.shared_goal / cc.milestone - 1e-9)
-    ).astype(np.int64)
-    celebrate = (reached > cs.celebrated) & (cc.celebration_gain > 0)
-    cs.celebrated = np.maximum(cs.celebrated, reached)
+    top = math.ceil(cc.shared_goal / cc.milestone - 1e-9)  # the last milestone
+    celebrate = progress_step(
+        s.member, model.collective_of, s.saving, cc.shared_goal, cc.milestone, top,
+        cc.celebration_gain > 0, cs.saving, cs.progress, cs.celebrated,
+    )  # fmt: skip
     # 2. A new joint-action campaign at the start of each campaign period.
     t0 = model.month - dt
-    if np.floor(model.month / cc.campaign_months + 1e-9) > np.floor(t0 / cc.campaign_months + 1e-9):
+    if math.floor(model.month / cc.campaign_months + 1e-9) > math.floor(
+        t0 / cc.campaign_months + 1e-9
+    ):
         rows = np.flatnonzero(s.member)
         ready = model.readiness(rows, discount=cc.joint_discount)
         cs.focus = campaign_choice(
@@ -262,16 +262,30 @@ def collective_phase(model: TransitionModel) -> None:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def member_savings(member, collective_of, saving, n_collectives):
-    """Members per collective and the sum of their savings (float64)."""
-    count = np.zeros(n_collectives, np.int64)
-    total = np.zeros(n_collectives, np.float64)
+def progress_step(
+    member, collective_of, saving, goal, milestone, top, celebrating, mean, progress, celebrated
+):
+    """Members' mean saving per collective (``mean``), the progress ``mean / goal`` in [0, 1]
+    and the milestones reached (``celebrated``), in place, as :func:`progress`; returns which
+    collectives reached a new milestone (when ``celebrating``)."""
+    k = mean.shape[0]
+    count = np.zeros(k, np.int64)
+    total = np.zeros(k, np.float64)
     for i in range(member.shape[0]):
         c = collective_of[i]
         if member[i] and c >= 0:
             count[c] += 1
             total[c] += saving[i]
-    return count, total
+    new = np.zeros(k, np.bool_)
+    for c in range(k):
+        m = total[c] / count[c] if count[c] > 0 else 0.0
+        mean[c] = m
+        progress[c] = min(max(m / goal, 0.0), 1.0)
+        reached = min(np.floor(m / milestone + 1e-9), top)
+        if reached > celebrated[c]:
+            new[c] = celebrating
+            celebrated[c] = reached
+    return new
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

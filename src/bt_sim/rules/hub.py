@@ -320,7 +320,7 @@ def make_release(model: TransitionModel) -> Release:
     per = published.reshape(-1, classes)
     w = np.where(per, count.reshape(-1, classes), 0).astype(np.float64)
     c_count = w.sum(axis=1)
-    c_sum = np.where(per, np.nan_to_num(mean.reshape(-1, classes)) * w, 0.0).sum(axis=1)
+    c_sum = np.where(per, mean.reshape(-1, classes) * w, 0.0).sum(axis=1)  # NaN unpublished
     c_pub = per.any(axis=1) & (c_count >= h.k)
     c_mean = np.full(c_count.shape, np.nan)
     np.divide(c_sum, c_count, out=c_mean, where=c_pub)
@@ -365,9 +365,9 @@ def hub_phase(model: TransitionModel) -> None:
     if not release_due(h.report_months, model.month - dt, model.month):
         return
     rel = make_release(model)
-    progress = np.where(
+    progress = np.where(  # NaN where unpublished, and there not taken
         rel.collective_published,
-        np.clip(np.nan_to_num(rel.collective_mean) / sc.collectives.shared_goal, 0.0, 1.0),
+        np.clip(rel.collective_mean / sc.collectives.shared_goal, 0.0, 1.0),
         0.0,
     )
     compare_step(
