@@ -19,10 +19,10 @@ A release is *broken* when an attack on it recovers some household's value: its 
 within 10 % (possible only where the panel publishes a KPI mean beside the saving, as the old
 panel did: ``baseline = kpi / (1 - saving)``), or its saving within 0.01 (one percentage point).
 
-``python -m bt_sim.privacy --write docs/hub-data.md`` measures the attacker's success beside
-the learning cost (how much members' saving drops against a hub that publishes everything every
-month with no suppression) for a few settings and replaces the table in that file between its
-``<!-- privacy-table -->`` markers.
+``python -m bt_sim.privacy --seeds 40 --write docs/hub-data.md`` measures the attacker's
+success beside the learning cost (how much members' saving drops against a hub that publishes
+everything every month with no suppression) for a few settings and replaces the table in that
+file between its ``<!-- privacy-table -->`` markers.
 """
 
 from __future__ import annotations
