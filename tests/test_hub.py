@@ -54,11 +54,28 @@ def test_households_without_consent_never_affect_aggregates(panel, data):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.booleans(), min_size=1, max_size=200), st.floats(0, 5), st.integers(0, 99))
-def test_revocation_only_removes_consent(consent, rate, seed):
-    consent = np.array(consent)
-    after = hub.revoke(consent, rate, 1.0, np.random.default_rng(seed))
-    assert not np.any(after & ~consent), "revoking never grants consent"
+@given(
+    st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=200),
+    st.floats(0, 5),
+    st.integers(0, 99),
+    st.booleans(),
+)
+def test_revocation_only_removes_consent_and_opting_in_only_adds_it(rows, rate, seed, revoking):
+    member = np.array([m for m, _ in rows])
+    consent = np.array([c for _, c in rows])
+    trust = np.random.default_rng(seed).random(member.size).astype(np.float32)
+    after = consent.copy()
+    peer = np.zeros(member.size, np.float32)
+    exponents = (-rate, 0.0) if revoking else (0.0, -rate)
+    hub.consent_step(
+        member, after, trust, peer, 1.0, *exponents, np.uint64(seed), np.uint64(seed + 1), 3, 0,
+        False,
+    )  # fmt: skip
+    assert not np.any(after & ~member), "only members consent"
+    if revoking:
+        assert not np.any(after & ~consent), "revoking never grants consent"
+    else:
+        assert not np.any(consent & member & ~after), "opting in never takes consent away"
 
 
 def test_peer_comparison_only_in_published_groups_and_grows_with_use():

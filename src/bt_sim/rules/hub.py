@@ -99,14 +99,6 @@ def aggregate(
     return Aggregate(np.where(published, count, 0), mean, published)
 
 
-def revoke(consent: np.ndarray, rate: float, dt: float, rng: np.random.Generator) -> np.ndarray:
-    """Consent after this step's revocations (hazard ``rate`` per month)."""
-    if rate <= 0:
-        return consent
-    gone = rng.random(consent.shape[0], dtype=np.float32) < -np.expm1(-rate * dt)
-    return consent & ~gone
-
-
 def peer_comparison(
     use: np.ndarray,
     group: np.ndarray,
