@@ -353,24 +353,30 @@ def membership_step(
     joins = np.empty(n_cand, np.int64)
     leaves = np.empty(n_members, np.int64)
     if from_ties:  # tie sums from members, scattered along the members' ties (fewer than the
-        own_sum = own_share  # candidates'), in ascending ids as a gather would add them, into
-        other_sum = other_share  # zeroed buffers that are zeroed again at the end
+        # candidates'), in ascending ids as a gather would add them, into zeroed buffers that
+        # the pass below reads and zeroes again in household order
         for j in range(n):
             if member[j]:
                 cj = collective_of[j]
                 for x in range(indptr[j], indptr[j + 1]):
                     i = indices[x]
                     if collective_of[i] == cj:
-                        own_sum[i] += weights[x] * reach[j]
+                        own_share[i] += weights[x] * reach[j]
                     else:
-                        other_sum[i] += weights[x] * reach[j]
+                        other_share[i] += weights[x] * reach[j]
     n_joins = 0
     n_leaves = 0
     k_cand = 0
     k_member = 0
     for i in range(n):  # decisions on the membership at the start of the step
         c = collective_of[i]
+        if from_ties and not hosted[i] and (own_share[i] != 0.0 or other_share[i] != 0.0):
+            own_share[i] = 0.0  # a tie sum nobody reads: zeroed in passing
+            other_share[i] = 0.0
         if member[i]:
+            if from_ties and (own_share[i] != 0.0 or other_share[i] != 0.0):
+                own_share[i] = 0.0
+                other_share[i] = 0.0
             e = efficacy[i]
             if celebrate[c]:
                 e = e + celebration_gain * (1.0 - e)
@@ -384,22 +390,19 @@ def membership_step(
         elif hosted[i]:
             if from_ties:
                 d = wdeg[i]
-                own = own_sum[i] / d if d > 0 else 0.0
-                other = other_sum[i] / d if d > 0 else 0.0
+                own = own_share[i] / d if d > 0 else 0.0
+                other = other_share[i] / d if d > 0 else 0.0
             else:
                 own, other = own_share[i], other_share[i]
+            if from_ties:
+                own_share[i] = 0.0
+                other_share[i] = 0.0
             rate = outreach_rate * propensity[i] + tie_rate * (own + other_weight * other)
             ctr = base + k_cand if sequential else i
             k_cand += 1
             if below_hazard(uniform(key_recruit, step, ctr), rate * dt):
                 joins[n_joins] = i
                 n_joins += 1
-    if from_ties:
-        for j in range(n):
-            if member[j]:
-                for x in range(indptr[j], indptr[j + 1]):
-                    own_share[indices[x]] = 0.0
-                    other_share[indices[x]] = 0.0
     for x in range(n_leaves):
         i = leaves[x]
         member[i] = False

@@ -160,7 +160,7 @@ class TieSums:
         self._indptr, self._indices, self._weights = matrix.indptr, matrix.indices, matrix.data
         n = matrix.shape[0]
         packed = columns - 1 <= PACKED_MAX
-        self.sums = np.zeros((n, columns), np.float64)
+        self.sums = np.zeros((n, columns), np.float64, order="F")
         self._codes = np.full(n if packed else 0, UNSEEN, np.uint64)
         self._shown = np.zeros((0 if packed else n, columns), np.float32)
         self._weights_seen = (0.0, 0.0)
