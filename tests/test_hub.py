@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bt_sim import TransitionModel, load_scenario
+from bt_sim import TransitionModel, draws, load_scenario
 from bt_sim.rules import hub
 
 households = st.integers(min_value=1, max_value=60)
@@ -331,3 +331,44 @@ def test_the_release_kernel_equals_the_reference_comparison_and_trust_update():
     assert np.array_equal(compared, ref_compared) and compared.sum() > 500
     np.testing.assert_allclose(peer, ref_peer, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(trust, ref_trust, rtol=1e-5, atol=1e-7)
+
+
+def test_release_values_equal_the_reference_noisy_means_and_collective_rows():
+    """The release kernel: clipped group means with the Laplace noise of laplace() on the
+    stream's uniforms, rounded counts, and collective rows from the published rows only."""
+    rng = np.random.default_rng(12)
+    n, classes, k_coll = 3_000, 4, 5
+    group = rng.integers(0, classes * k_coll, n)
+    consent = rng.random(n) < 0.3
+    member = rng.random(n) < 0.8
+    collective = np.where(rng.random(n) < 0.9, group // classes, -1).astype(np.int32)
+    roster, starts = hub.group_rosters(consent, member, collective, group, classes * k_coll)
+    expected_roster = np.flatnonzero(consent & member & (collective >= 0))
+    assert np.array_equal(np.sort(roster), expected_roster)
+    assert all(np.all(np.diff(roster[starts[g] : starts[g + 1]]) > 0) for g in range(20))
+    saving = (rng.random(n) * 1.2 - 0.3).astype(np.float32)
+    sizes = np.diff(starts)
+    published = (sizes >= 10) & (rng.random(sizes.size) < 0.8)
+    key = np.uint64(99)
+    count, mean, c_count, c_mean, c_pub, used = hub.release_values(
+        roster, starts, published, saving, -0.25, 0.75, 1.0, 5, classes, 10, key, 7, 0, False
+    )
+    gs = np.flatnonzero(published)
+    assert used == gs.size > 5
+    lo, hi = hub.SAVING_RANGE
+    exact = np.array(
+        [
+            np.clip(saving[roster[starts[g] : starts[g + 1]]].astype(float), lo, hi).mean()
+            for g in gs
+        ]
+    )
+    u = draws.uniforms(key, 7, gs)
+    ref = np.clip(exact + hub.laplace(u, (hi - lo) / (sizes[gs] * 1.0)), lo, hi)
+    np.testing.assert_allclose(mean[gs], ref, rtol=1e-9, atol=1e-12)
+    assert np.isnan(mean[~published]).all() and (count[~published] == 0).all()
+    assert np.array_equal(count[gs], sizes[gs] // 5 * 5)
+    w = np.where(published, count, 0).reshape(k_coll, classes)
+    total = np.where(published, np.nan_to_num(mean) * count, 0).reshape(k_coll, classes)
+    assert np.array_equal(c_count, w.sum(axis=1))
+    assert np.array_equal(c_pub, w.sum(axis=1) >= 10)
+    np.testing.assert_allclose(c_mean[c_pub], total.sum(axis=1)[c_pub] / w.sum(axis=1)[c_pub])

@@ -242,7 +242,7 @@ def collective_phase(model: TransitionModel) -> None:
         celebrate,
         cs.progress,
         cc.celebration_gain,
-        -np.expm1(-cc.dialogue_gain * dt),
+        -math.expm1(-cc.dialogue_gain * dt),
         cc.outreach_rate,
         cc.tie_rate,
         cc.other_member_weight,

@@ -25,6 +25,7 @@ members consent at ``hub.opt_in_rate * trust`` per month, consenting ones revoke
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -146,7 +147,7 @@ def release_due(interval: float, t0: float, t1: float) -> bool:
     >>> release_due(3.0, 2.0, 3.0), release_due(3.0, 3.0, 4.0)
     (True, False)
     """
-    return bool(np.floor(t1 / interval + 1e-9) > np.floor(t0 / interval + 1e-9))
+    return math.floor(t1 / interval + 1e-9) > math.floor(t0 / interval + 1e-9)
 
 
 def laplace(u: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -235,6 +236,75 @@ def may_release(roster: np.ndarray, history: list[np.ndarray], k: int, min_chang
     return True
 
 
+@njit(cache=True, nogil=True)
+def group_rosters(consent, member, collective_of, group, n_groups):
+    """The consenting members of host neighbourhoods, sorted by peer group then id (a counting
+    sort), and the start of each group's segment (length ``n_groups + 1``)."""
+    n = consent.shape[0]
+    starts = np.zeros(n_groups + 1, np.int64)
+    for i in range(n):
+        if consent[i] and member[i] and collective_of[i] >= 0:
+            starts[group[i] + 1] += 1
+    for g in range(n_groups):
+        starts[g + 1] += starts[g]
+    roster = np.empty(starts[n_groups], np.int32)
+    fill = starts[:n_groups].copy()
+    for i in range(n):
+        if consent[i] and member[i] and collective_of[i] >= 0:
+            roster[fill[group[i]]] = i
+            fill[group[i]] += 1
+    return roster, starts
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def release_values(
+    roster, starts, published, saving, lo, hi, epsilon, rounding, classes, k, key, step, base,
+    sequential,
+):  # fmt: skip
+    """The rows of a release: per published group the mean saving (clipped to ``[lo, hi]``),
+    with Laplace noise of scale ``(hi - lo) / (n epsilon)`` when ``epsilon > 0`` (the uniform of
+    :func:`bt_sim.draws.uniform` at counter ``g``, or ``base + j`` for the ``j``-th published
+    group with ``sequential``), and the count rounded down to ``rounding``; per collective the
+    count-weighted mean of its published group rows, published when they count ``k`` or more.
+    NaN and 0 where not published. Returns (count, mean, collective count, collective mean,
+    collective published, draws used)."""
+    n_groups = starts.shape[0] - 1
+    count = np.zeros(n_groups, np.int64)
+    mean = np.full(n_groups, np.nan)
+    used = 0
+    for g in range(n_groups):
+        if not published[g]:
+            continue
+        total = 0.0
+        for x in range(starts[g], starts[g + 1]):
+            total += min(max(np.float64(saving[roster[x]]), lo), hi)
+        n = starts[g + 1] - starts[g]
+        m = total / n
+        if epsilon > 0:
+            c = uniform(key, step, base + used if sequential else g) - 0.5
+            noise = -(hi - lo) / (n * epsilon) * np.log1p(-2.0 * abs(c) + 1e-300)
+            m = min(max(m + (noise if c > 0 else -noise), lo), hi)
+            used += 1
+        mean[g] = m
+        count[g] = (n // rounding) * rounding
+    k_collectives = n_groups // classes
+    c_count = np.zeros(k_collectives, np.int64)
+    c_mean = np.full(k_collectives, np.nan)
+    c_pub = np.zeros(k_collectives, np.bool_)
+    for c in range(k_collectives):
+        weight = 0
+        total = 0.0
+        for g in range(c * classes, (c + 1) * classes):
+            if published[g]:
+                weight += count[g]
+                total += mean[g] * count[g]
+        c_count[c] = weight
+        if weight >= k and weight > 0:
+            c_pub[c] = True
+            c_mean[c] = total / weight
+    return count, mean, c_count, c_mean, c_pub, used
+
+
 class PastRosters:
     """Every distinct roster each group has been published with, flat for :func:`release_checks`.
 
@@ -279,43 +349,30 @@ def make_release(model: TransitionModel) -> Release:
     """Take the roster of consenting members and build this release's rows (see the module)."""
     sc, s = model.config, model.state
     h = sc.hub
-    n_groups, classes = model.n_hub_groups, sc.hub.size_classes
-    roster = np.flatnonzero(s.consent & s.member & (model.collective_of >= 0)).astype(np.int32)
-    group = model.hub_group[roster]
-    order = np.argsort(group, kind="stable")
-    roster, group = roster[order], group[order]
-    starts = np.searchsorted(group, np.arange(n_groups + 1))
-    lo, hi = SAVING_RANGE
+    n_groups = model.n_hub_groups
+    roster, starts = group_rosters(
+        s.consent, s.member, model.collective_of, model.hub_group, n_groups
+    )
     past = model.hub_past
     published, new = release_checks(
         roster, starts, h.k, h.min_change, past.ids, past.starts, past.entries, past.first
     )
-    true_n = np.where(published, np.diff(starts), 0)
-    mean = np.full(n_groups, np.nan)
-    gs = np.flatnonzero(published)
-    if gs.size:
-        clipped = np.append(np.clip(s.saving[roster].astype(np.float64), lo, hi), 0.0)
-        bounds = np.stack([starts[gs], starts[gs + 1]], axis=1).ravel()
-        mean[gs] = np.add.reduceat(clipped, bounds)[::2] / true_n[gs]  # each group's segment
-    for g in gs:
-        rows = roster[starts[g] : starts[g + 1]]
-        model.hub_releases.append((model.steps_done, int(g), rows))
-        if new[g]:
-            model.hub_history.setdefault(int(g), []).append(rows)
-    past.add(np.flatnonzero(new), [roster[starts[g] : starts[g + 1]] for g in np.flatnonzero(new)])
-    if h.epsilon > 0 and gs.size:
-        u = model.draws.uniform("hub_noise", model.steps_done, gs)
-        mean[gs] = np.clip(mean[gs] + laplace(u, (hi - lo) / (true_n[gs] * h.epsilon)), lo, hi)
-    r = h.count_rounding
-    count = np.where(published, (true_n // r) * r, 0)
-    # The collective's progress: the count-weighted mean of its published group rows.
-    per = published.reshape(-1, classes)
-    w = np.where(per, count.reshape(-1, classes), 0).astype(np.float64)
-    c_count = w.sum(axis=1)
-    c_sum = np.where(per, mean.reshape(-1, classes) * w, 0.0).sum(axis=1)  # NaN unpublished
-    c_pub = per.any(axis=1) & (c_count >= h.k)
-    c_mean = np.full(c_count.shape, np.nan)
-    np.divide(c_sum, c_count, out=c_mean, where=c_pub)
+    step = model.steps_done
+    if published.any():
+        for g in np.flatnonzero(published):
+            rows = roster[starts[g] : starts[g + 1]]
+            model.hub_releases.append((step, int(g), rows))
+            if new[g]:
+                model.hub_history.setdefault(int(g), []).append(rows)
+        fresh = np.flatnonzero(new)
+        past.add(fresh, [roster[starts[g] : starts[g + 1]] for g in fresh])
+    key, base, sequential = model.draws.take("hub_noise", step)
+    lo, hi = SAVING_RANGE
+    count, mean, c_count, c_mean, c_pub, used = release_values(
+        roster, starts, published, s.saving, lo, hi, h.epsilon, h.count_rounding,
+        sc.hub.size_classes, h.k, key, step, base, sequential,
+    )  # fmt: skip
+    model.draws.used(used)
     return Release(count, mean, published, c_count.astype(np.int64), c_mean, c_pub)
 
 
@@ -344,7 +401,7 @@ def hub_phase(model: TransitionModel) -> None:
         s.consent,
         s.trust,
         s.peer,
-        float(np.exp(-h.peer_decay * dt)),
+        math.exp(-h.peer_decay * dt),
         -h.revoke_rate * dt,
         -h.opt_in_rate * dt,
         key_revoke,
@@ -372,7 +429,7 @@ def hub_phase(model: TransitionModel) -> None:
         progress,
         h.peer_effect,
         h.peer_slope,
-        -np.expm1(-h.trust_rate * h.report_months),  # a monthly rate over the window
+        -math.expm1(-h.trust_rate * h.report_months),  # a monthly rate over the window
         s.compared,
         s.peer,
         s.trust,

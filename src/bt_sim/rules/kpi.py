@@ -12,6 +12,7 @@ does not shift the mean KPI: the same noise whatever the step length.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,8 +36,8 @@ def noise_coefficients(sd: float, dt: float) -> tuple[float, float, float]:
     >>> round(keep, 4), round(scale, 4), shift
     (0.3679, 0.093, 0.005000000000000001)
     """
-    keep = float(np.exp(-dt / NOISE_MONTHS))
-    return keep, sd * float(np.sqrt(1.0 - keep * keep)), 0.5 * sd * sd
+    keep = math.exp(-dt / NOISE_MONTHS)
+    return keep, sd * math.sqrt(1.0 - keep * keep), 0.5 * sd * sd
 
 
 def measure(
@@ -72,7 +73,7 @@ def measure_phase(model: TransitionModel) -> None:
         pop.baseline_kpi,
         s.effort,
         m.effort_max,
-        float(np.exp(-m.effort_relapse * dt)),
+        math.exp(-m.effort_relapse * dt),
         s.peer,
         s.noise,
         keep,
