@@ -2,8 +2,11 @@
 
 Each kernel computes, in one loop, what the reference functions of :mod:`bt_sim.rules.social`,
 :mod:`bt_sim.rules.kpi` and :mod:`bt_sim.rules.mastery` compute with whole-array numpy
-operations; the tests check that both agree on the same random draws. Random numbers are drawn
-by the caller from the phase's named stream and passed in, so the kernels hold no random state.
+operations; the tests check that both agree on the same random draws. The kernels draw their
+own counter-based random numbers (:mod:`bt_sim.draws`) from the key of the phase's named stream
+that the caller passes in, so they hold no random state and draw only for the households a
+decision concerns. (The hub's, the collectives' and the tie-sum kernels live in their own
+modules: :mod:`bt_sim.rules.hub`, :mod:`bt_sim.rules.collective`, :mod:`bt_sim.rules.ties`.)
 Fusing pays because a step of numpy operations makes a dozen temporary ``(n, b)`` arrays, and
 at small sizes because each numpy call has a fixed overhead.
 """

@@ -7,12 +7,16 @@ with the matrix ``V = [v | rho]`` of shape (n, b + 1). Recomputing that product 
 costs a pass over every tie, although most households show the same as a step before: they
 neither adopted, dropped nor checked.
 
-:class:`TieSums` keeps ``V`` as last summed and ``S = A @ V``. Each update recomputes ``V``
-(one cheap pass over households) and, for each household whose row changed, adds the change
-to its contacts' sums (the network is undirected, so row ``j`` of ``A`` lists the households
-that see ``j``). The cost follows the households that changed and their ties, not the whole
-network. Sums are held in float64 so that additions and removals leave no drift that matters
-(rounding of about 1e-16 of a sum); the tests check them against a full product.
+:class:`TieSums` keeps ``S = A @ V`` and, per household, its state as last summed packed into
+one 64-bit code (success, the behaviours it performs, those of them proven). Each update packs
+every household's state again (one cheap pass); for each household whose code moved it
+recomputes the old and the new row of ``V`` from the two codes and adds the difference to its
+contacts' sums (the network is undirected, so row ``j`` of ``A`` lists the households that see
+``j``). The cost follows the households that changed and their ties, not the whole network.
+Sums are held in float64, column-major (a change of one column touches one compact array), so
+that additions and removals leave no drift that matters (rounding of about 1e-16 of a sum);
+the tests check them against a full product. With more than :data:`PACKED_MAX` behaviours a
+copy of ``V`` is kept and compared row by row instead.
 
 Because the update compares against what was last summed, it needs no bookkeeping of who
 changed: any change to the state (an intervention, a continuation, a parameter changed between
