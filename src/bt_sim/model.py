@@ -181,10 +181,9 @@ class TransitionModel(mesa.Model):
             np.maximum(self.collective_of, 0) * classes + hub.size_class(pop.size, classes)
         ).astype(np.int32)
         self.n_hub_groups = k * classes
-        # The hub's published rosters: every distinct roster per group (also flat, for the
-        # release checks), and (step, group, roster) per published row. Ground truth for
-        # researchers and the attacker tests, never part of the panel.
-        self.hub_history: dict[int, list[np.ndarray]] = {}
+        # The hub's published rosters: every distinct roster per group, flat for the release
+        # checks (``hub_history`` lists them per group), and (step, group, roster) per published
+        # row. Ground truth for researchers and the attacker tests, never part of the panel.
         self.hub_past = hub.PastRosters(self.n_hub_groups)
         self.hub_releases: list[tuple[int, int, np.ndarray]] = []
         self.propensity = coll.outreach_propensity(pop, sc.collectives)
@@ -349,7 +348,6 @@ class TransitionModel(mesa.Model):
         self._tie_sums = {}
         for purpose, ties in other._tie_sums.items():
             self.tie_sums(purpose).copy_from(ties)
-        self.hub_history = copy.deepcopy(other.hub_history)
         self.hub_past = copy.deepcopy(other.hub_past)
         self.hub_releases = list(other.hub_releases)
         self.steps_done = other.steps_done
@@ -360,6 +358,12 @@ class TransitionModel(mesa.Model):
         self.recorder.record(
             self.steps_done, s.adopted, s.saving, s.efficacy, s.member, s.consent, s.compared
         )
+
+    @property
+    def hub_history(self) -> dict[int, list[np.ndarray]]:
+        """Every distinct roster the hub has published per group (ground truth for researchers
+        and the attacker tests, never part of the panel)."""
+        return self.hub_past.by_group()
 
     def tie_sums(self, purpose: str) -> TieSums:
         """The incrementally updated tie sums kept for ``purpose`` (:mod:`bt_sim.rules.ties`):

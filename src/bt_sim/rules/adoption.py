@@ -61,9 +61,11 @@ def adopted_sums(model: TransitionModel) -> np.ndarray:
     then ``A @ 1`` (the weighted degree, or the number of contacts)."""
     s = model.state
     ties = model.tie_sums("count" if model.config.social.rule == "complex" else "adoption")
-    n = s.adopted.shape[0]
-    no = np.zeros(n, bool)
-    return ties.update(s.adopted, s.adopted, no, no, 0.0, 1.0)
+    # With success weight 0 and key-figure weight 1 every role weight is 1 whatever the flags,
+    # so the row is [adopted | 1]; constant flags (the key figures) leave only adoption to move
+    # a household's code.
+    key = model.population.gatekeeper
+    return ties.update(s.adopted, s.adopted, key, key, 0.0, 1.0)
 
 
 def special_hazard(model: TransitionModel) -> np.ndarray:

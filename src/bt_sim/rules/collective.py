@@ -370,13 +370,14 @@ def membership_step(
     k_member = 0
     for i in range(n):  # decisions on the membership at the start of the step
         c = collective_of[i]
-        if from_ties and not hosted[i] and (own_share[i] != 0.0 or other_share[i] != 0.0):
-            own_share[i] = 0.0  # a tie sum nobody reads: zeroed in passing
+        own, other = own_share[i], other_share[i]
+        if from_ties and (own != 0.0 or other != 0.0):
+            own_share[i] = 0.0  # read once, and zeroed in passing
             other_share[i] = 0.0
+            d = wdeg[i]
+            own = own / d if d > 0 else 0.0
+            other = other / d if d > 0 else 0.0
         if member[i]:
-            if from_ties and (own_share[i] != 0.0 or other_share[i] != 0.0):
-                own_share[i] = 0.0
-                other_share[i] = 0.0
             e = efficacy[i]
             if celebrate[c]:
                 e = e + celebration_gain * (1.0 - e)
@@ -388,15 +389,6 @@ def membership_step(
                 leaves[n_leaves] = i
                 n_leaves += 1
         elif hosted[i]:
-            if from_ties:
-                d = wdeg[i]
-                own = own_share[i] / d if d > 0 else 0.0
-                other = other_share[i] / d if d > 0 else 0.0
-            else:
-                own, other = own_share[i], other_share[i]
-            if from_ties:
-                own_share[i] = 0.0
-                other_share[i] = 0.0
             rate = outreach_rate * propensity[i] + tie_rate * (own + other_weight * other)
             ctr = base + k_cand if sequential else i
             k_cand += 1

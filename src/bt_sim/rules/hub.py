@@ -331,6 +331,13 @@ class PastRosters:
         self.entries = np.argsort(self.group, kind="stable")
         self.first = np.searchsorted(self.group[self.entries], np.arange(self.n_groups + 1))
 
+    def by_group(self) -> dict[int, list[np.ndarray]]:
+        """The distinct rosters per group that has been published, in the order published."""
+        out: dict[int, list[np.ndarray]] = {}
+        for e, g in enumerate(self.group):
+            out.setdefault(int(g), []).append(self.ids[self.starts[e] : self.starts[e + 1]])
+        return out
+
 
 @dataclass(frozen=True)
 class Release:
@@ -360,10 +367,7 @@ def make_release(model: TransitionModel) -> Release:
     step = model.steps_done
     if published.any():
         for g in np.flatnonzero(published):
-            rows = roster[starts[g] : starts[g + 1]]
-            model.hub_releases.append((step, int(g), rows))
-            if new[g]:
-                model.hub_history.setdefault(int(g), []).append(rows)
+            model.hub_releases.append((step, int(g), roster[starts[g] : starts[g + 1]]))
         fresh = np.flatnonzero(new)
         past.add(fresh, [roster[starts[g] : starts[g + 1]] for g in fresh])
     key, base, sequential = model.draws.take("hub_noise", step)
@@ -389,9 +393,9 @@ def hub_phase(model: TransitionModel) -> None:
     """Hub: consent follows trust; at each release, safe aggregates, comparisons and trust."""
     sc, s = model.config, model.state
     h, dt = sc.hub, sc.run.dt
-    if h.peer_decay > 0 and not model.hub_active:
-        s.peer *= np.float32(np.exp(-h.peer_decay * dt))
-    if not model.hub_active:
+    if not model.hub_active:  # with the hub, the consent kernel lets peer curtailment fade
+        if h.peer_decay > 0:
+            s.peer *= np.float32(math.exp(-h.peer_decay * dt))
         return
     step = model.steps_done
     key_revoke, base, sequential = model.draws.take("revoke", step)
