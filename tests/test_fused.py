@@ -82,6 +82,12 @@ def stream_uniforms(m, name, shape):
     return draws.uniforms(key, m.steps_done, np.arange(int(np.prod(shape)))).reshape(shape)
 
 
+def adoption_uniforms(m):
+    """The adoption stream's uniform of every household-behaviour pair at the coming step."""
+    key, _, _ = m.draws.take("adopt", m.steps_done)
+    return draws.pair_uniforms(key, m.steps_done, *m.state.adopted.shape)
+
+
 def kernel_adoption(m, x):
     return full_adoption_from(m, x)
 
@@ -93,6 +99,14 @@ def kernel_adoption(m, x):
         ("run.dt=0.5", "social.q=0.4", "social.response=sigmoid"),
         ("mastery.enabled=false",),
         ("collectives.joint_rate=2", "collectives.campaign_months=1"),
+        # Every behaviour costs and the campaign discounts it: the bound that spares most
+        # hazards is looser than the costs allow, never tighter.
+        (
+            "behaviours.lower_thermostat.cost=50",
+            "behaviours.shorter_showers.cost=20",
+            "collectives.joint_discount=0.9",
+            "social.p=0.02",
+        ),
     ],
 )
 def test_full_adoption_kernel_equals_reference(extra):
@@ -101,7 +115,7 @@ def test_full_adoption_kernel_equals_reference(extra):
     for _ in range(12):  # compare on the draws of several steps
         m.steps_done += 1  # the draws of the coming step, as the adopt phase sees them
         x = full_inputs(m)
-        u = stream_uniforms(m, "adopt", m.state.adopted.shape)
+        u = adoption_uniforms(m)
         got = kernel_adoption(m, x)
         assert np.array_equal(got, reference_adoption(m, x, u))
         total += got.sum()
@@ -113,7 +127,7 @@ def test_full_adoption_kernel_equals_reference(extra):
 def test_full_adoption_kernel_on_the_complete_graph():
     m = running_model("network.kind=complete", "population.households=400", steps=5)
     x = full_inputs(m)
-    u = stream_uniforms(m, "adopt", m.state.adopted.shape)
+    u = adoption_uniforms(m)
     assert np.array_equal(kernel_adoption(m, x), reference_adoption(m, x, u))
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import bt_sim
 
 HEAVY = ("mesa", "numba", "numpy", "pandas", "scipy")
 
@@ -50,4 +53,16 @@ def test_kernels_are_cached_in_a_per_user_folder(tmp_path):
         check=True,
         env=env,
     ).stdout.strip()
-    assert out == str(tmp_path / "bt-sim" / "numba")
+    folder = Path(out)
+    assert folder.parent == tmp_path / "bt-sim" / "numba" and folder.is_dir()
+    assert folder.name == bt_sim._kernel_fingerprint()
+
+
+def test_the_kernel_cache_follows_every_kernel_module():
+    """numba reuses a compiled kernel if its own file is unchanged, even when a function it
+    inlines from another module changed; the cache folder is named from all kernel modules."""
+    src = Path(bt_sim.__file__).parent
+    with_kernels = {
+        p.relative_to(src).as_posix() for p in src.rglob("*.py") if "@njit" in p.read_text()
+    }
+    assert with_kernels == set(bt_sim.KERNEL_MODULES)

@@ -16,15 +16,46 @@ from typing import TYPE_CHECKING
 from bt_sim.errors import BtSimError, ScenarioError
 
 
+#: The modules with compiled kernels (a test checks the list against the sources).
+KERNEL_MODULES = (
+    "draws.py",
+    "network.py",
+    "rules/collective.py",
+    "rules/fused.py",
+    "rules/hub.py",
+    "rules/mastery.py",
+    "rules/ties.py",
+)
+
+
+def _kernel_fingerprint() -> str:
+    """A short hash of the kernel modules' sizes and modification times. numba checks only a
+    kernel's own file before it reuses a compiled kernel, not the modules whose functions it
+    inlines (the random numbers of ``draws.py`` in every kernel), so the cache is kept per
+    version of all of them."""
+    import hashlib
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    for name in KERNEL_MODULES:
+        try:
+            st = os.stat(os.path.join(here, name))
+        except OSError:
+            continue
+        h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()[:12]
+
+
 def _numba_cache_dir() -> None:
     """Compile the kernels once per user, not once per process: point numba's cache at a
-    per-user folder (``$XDG_CACHE_HOME/bt-sim/numba`` or ``~/.cache/bt-sim/numba``) unless
+    per-user folder (``$XDG_CACHE_HOME/bt-sim/numba/<fingerprint>`` or
+    ``~/.cache/bt-sim/numba/<fingerprint>``, :func:`_kernel_fingerprint`) unless
     ``NUMBA_CACHE_DIR`` is set already. A read-only install then still caches; if the folder
     cannot be written, numba's own default is left alone."""
     if "NUMBA_CACHE_DIR" in os.environ:
         return
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = os.path.join(base, "bt-sim", "numba")
+    path = os.path.join(base, "bt-sim", "numba", _kernel_fingerprint())
     try:
         os.makedirs(path, exist_ok=True)
     except OSError:

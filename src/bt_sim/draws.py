@@ -14,10 +14,13 @@ counter runs on from decision to decision within a step, as with a single sequen
 generator, so one decision drawing more shifts every later draw (for comparison, and the scheme
 of earlier versions).
 
-A normal number is the inverse normal distribution function of the uniform of its counter
-(Wichura's algorithm AS 241, accurate to about 1e-16): one counter, one normal, and in the
-central 85 % of draws no transcendental function at all, so a normal costs little more than a
-uniform.
+A normal number is made from its counter's 64 bits by the ziggurat method (Marsaglia and Tsang
+2000): in about 99 % of draws a table look-up, a multiplication and a comparison; the rest take
+further words from splitmix64 seeded by those bits. One counter, one normal.
+
+Adoption draws compose each pair's uniform from the leading bits in a hash shared by a block of
+a household's behaviours and trailing bits of its own (:func:`pair_uniform`), so the adoption
+kernel can rule out most pairs, whose chance of adopting is small, from one hash per household.
 """
 
 from __future__ import annotations
@@ -40,10 +43,21 @@ def _mix(x):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def step_bits(key, step):
+    """The part of :func:`_hash` shared by every counter of a step (a kernel makes it once)."""
+    return _mix(key + _GOLDEN * np.uint64(step + 1))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def counter_bits(stepped, counter):
+    """The 64 random bits of ``counter`` under ``stepped = step_bits(key, step)``."""
+    return _mix(stepped ^ (np.uint64(counter) * _ODD + np.uint64(1)))
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _hash(key, step, counter):
     """The 64 random bits of ``(key, step, counter)``."""
-    h = _mix(key + _GOLDEN * np.uint64(step + 1))
-    return _mix(h ^ (np.uint64(counter) * _ODD + np.uint64(1)))
+    return counter_bits(step_bits(key, step), counter)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -52,57 +66,161 @@ def uniform(key, step, counter):
     return (_hash(key, step, counter) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-# Wichura's AS 241 (PPND16): numerator and denominator coefficients, highest power first, of
-# the central region (|p - 1/2| <= 0.425) and of the two tail regions.
-_CENTRAL_A = np.array([2509.0809287301226727, 33430.575583588128105, 67265.770927008700853,
-                       45921.953931549871457, 13731.693765509461125, 1971.5909503065514427,
-                       133.14166789178437745, 3.387132872796366608])  # fmt: skip
-_CENTRAL_B = np.array([5226.495278852545925, 28729.085735721942674, 39307.89580009271061,
-                       21213.794301586595867, 5394.1960214247511077, 687.1870074920579083,
-                       42.313330701600911252, 1.0])  # fmt: skip
-_NEAR_C = np.array([7.7454501427834140764e-4, 0.0227238449892691845833, 0.24178072517745061177,
-                    1.27045825245236838258, 3.64784832476320460504, 5.7694972214606914055,
-                    4.6303378461565452959, 1.42343711074968357734])  # fmt: skip
-_NEAR_D = np.array([1.05075007164441684324e-9, 5.475938084995344946e-4, 0.0151986665636164571966,
-                    0.14810397642748007459, 0.68976733498510000455, 1.6763848301838038494,
-                    2.05319162663775882187, 1.0])  # fmt: skip
-_FAR_E = np.array([2.01033439929228813265e-7, 2.71155556874348757815e-5, 0.0012426609473880784386,
-                   0.026532189526576123093, 0.29656057182850489123, 1.7848265399172913358,
-                   5.4637849111641143699, 6.6579046435011037772])  # fmt: skip
-_FAR_F = np.array([2.04426310338993978564e-15, 1.4215117583164458887e-7, 1.8463183175100546818e-5,
-                   7.868691311456132591e-4, 0.0148753612908506148525, 0.13692988092273580531,
-                   0.59983220655588793769, 1.0])  # fmt: skip
+#: Adoption draws of a household's behaviours share hashes: one per block of ``PAIR_SLOTS``
+#: behaviours, whose 64 bits hold the leading ``PAIR_BITS`` bits of each pair's uniform
+#: (:func:`pair_uniform`).
+PAIR_SLOTS = 5
+PAIR_BITS = 12
+PAIR_MASK = np.uint64((1 << PAIR_BITS) - 1)
+_FINE = np.uint64(0x5851F42D4C957F2D)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _ratio(num, den, r):
-    """``num(r) / den(r)`` by Horner's rule (coefficients highest power first)."""
-    a = num[0]
-    b = den[0]
-    for k in range(1, num.shape[0]):
-        a = a * r + num[k]
-        b = b * r + den[k]
-    return a / b
+def pair_blocks(nb):
+    """Hashes per household for ``nb`` behaviours: one per block of :data:`PAIR_SLOTS`."""
+    return (nb + PAIR_SLOTS - 1) // PAIR_SLOTS
 
 
 @njit(cache=True, nogil=True, inline="always")
-def inverse_normal(p):
-    """The standard normal quantile of ``p`` in (0, 1) (Wichura 1988, AS 241 PPND16)."""
-    q = p - 0.5
-    if abs(q) <= 0.425:
-        return q * _ratio(_CENTRAL_A, _CENTRAL_B, 0.180625 - q * q)
-    r = np.sqrt(-np.log(p if q < 0.0 else 1.0 - p))
-    x = _ratio(_NEAR_C, _NEAR_D, r - 1.6) if r <= 5.0 else _ratio(_FAR_E, _FAR_F, r - 5.0)
-    return -x if q < 0.0 else x
+def pair_lead(word, b):
+    """The leading bits of behaviour ``b``'s uniform (an int64 below ``2^PAIR_BITS``), from
+    its block's hash ``word``."""
+    return np.int64((word >> np.uint64(PAIR_BITS * (b % PAIR_SLOTS))) & PAIR_MASK)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_word(stepped, i, b, nb):
+    """The hash of household ``i``'s block of behaviours that holds ``b``
+    (``stepped = step_bits(key, step)``)."""
+    return counter_bits(stepped, i * pair_blocks(nb) + b // PAIR_SLOTS)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_fine(key, step):
+    """``step_bits`` of the pairs' trailing bits: a stream of its own, derived from ``key``."""
+    return step_bits(_mix(key ^ _FINE), step)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_finish(fine, i, b, nb, lead):
+    """The uniform in [0, 1) (53 bits) of pair ``(i, b)`` whose leading ``PAIR_BITS`` bits
+    are ``lead``; the others come from counter ``i * nb + b`` under ``fine``
+    (:func:`pair_fine`)."""
+    bits = counter_bits(fine, i * nb + b) >> np.uint64(11 + PAIR_BITS)
+    bits |= np.uint64(lead) << np.uint64(53 - PAIR_BITS)
+    return bits * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_uniform(key, step, i, b, nb):
+    """The uniform of household ``i`` and behaviour ``b`` (of ``nb``) at ``step``.
+
+    Its leading :data:`PAIR_BITS` bits are slot ``b % PAIR_SLOTS`` of the hash at counter
+    ``i * blocks + b // PAIR_SLOTS`` (``blocks = ceil(nb / PAIR_SLOTS)``); the others are
+    those of counter ``i * nb + b`` under a key derived from ``key`` (:func:`pair_fine`). So
+    a decision whose chance is below ``x`` is ruled out by the leading bits alone wherever
+    they are at least ``x * 2^PAIR_BITS``: one hash rules out a household's five behaviours,
+    and the full uniform is made only for the few pairs left. The pairs' numbers are
+    independent and exactly uniform, and depend on nothing but (key, step, i, b).
+    """
+    lead = pair_lead(pair_word(step_bits(key, step), i, b, nb), b)
+    return pair_finish(pair_fine(key, step), i, b, nb, lead)
+
+
+@njit(cache=True, nogil=True)
+def pair_uniforms(key, step, n, nb):
+    """The uniforms of every household-behaviour pair, shape ``(n, nb)``
+    (:func:`pair_uniform`)."""
+    out = np.empty((n, nb), np.float64)
+    for i in range(n):
+        for b in range(nb):
+            out[i, b] = pair_uniform(key, step, i, b, nb)
+    return out
+
+
+def _ziggurat_tables(layers: int = 256, r: float = 3.6541528853610088, v: float = 0.00492867323399):
+    """Marsaglia and Tsang's (2000) ziggurat for the half normal ``exp(-x^2 / 2)``: ``layers``
+    layers of area ``v`` each, the base one reaching into the tail beyond ``r``. Returns, per
+    layer, the scale ``w`` of 52-bit integers to ``x``, the integer bound ``k`` below which
+    ``x`` lies inside the next layer's width (accepted at once), and the density ``f`` at the
+    layer's edge."""
+    m = float(1 << 52)
+    k = np.zeros(layers, np.uint64)
+    w = np.zeros(layers)
+    f = np.zeros(layers)
+    dn = tn = r
+    q = v / np.exp(-0.5 * dn * dn)
+    k[0] = np.uint64(dn / q * m)
+    w[0], w[-1] = q / m, dn / m
+    f[0], f[-1] = 1.0, np.exp(-0.5 * dn * dn)
+    for i in range(layers - 2, 0, -1):
+        dn = np.sqrt(-2.0 * np.log(v / dn + np.exp(-0.5 * dn * dn)))
+        k[i + 1] = np.uint64(dn / tn * m)
+        tn = dn
+        f[i] = np.exp(-0.5 * dn * dn)
+        w[i] = dn / m
+    return w, k, f
+
+
+_ZIG_W, _ZIG_K, _ZIG_F = _ziggurat_tables()
+_ZIG_R = 3.6541528853610088
+_MASK52 = np.uint64((1 << 52) - 1)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _open_uniform(bits):
+    """A uniform in (0, 1) from the top 53 bits of ``bits``."""
+    return ((bits >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True)
+def _ziggurat_slow(bits):
+    """The rare ends of :func:`normal_of_bits` (about 1 % of draws): the wedges of the layers
+    and the tail beyond ``r``, with further 64-bit words from splitmix64 seeded by ``bits``."""
+    state = bits
+    while True:
+        layer = bits & np.uint64(0xFF)
+        neg = (bits >> np.uint64(8)) & np.uint64(1)
+        mag = (bits >> np.uint64(9)) & _MASK52
+        x = mag * _ZIG_W[layer]
+        if mag < _ZIG_K[layer]:
+            return -x if neg else x
+        state += _GOLDEN
+        extra = _mix(state)
+        if layer == 0:  # the tail beyond r: Marsaglia's (1964) exponential method
+            while True:
+                xx = -np.log(_open_uniform(extra)) / _ZIG_R
+                state += _GOLDEN
+                yy = -np.log(_open_uniform(_mix(state)))
+                if yy + yy > xx * xx:
+                    return -(_ZIG_R + xx) if neg else _ZIG_R + xx
+                state += _GOLDEN
+                extra = _mix(state)
+        u = _open_uniform(extra)
+        if _ZIG_F[layer] + u * (_ZIG_F[layer - 1] - _ZIG_F[layer]) < np.exp(-0.5 * x * x):
+            return -x if neg else x
+        state += _GOLDEN
+        bits = _mix(state)  # rejected: a fresh word
+
+
+@njit(cache=True, nogil=True, inline="always")
+def normal_of_bits(bits):
+    """The standard normal of a 64-bit hash by the ziggurat (Marsaglia and Tsang 2000; 256
+    layers): bits 0-7 pick a layer, bit 8 the sign and bits 9-60 the magnitude; about 99 %
+    of draws are a multiplication and a comparison, the rest go to :func:`_ziggurat_slow`."""
+    layer = bits & np.uint64(0xFF)
+    mag = (bits >> np.uint64(9)) & _MASK52
+    if mag < _ZIG_K[layer]:
+        x = mag * _ZIG_W[layer]
+        return -x if (bits >> np.uint64(8)) & np.uint64(1) else x
+    return _ziggurat_slow(bits)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def normal(key, step, counter):
-    """The standard normal of ``(key, step, counter)``: the inverse normal distribution
-    function of the open uniform ``(k + 1/2) / 2^52`` from 52 bits ``k`` of the counter's hash
-    (so it is finite: ``|z| < 8.3``)."""
-    k = _hash(key, step, counter) >> np.uint64(12)
-    return inverse_normal((k + 0.5) * (1.0 / 4503599627370496.0))
+    """The standard normal of ``(key, step, counter)``: :func:`normal_of_bits` of the
+    counter's hash. Exactly normal (up to the ziggurat's 52-bit resolution), one counter each."""
+    return normal_of_bits(_hash(key, step, counter))
 
 
 @njit(cache=True, nogil=True)

@@ -16,7 +16,21 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bt_sim.draws import normal, uniform
+from bt_sim.draws import (
+    PAIR_BITS,
+    PAIR_MASK,
+    PAIR_SLOTS,
+    counter_bits,
+    normal,
+    pair_blocks,
+    pair_fine,
+    pair_finish,
+    step_bits,
+    uniform,
+)
+
+PAIR_SCALE = float(1 << PAIR_BITS)
+PAIR_SCALE_INT = 1 << PAIR_BITS
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -138,44 +152,102 @@ def full_adoption(
       ``cost' = cost (1 - discount)`` for the member's campaign behaviour ``focus_c``;
     * rate ``r * e_i * (p + (q + action_rate * unmet_i) * f(s)) + [b = focus_c] r e_i joint_c``
       with ``f`` the exposure response (:func:`bt_sim.rules.social.response`);
-    * adopted when ``u < 1 - exp(-rate dt)``, ``u`` the uniform of
-      :func:`bt_sim.draws.uniform` at ``(key, step, i * b_count + b)``, or, with ``sequential``,
-      at counter ``base + k`` for the ``k``-th candidate pair in household then behaviour order.
+    * adopted when ``u < 1 - exp(-rate dt)``, ``u`` the pair's uniform
+      :func:`bt_sim.draws.pair_uniform`, or, with ``sequential``, the uniform of
+      :func:`bt_sim.draws.uniform` at counter ``base + k`` for the ``k``-th candidate pair in
+      household then behaviour order.
 
-    Returns the number of adoptions and the number of candidate pairs (draws).
+    A pair whose uniform is at least a bound of the household's hazards (all shares at 1, the
+    least cost) cannot adopt and its hazard is not computed; with common random numbers the
+    leading bits of the uniform (one hash for five behaviours) settle that for most pairs.
+
+    Returns the number of adoptions and the number of uniforms made in full (with
+    ``sequential``: the candidate pairs, which the counter advances by).
     """
     n, nb = adopted.shape
     count = 0
     k = 0
+    # Upper bound of a household's hazards: the share at 1 (``top``), the least difficulty, the
+    # campaign's joint rate, and ``inc / (inc + cost') <= 1`` (costs and discounts valid);
+    # none (infinity) where the parameters leave no such bound.
+    top = _response(1.0, kind, mid_h, h)
+    diff_min = difficulty.min() if nb else 0.0
+    valid = (
+        p >= 0.0
+        and (cost.min() if nb else 0.0) >= 0.0
+        and 0.0 <= discount <= 1.0
+        and 0.0 <= collective_weight <= 1.0
+        and diff_min >= 0.0
+        and (difficulty.max() if nb else 0.0) <= 1.0
+    )
+    spread = (1.0 + 1e-9) * dt  # widened by 1e-9 for rounding
+    stepped, fine = step_bits(key, step), pair_fine(key, step)
+    blocks = pair_blocks(nb)
+    # A pair whose uniform is at or above its household's bound cannot adopt: its hazard is
+    # not computed. With common random numbers a first pass keeps, without a branch, only the
+    # pairs whose leading bits (one hash for a block of behaviours) leave the uniform below
+    # the bound; the second pass decides those.
+    pairs = np.empty(0 if sequential else n * nb, np.int64)
+    bounds = np.empty(n, np.float64)
+    kept = 0
     for i in range(n):
-        d = sums[i, nb]
+        c = collective_of[i]
+        joint_i = joint[c] if member[i] and c >= 0 and focus[c] >= 0 else 0.0
+        pull = q + action_rate if unmet[i] else q
+        slack = 1.0 - time_budget[i]
+        e = efficacy[i]
+        bound = np.inf
+        if valid and e >= 0.0 and 0.0 <= slack <= 1.0 and income_rel[i] > 0:
+            rate = p + max(pull, 0.0) * top + max(joint_i, 0.0)
+            bound = spread * e * (1.0 - diff_min * slack) * rate
+        bounds[i] = bound
+        if sequential:
+            continue
+        lim = bound * PAIR_SCALE  # leads at or above it put the uniform at or above the bound
+        lead_max = np.int64(lim) + 1 if lim < PAIR_SCALE else PAIR_SCALE_INT
+        for blk in range(blocks):
+            word = counter_bits(stepped, i * blocks + blk)
+            first = blk * PAIR_SLOTS
+            for b in range(first, min(nb, first + PAIR_SLOTS)):
+                lead = np.int64((word >> np.uint64(PAIR_BITS * (b - first))) & PAIR_MASK)
+                pairs[kept] = (i * nb + b) * PAIR_SCALE_INT + lead
+                kept += lead < lead_max
+    for r in range(n * nb if sequential else kept):
+        if sequential:
+            i, b = r // nb, r % nb
+            if adopted[i, b] or not eligible[i, b]:
+                continue
+            u = uniform(key, step, base + k)
+            k += 1
+            if u >= bounds[i]:
+                continue
+        else:
+            pair, lead = pairs[r] // PAIR_SCALE_INT, pairs[r] % PAIR_SCALE_INT
+            i, b = pair // nb, pair % nb
+            if adopted[i, b] or not eligible[i, b]:
+                continue
+            u = pair_finish(fine, i, b, nb, lead)
+            k += 1
         c = collective_of[i]
         mem = member[i] and c >= 0
         fb = focus[c] if mem else -1
-        others = fellow_count[c] - 1 if mem else 0
         pull = q + action_rate if unmet[i] else q
         slack = 1.0 - time_budget[i]
         inc = np.float64(income_rel[i])
         scale = efficacy[i] * dt * inc  # readiness = (1 - difficulty slack) inc / (inc + cost)
-        inv_d = 1.0 / d if d > 0 else 0.0
-        for b in range(nb):
-            if adopted[i, b] or not eligible[i, b]:
-                continue
-            share = sums[i, b] * inv_d
-            if mem and collective_weight > 0:
-                fellow = fellow_total[c, b] / others if others > 0 else 0.0
-                share = (1.0 - collective_weight) * share + collective_weight * fellow
-            cb = cost[b] * (1.0 - discount) if b == fb else cost[b]
-            rate = p + pull * _response(share, kind, mid_h, h)
-            if b == fb:
-                rate += joint[c]
-            ctr = base + k if sequential else i * nb + b
-            x = (1.0 - difficulty[b] * slack) * scale * rate / (inc + cb)
-            hit = below_hazard(uniform(key, step, ctr), x)
-            k += 1
-            if hit:
-                new[i, b] = True
-                count += 1
+        share = sums[i, b] / sums[i, nb] if sums[i, nb] > 0 else 0.0
+        if mem and collective_weight > 0:
+            others = fellow_count[c] - 1
+            fellow = fellow_total[c, b] / others if others > 0 else 0.0
+            share = (1.0 - collective_weight) * share + collective_weight * fellow
+        cb = cost[b] * (1.0 - discount) if b == fb else cost[b]
+        rate = p + pull * _response(share, kind, mid_h, h)
+        if b == fb:
+            rate += joint[c]
+        x = (1.0 - difficulty[b] * slack) * scale * rate / (inc + cb)
+        if below_hazard(u, x):
+            new[i, b] = True
+            count += 1
     return count, k
 
 

@@ -53,6 +53,17 @@ def _role_row(code, nb, kj, w, row):
             row[b] = 0.0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _code(adopted, proven, success, j, nb):
+    """Household ``j``'s packed code: success, then its behaviours, then those proven."""
+    code = np.uint64(success[j])
+    for b in range(nb):
+        a = np.uint64(adopted[j, b])
+        code |= a << np.uint64(1 + b)
+        code |= (a & np.uint64(proven[j, b])) << np.uint64(1 + nb + b)
+    return code
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def update_role_sums(
     indptr,
@@ -69,6 +80,7 @@ def update_role_sums(
     codes,
     shown,
     sums,
+    todo,
 ):
     """Recompute the role matrix ``V`` where it changed and add each changed row's difference
     to the contacts' ``sums``.
@@ -79,28 +91,31 @@ def update_role_sums(
     household's success, adoption and adopted proven behaviours as last summed (the row then
     follows from the code and the weights, ``old_*`` those of the last update), and only
     households whose code or weights moved are recomputed. With more behaviours, ``shown``
-    holds ``V`` as last summed and every row is compared. Returns the number of rows that
-    changed.
+    holds ``V`` as last summed and every row is compared. ``todo`` (int64, length ``n``) is
+    scratch space. Returns the number of rows that changed.
     """
     n, nb = adopted.shape
-    packed = nb <= PACKED_MAX
     force = success_weight != old_success_weight or key_weight != old_key_weight
     w = success_weight
     row = np.empty(nb + 1, np.float32)
     old = np.empty(nb + 1, np.float32)
     delta = np.empty(nb + 1, np.float64)
+    if nb <= PACKED_MAX:
+        # First a pass without a branch that lists the households whose code moved (about one
+        # in seven a step, at random: a branch per household would be mispredicted often).
+        m = 0
+        for j in range(n):
+            todo[m] = j
+            m += (_code(adopted, proven, success, j, nb) != codes[j]) | force
+        rows = todo[:m]
+    else:
+        rows = np.arange(n)
     changed = 0
-    for j in range(n):
+    for j in rows:
         kj = key_weight if key[j] else 1.0
-        if packed:
-            code = np.uint64(success[j])
-            for b in range(nb):
-                a = np.uint64(adopted[j, b])
-                code |= a << np.uint64(1 + b)
-                code |= (a & np.uint64(proven[j, b])) << np.uint64(1 + nb + b)
+        if nb <= PACKED_MAX:
+            code = _code(adopted, proven, success, j, nb)
             before = codes[j]
-            if code == before and not force:
-                continue
             codes[j] = code
             _role_row(before, nb, old_key_weight if key[j] else 1.0, old_success_weight, old)
             _role_row(code, nb, kj, w, row)
@@ -168,6 +183,7 @@ class TieSums:
         self._codes = np.full(n if packed else 0, UNSEEN, np.uint64)
         self._shown = np.zeros((0 if packed else n, columns), np.float32)
         self._weights_seen = (0.0, 0.0)
+        self._todo = np.empty(n if packed else 0, np.int64)
         self.changed = 0
 
     def update(
@@ -194,6 +210,7 @@ class TieSums:
             self._codes,
             self._shown,
             self.sums,
+            self._todo,
         )
         self._weights_seen = seen
         return self.sums
