@@ -22,7 +22,7 @@ STREAMS: dict[str, str] = {
     "network": "the social network and its tie weights",
     "placement": "which neighbourhoods host a collective (placement = 'random')",
     "initial": "initial adopters, self-efficacy, meters, thresholds, founders, check offsets",
-    "adopt": "adoption draws (one per household and behaviour that may adopt)",
+    "adopt": "adoption draws (one uniform per household and behaviour)",
     "kpi_noise": "month-to-month noise of each household's KPI",
     "perception": "error of a household's perceived saving at a check",
     "drop": "dropping a reversible behaviour after a failed check",
