@@ -10,7 +10,7 @@ from bt_sim import TransitionModel, draws, load_scenario
 from bt_sim.rules import collective as coll
 from bt_sim.rules import fused, kpi, mastery, social
 from bt_sim.rules.adoption import full_adoption_from, full_inputs
-from bt_sim.rules.ties import PACKED_MAX, TieSums
+from bt_sim.rules.ties import PACKED_MAX, RoleCodes, TieSums
 from tests.conftest import SCENARIOS
 
 
@@ -36,7 +36,8 @@ def reference_adoption(m, x, u):
     sc, s = m.config, m.state
     soc = sc.social
     nb = s.adopted.shape[1]
-    exposure, denom = x["sums"][:, :nb], x["sums"][:, nb]
+    sums = m.exposure  # every household's tie sums as of the inputs, in full
+    exposure, denom = sums[:, :nb], sums[:, nb]
     share = np.zeros(s.adopted.shape)
     np.divide(exposure, denom[:, None], out=share, where=denom[:, None] > 0)
     rows = np.flatnonzero(s.member)
@@ -259,8 +260,10 @@ def test_drop_kernel_drops_only_failed_droppable_at_its_probability():
     rows = np.arange(n)
     candidates = int((~success).sum())
     key = np.uint64(17)
+    no_codes = (np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32),
+                np.zeros(0, np.uint64), 0.0, 1.0)  # fmt: skip
     dropped, used = fused.drop(
-        rows, success, level, rel, efficacy, adopted, droppable, 0.4, sums, 0.5, 0,
+        rows, success, level, rel, efficacy, adopted, droppable, 0.4, sums, *no_codes, 0.5, 0,
         1.0, 1.0, key, 2, 0, False,
     )  # fmt: skip
     assert used == candidates
@@ -349,6 +352,28 @@ def test_tie_sums_equal_the_full_product_of_the_reference_role_weights():
     got = ties.update(m.state.adopted, m.state.proven, m.state.success, key, 0.5, 3.0)
     v, rho = social.role_weights(m.state.success, m.state.proven, m.state.adopted, key, 0.5, 3.0)
     np.testing.assert_allclose(got[:, :-1], social.role_shares(adj, v, rho)[0], atol=1e-5)
+
+
+def test_role_codes_give_the_full_product_of_the_reference_role_weights():
+    """The sums gathered from the role codes equal A @ [v | rho] of the reference role
+    weights, for every household and for a few, with key figures and success weights."""
+    m = running_model("social.key_figure_weight=3", "population.gatekeeper_share=0.1", steps=6)
+    adj, key, s = m.adjacency, m.population.gatekeeper, m.state
+    roles = RoleCodes(adj, len(m.behaviour_names))
+    assert s.proven.any() and s.success.any() and key.any()
+    for w in (0.5, 1.0, 0.0):
+        roles.pack(s.adopted, s.proven, s.success, key, w, 3.0)
+        v, rho = social.role_weights(s.success, s.proven, s.adopted, key, w, 3.0)
+        exp_v, exp_rho = social.role_shares(adj, v, rho)
+        got = roles.sums()
+        np.testing.assert_allclose(got[:, :-1], exp_v, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(got[:, -1], exp_rho, rtol=1e-6)
+        some = np.array([5, 17, 2000])
+        assert np.array_equal(roles.sums(some), got[some])
+    # The model's exposure is the same gathered sums, as of its last adopt phase.
+    x = full_inputs(m)
+    assert x["roles"][3] is m.role_codes().codes
+    np.testing.assert_array_equal(m.exposure, m.role_codes().sums())
 
 
 def test_tie_sums_without_packed_codes():

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from bt_sim.errors import BtSimError, ScenarioError
 
-
 #: The modules with compiled kernels (a test checks the list against the sources).
 KERNEL_MODULES = (
     "draws.py",

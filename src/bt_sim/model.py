@@ -32,7 +32,7 @@ from bt_sim.recorder import Recorder
 from bt_sim.rules import collective as coll
 from bt_sim.rules import hub, mastery, social
 from bt_sim.rules.kpi import noise_coefficients
-from bt_sim.rules.ties import TieSums
+from bt_sim.rules.ties import PACKED_MAX, RoleCodes, TieSums
 from bt_sim.scenario.schema import Scenario
 from bt_sim.state import CollectiveState, HouseholdState
 from bt_sim.streams import Streams, replicate_root
@@ -92,9 +92,12 @@ class TransitionModel(mesa.Model):
         self.steps_done = 0
         self._setup_arrays()
         n, b = self.population.n, len(self.behaviour_names)
-        # Tie sums [A @ v | A @ rho] of the last adopt phase (read by the reflect phase), and
-        # the incrementally updated sums per network and purpose (bt_sim.rules.ties).
-        self.exposure = np.zeros((n, b + 1), np.float64)
+        # Tie sums [A @ v | A @ rho] of the last adopt phase (read by the reflect phase): dense,
+        # or gathered on demand from the role codes; the incrementally updated sums per network
+        # and purpose (bt_sim.rules.ties).
+        self._exposure = np.zeros((n, b + 1), np.float64)
+        self._roles: RoleCodes | None = None
+        self._roles_used = False
         self._tie_sums: dict[str, TieSums] = {}
         self._scratch: dict[str, list[np.ndarray]] = {}
         self._setup_collectives()
@@ -344,7 +347,10 @@ class TransitionModel(mesa.Model):
         self.state = copy.deepcopy(other.state)
         self.cstate = copy.deepcopy(other.cstate)
         self.next_check = other.next_check.copy()
-        self.exposure = other.exposure.copy()
+        self._exposure = other._exposure.copy()
+        self._roles_used = other._roles_used
+        if other._roles is not None:
+            self.role_codes().copy_from(other._roles)
         self._tie_sums = {}
         for purpose, ties in other._tie_sums.items():
             self.tie_sums(purpose).copy_from(ties)
@@ -374,6 +380,45 @@ class TransitionModel(mesa.Model):
             matrix = self.pattern if purpose == "count" else self.adjacency
             ties = self._tie_sums[purpose] = TieSums(matrix, len(self.behaviour_names) + 1)
         return ties
+
+    def role_codes(self) -> RoleCodes | None:
+        """The full rule's role codes over the network (:class:`~bt_sim.rules.ties.RoleCodes`),
+        or ``None`` where the tie sums are dense instead: on the complete graph, and with more
+        behaviours than a code holds."""
+        nb = len(self.behaviour_names)
+        if self.adjacency is None or nb > PACKED_MAX:
+            return None
+        if self._roles is None:
+            self._roles = RoleCodes(self.adjacency, nb)
+        return self._roles
+
+    def set_exposure(self, sums: np.ndarray, roles: RoleCodes | None) -> None:
+        """Record this step's tie sums: dense ``sums``, or the packed ``roles``."""
+        self._roles_used = roles is not None
+        if roles is None:
+            self._exposure = sums
+
+    def role_args(self) -> tuple:
+        """The role codes' arguments of a kernel (empty codes where the sums are dense)."""
+        if self._roles_used:
+            return self._roles.kernel_args()
+        empty = np.zeros(0, np.int32)
+        return (np.zeros(1, np.int32), empty, np.zeros(0, np.float32),
+                np.zeros(0, np.uint64), 0.0, 1.0)  # fmt: skip
+
+    def exposure_args(self) -> tuple:
+        """``(sums, *role_args)``: this step's tie sums as the kernels read them."""
+        nb = len(self.behaviour_names)
+        dense = np.zeros((0, nb + 1)) if self._roles_used else self._exposure
+        return (dense, *self.role_args())
+
+    @property
+    def exposure(self) -> np.ndarray:
+        """The tie sums ``[A @ v | A @ rho]`` (shape (n, b + 1)) of the last adopt phase, for
+        every household (gathered from the role codes when asked for: a pass over the ties)."""
+        if self._roles_used:
+            return self._roles.sums()
+        return self._exposure
 
     def scratch(self, name: str, count: int) -> list[np.ndarray]:
         """``count`` float64 work arrays over households kept for ``name``: zero when first made;

@@ -84,18 +84,25 @@ def special_hazard(model: TransitionModel) -> np.ndarray:
 def full_inputs(model: TransitionModel) -> dict:
     """Everything the full rule reads this step, as plain arrays and numbers.
 
-    ``sums`` are the tie sums ``[A @ v | A @ rho]`` of what contacts show and their role
-    weights (:mod:`bt_sim.rules.ties`; on the complete graph, everyone else's); the fellow-member
-    counts, joint-action rates and campaign behaviours are per collective. Also kept as
-    ``model.exposure``, which the reflect phase reads for norm support. Used by the fused
-    kernel and by the tests, which check it against the reference rules.
+    The tie sums ``[A @ v | A @ rho]`` of what contacts show and their role weights
+    (:mod:`bt_sim.rules.ties`) come as ``roles``: the role codes packed this step and the
+    network they are read along, from which the kernels gather the few households' sums they
+    need; or, on the complete graph (everyone else's) and with more behaviours than a code
+    holds, as dense ``sums``. ``model.exposure`` gives every household's sums as of this step
+    (the reflect phase reads them for norm support). The fellow-member counts, joint-action
+    rates and campaign behaviours are per collective. Used by the fused kernel and by the
+    tests, which check it against the reference rules.
     """
     sc, s = model.config, model.state
     soc = sc.social
     w = soc.success_weight if sc.mastery.enabled else 0.0  # nobody checks: no success shown
     nb = s.adopted.shape[1]
     key = model.population.gatekeeper
-    if model.adjacency is None:
+    roles = model.role_codes()
+    if roles is not None:
+        roles.pack(s.adopted, s.proven, s.success, key, w, soc.key_figure_weight)
+        sums = np.zeros((0, nb + 1), np.float64)
+    elif model.adjacency is None:
         visible, weight = social.role_weights(
             s.success, s.proven, s.adopted, key, w, soc.key_figure_weight
         )
@@ -105,7 +112,7 @@ def full_inputs(model: TransitionModel) -> dict:
     else:
         ties = model.tie_sums("roles")
         sums = ties.update(s.adopted, s.proven, s.success, key, w, soc.key_figure_weight)
-    model.exposure = sums
+    model.set_exposure(sums, roles)
     k = max(model.n_collectives, 1)
     cs = model.cstate
     count, total = fused.member_totals(s.member, model.collective_of, s.adopted, k)
@@ -116,6 +123,7 @@ def full_inputs(model: TransitionModel) -> dict:
         joint, focus = np.zeros(k), np.full(k, -1, np.int64)
     return {
         "sums": sums,
+        "roles": model.role_args(),
         "fellow_count": count,
         "fellow_total": total,
         "joint": np.asarray(joint, np.float64),
@@ -136,6 +144,7 @@ def full_adoption_from(
     key, base, sequential = model.draws.take("adopt", model.steps_done)
     _, used = fused.full_adoption(
         x["sums"],
+        *x["roles"],
         s.adopted,
         model.eligible,
         model.income_rel,

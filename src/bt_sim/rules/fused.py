@@ -28,6 +28,7 @@ from bt_sim.draws import (
     step_bits,
     uniform,
 )
+from bt_sim.rules.ties import gather_role_pair
 
 PAIR_SCALE = float(1 << PAIR_BITS)
 PAIR_SCALE_INT = 1 << PAIR_BITS
@@ -109,6 +110,12 @@ def member_totals(member, collective_of, adopted, n_collectives):
 @njit(cache=True, nogil=True, error_model="numpy")
 def full_adoption(
     sums,
+    indptr,
+    indices,
+    weights,
+    codes,
+    success_weight,
+    key_weight,
     adopted,
     eligible,
     income_rel,
@@ -141,7 +148,10 @@ def full_adoption(
     """New adoptions of the full rule: ``new[i, b]`` is set to True for each (``new`` may be
     ``adopted`` itself: a pair's decision reads no other pair's adoption).
 
-    ``sums`` holds the tie sums ``[A @ v | A @ rho]`` (shape (n, b + 1)); ``fellow_count``,
+    The tie sums ``[A @ v | A @ rho]`` of a household come from its contacts' role codes
+    (:func:`bt_sim.rules.ties.gather_role_row`, with the CSR arrays, ``codes`` and the two
+    weights), for the few households that need them, or where ``codes`` is empty from ``sums``
+    (shape (n, b + 1): the complete graph, or more behaviours than a code holds); ``fellow_count``,
     ``fellow_total``, ``joint`` and ``focus`` are per collective. For household ``i`` and
     behaviour ``b`` that ``i`` may adopt (eligible, not adopted):
 
@@ -190,6 +200,7 @@ def full_adoption(
     pairs = np.empty(0 if sequential else n * nb, np.int64)
     bounds = np.empty(n, np.float64)
     kept = 0
+    gather = codes.shape[0] > 0
     for i in range(n):
         c = collective_of[i]
         joint_i = joint[c] if member[i] and c >= 0 and focus[c] >= 0 else 0.0
@@ -235,16 +246,32 @@ def full_adoption(
         slack = 1.0 - time_budget[i]
         inc = np.float64(income_rel[i])
         scale = efficacy[i] * dt * inc  # readiness = (1 - difficulty slack) inc / (inc + cost)
-        share = sums[i, b] / sums[i, nb] if sums[i, nb] > 0 else 0.0
-        if mem and collective_weight > 0:
+        mix = mem and collective_weight > 0
+        fellow = 0.0
+        if mix:
             others = fellow_count[c] - 1
             fellow = fellow_total[c, b] / others if others > 0 else 0.0
-            share = (1.0 - collective_weight) * share + collective_weight * fellow
         cb = cost[b] * (1.0 - discount) if b == fb else cost[b]
-        rate = p + pull * _response(share, kind, mid_h, h)
-        if b == fb:
-            rate += joint[c]
-        x = (1.0 - difficulty[b] * slack) * scale * rate / (inc + cb)
+        factor = (1.0 - difficulty[b] * slack) * scale / (inc + cb)
+        extra = joint[c] if b == fb else 0.0
+        if valid:
+            # The pair's hazard with its contacts' share at its largest, 1: where the uniform
+            # is at or above it, the contacts' sums are not needed (gathering them is the
+            # costly part of a pair).
+            top_share = (1.0 - collective_weight) + collective_weight * fellow if mix else 1.0
+            x_top = factor * (p + pull * _response(top_share, kind, mid_h, h) + extra)
+            if not below_hazard(u, x_top * (1.0 + 1e-9)):
+                continue
+        if gather:
+            shown, weight = gather_role_pair(
+                i, b, indptr, indices, weights, codes, nb, success_weight, key_weight
+            )
+        else:
+            shown, weight = sums[i, b], sums[i, nb]
+        share = shown / weight if weight > 0 else 0.0
+        if mix:
+            share = (1.0 - collective_weight) * share + collective_weight * fellow
+        x = factor * (p + pull * _response(share, kind, mid_h, h) + extra)
         if below_hazard(u, x):
             new[i, b] = True
             count += 1
@@ -392,6 +419,12 @@ def drop(
     droppable,
     chance,
     sums,
+    indptr,
+    indices,
+    weights,
+    codes,
+    success_weight,
+    key_weight,
     norm,
     kind,
     mid_h,
@@ -407,28 +440,45 @@ def drop(
     ``(key, step, i * b_count + b)`` (``base + k`` for the ``k``-th candidate in ``rows`` then
     behaviour order with ``sequential``); a candidate is dropped when
     ``u < chance * (1 - efficacy) * (1 - reliability) * (1 - norm * f(s))``,
-    ``s = sums_ib / sums_iB`` (the tie sums of :mod:`bt_sim.rules.ties`) the share of contacts
-    visibly performing it
+    ``s = sums_ib / sums_iB`` (the tie sums of :mod:`bt_sim.rules.ties`, gathered from the role
+    ``codes`` as in :func:`full_adoption`, or read from ``sums`` where ``codes`` is empty) the
+    share of contacts visibly performing it
     and ``f`` the exposure response. Returns the number dropped and the number of
     candidates (draws).
     """
     nb = adopted.shape[1]
     k = 0
     dropped = 0
+    gather = codes.shape[0] > 0
+    top = _response(1.0, kind, mid_h, h)  # the response at a full share, its largest
+    sure = 0.0 <= norm <= 1.0 and chance >= 0.0 and top <= 1.0
     for r in range(rows.shape[0]):
         i = rows[r]
         if success[i]:
             continue
         prob = chance * (1.0 - efficacy[i]) * (1.0 - reliability[level[r]])
-        d = sums[i, nb]
         for b in range(nb):
             if adopted[i, b] and droppable[i, b]:
-                share = sums[i, b] / d if d > 0 else 0.0
                 c = base + k if sequential else i * nb + b
-                if uniform(key, step, c) < prob * (1.0 - norm * _response(share, kind, mid_h, h)):
-                    adopted[i, b] = False
-                    dropped += 1
+                u = uniform(key, step, c)
                 k += 1
+                # The drop chance lies between prob * (1 - norm * f(1)) and prob, whatever
+                # the share: only a uniform between the two needs the contacts' sums.
+                if sure and u >= prob:
+                    continue
+                if not (sure and u < prob * (1.0 - norm * top) * (1.0 - 1e-9)):
+                    if gather:
+                        shown, d = gather_role_pair(
+                            i, b, indptr, indices, weights, codes, nb, success_weight,
+                            key_weight,
+                        )  # fmt: skip
+                    else:
+                        shown, d = sums[i, b], sums[i, nb]
+                    share = shown / d if d > 0 else 0.0
+                    if u >= prob * (1.0 - norm * _response(share, kind, mid_h, h)):
+                        continue
+                adopted[i, b] = False
+                dropped += 1
     return dropped, k
 
 

@@ -1,26 +1,31 @@
-"""Tie sums: what each household's contacts show, summed over its ties, kept up to date.
+"""Tie sums: what each household's contacts show, summed over its ties.
 
-Social learning reads, for every household ``i``, the tie-weighted sums ``sum_j w_ij v_jb``
-of what its contacts visibly do and ``sum_j w_ij rho_j`` of their role weights
-(:func:`bt_sim.rules.social.role_weights`): the product ``A @ V`` of the weighted adjacency
-with the matrix ``V = [v | rho]`` of shape (n, b + 1). Recomputing that product every step
-costs a pass over every tie, although most households show the same as a step before: they
-neither adopted, dropped nor checked.
+Social learning reads, for household ``i``, the tie-weighted sums ``sum_j w_ij v_jb`` of what
+its contacts visibly do and ``sum_j w_ij rho_j`` of their role weights
+(:func:`bt_sim.rules.social.role_weights`): row ``i`` of the product ``A @ V`` of the weighted
+adjacency with the matrix ``V = [v | rho]`` of shape (n, b + 1). Two ways to get them:
 
-:class:`TieSums` keeps ``S = A @ V`` and, per household, its state as last summed packed into
-one 64-bit code (success, the behaviours it performs, those of them proven). Each update packs
-every household's state again (one cheap pass); for each household whose code moved it
-recomputes the old and the new row of ``V`` from the two codes and adds the difference to its
-contacts' sums (the network is undirected, so row ``j`` of ``A`` lists the households that see
-``j``). The cost follows the households that changed and their ties, not the whole network.
-Sums are held in float64, column-major (a change of one column touches one compact array), so
-that additions and removals leave no drift that matters (rounding of about 1e-16 of a sum);
-the tests check them against a full product. With more than :data:`PACKED_MAX` behaviours a
-copy of ``V`` is kept and compared row by row instead.
+* :class:`RoleCodes` (the full rule): each adopt phase packs every household's state into one
+  64-bit code (success, the behaviours it performs, those of them proven, key figure), in one
+  pass without a branch; a kernel that needs household ``i``'s sums decodes its contacts'
+  codes along its ties (:func:`gather_role_pair`, :func:`gather_role_row`), in float64 and in
+  the order of a sparse product's row. Under the full rule only households that come close to
+  adopting a behaviour, or that may drop one, need their sums: a few percent a step, since the
+  kernels first rule out the others from a bound with every share at 1. Nothing but the codes
+  is kept, so there is no drift and no bookkeeping: any change to the state (an intervention,
+  a continuation, a parameter changed between steps) is read at the next pack.
+* :class:`TieSums` (the threshold and complex rules, which compare every open pair's sums
+  with a threshold each step, and the full rule with more than :data:`PACKED_MAX`
+  behaviours): keeps ``S = A @ V`` up to date. Each update packs every household's state
+  again; for each household whose code moved it recomputes the old and the new row of ``V``
+  from the two codes and adds the difference to its contacts' sums (the network is
+  undirected, so row ``j`` of ``A`` lists the households that see ``j``). The cost follows the
+  households that changed and their ties. Sums are held in float64, column-major, so that
+  additions and removals leave no drift that matters (rounding of about 1e-16 of a sum). With
+  more than :data:`PACKED_MAX` behaviours a copy of ``V`` is kept and compared row by row.
+  Because the update compares against what was last summed, it also needs no bookkeeping.
 
-Because the update compares against what was last summed, it needs no bookkeeping of who
-changed: any change to the state (an intervention, a continuation, a parameter changed between
-steps) is picked up at the next update.
+The tests check both against a full product.
 """
 
 from __future__ import annotations
@@ -221,3 +226,141 @@ class TieSums:
         self.sums[:] = other.sums
         self._codes[:] = other._codes
         self._weights_seen = other._weights_seen
+
+
+#: Bit of a role code that marks a key figure (the codes of :class:`RoleCodes`).
+KEY_BIT = np.uint64(63)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def pack_role_codes(adopted, proven, success, key, codes):
+    """Every household's role code: success (bit 0), its behaviours (bits ``1..b``), those of
+    them proven (bits ``b + 1..2b``) and whether it is a key figure (bit 63); at most
+    :data:`PACKED_MAX` behaviours."""
+    n, nb = adopted.shape
+    for j in range(n):
+        codes[j] = _code(adopted, proven, success, j, nb) | (np.uint64(key[j]) << KEY_BIT)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def gather_role_row(i, indptr, indices, weights, codes, nb, w, key_weight, out):
+    """``out[c] = sum_j A_ij V_jc`` for household ``i``: its contacts' role matrix rows
+    (:func:`bt_sim.rules.social.role_weights`) decoded from their codes and summed in float64
+    over its ties in order, as a row of the sparse product ``A @ V`` is."""
+    one = np.uint64(1)
+    for c in range(nb + 1):
+        out[c] = 0.0
+    plain = 1.0 - w
+    for e in range(indptr[i], indptr[i + 1]):
+        code = codes[indices[e]]
+        we = np.float64(weights[e]) * (key_weight if code >> KEY_BIT else 1.0)
+        out[nb] += we * (plain + w * np.float64(code & one))
+        shown = code >> one
+        if shown & np.uint64((1 << nb) - 1):
+            for b in range(nb):
+                if (shown >> np.uint64(b)) & one:
+                    out[b] += we * (plain + w * np.float64((shown >> np.uint64(nb + b)) & one))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def gather_role_pair(i, b, indptr, indices, weights, codes, nb, w, key_weight):
+    """``(S_ib, S_iB)``: household ``i``'s tie sums of behaviour ``b`` shown and of the role
+    weights, as :func:`gather_role_row` gives them, without a branch per tie."""
+    one = np.uint64(1)
+    plain = 1.0 - w
+    extra = key_weight - 1.0
+    shown = 0.0
+    weight = 0.0
+    at, proven_at = np.uint64(1 + b), np.uint64(1 + nb + b)
+    for e in range(indptr[i], indptr[i + 1]):
+        code = codes[indices[e]]
+        we = np.float64(weights[e]) * (1.0 + extra * np.float64(code >> KEY_BIT))
+        weight += we * (plain + w * np.float64(code & one))
+        a = np.float64((code >> at) & one)
+        shown += we * a * (plain + w * np.float64((code >> proven_at) & one))
+    return shown, weight
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def gather_role_rows(rows, indptr, indices, weights, codes, nb, w, key_weight, out):
+    """:func:`gather_role_row` for each household of ``rows`` into the rows of ``out``."""
+    row = np.empty(nb + 1, np.float64)
+    for r in range(rows.shape[0]):
+        gather_role_row(rows[r], indptr, indices, weights, codes, nb, w, key_weight, row)
+        out[r, :] = row
+
+
+class RoleCodes:
+    """What each household shows its contacts, packed into one 64-bit code per household, for
+    the full rule's tie sums ``S = A @ [v | rho]`` on demand.
+
+    The adopt phase packs every household's code (one pass without a branch); a kernel that
+    needs household ``i``'s sums decodes its contacts' codes along its ties
+    (:func:`gather_role_row`). Each step only the households that come close to adopting or
+    that may drop a behaviour need their sums (a few percent), so this costs far less than
+    keeping every household's sums up to date, and nothing is carried from step to step but
+    the codes: no drift, no bookkeeping.
+
+    Parameters
+    ----------
+    matrix : scipy.sparse.csr_array
+        The (symmetric) weighted adjacency.
+    behaviours : int
+        Number of behaviours, at most :data:`PACKED_MAX`.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> a = sp.csr_array(np.array([[0, 1, 1], [1, 0, 0], [1, 0, 0]], dtype=np.float32))
+    >>> roles = RoleCodes(a, 1)
+    >>> no = np.zeros(3, bool)
+    >>> roles.pack(np.array([[False], [True], [False]]), np.zeros((3, 1), bool), no, no, 0.0, 1.0)
+    >>> roles.sums().tolist()  # [A @ adopted | weighted degree]
+    [[1.0, 2.0], [0.0, 1.0], [0.0, 1.0]]
+    """
+
+    def __init__(self, matrix, behaviours: int):
+        if behaviours > PACKED_MAX:
+            raise ValueError(f"role codes hold at most {PACKED_MAX} behaviours")
+        self.indptr, self.indices, self.weights = matrix.indptr, matrix.indices, matrix.data
+        self.behaviours = behaviours
+        self.codes = np.zeros(matrix.shape[0], np.uint64)
+        self.success_weight, self.key_weight = 0.0, 1.0
+
+    def pack(
+        self,
+        adopted: np.ndarray,
+        proven: np.ndarray,
+        success: np.ndarray,
+        key: np.ndarray,
+        success_weight: float,
+        key_weight: float,
+    ) -> None:
+        """Pack this state (and the weights it is read with) for the kernels."""
+        pack_role_codes(adopted, proven, success, key, self.codes)
+        self.success_weight, self.key_weight = float(success_weight), float(key_weight)
+
+    def kernel_args(self) -> tuple:
+        """``(indptr, indices, weights, codes, success_weight, key_weight)`` for a kernel."""
+        return (
+            self.indptr,
+            self.indices,
+            self.weights,
+            self.codes,
+            self.success_weight,
+            self.key_weight,
+        )
+
+    def sums(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The tie sums ``[A @ v | A @ rho]`` (float64) of ``rows`` (default: every household)
+        as last packed."""
+        rows = np.arange(self.codes.shape[0]) if rows is None else np.asarray(rows, np.int64)
+        out = np.empty((rows.shape[0], self.behaviours + 1), np.float64)
+        gather_role_rows(rows, *self.kernel_args()[:4], self.behaviours,
+                         self.success_weight, self.key_weight, out)  # fmt: skip
+        return out
+
+    def copy_from(self, other: RoleCodes) -> None:
+        """Take over another model's codes (same network): a continuation."""
+        self.codes[:] = other.codes
+        self.success_weight, self.key_weight = other.success_weight, other.key_weight
