@@ -1,6 +1,6 @@
 """Common random numbers: every random number a function of (seed, stream, step, counter).
 
-Each uniform is a counter-based hash (splitmix64's mixer, applied three times) of the stream's
+Each uniform is a counter-based hash (splitmix64's mixer, applied twice) of the stream's
 64-bit key, the step and a counter, so nothing is drawn in sequence and nothing depends on how
 many other numbers were drawn. With common random numbers (``run.crn = true``, the default)
 each decision has its own stream (:data:`bt_sim.streams.STREAMS`) and the counter names what
