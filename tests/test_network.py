@@ -201,3 +201,29 @@ def test_from_keys_matches_from_edges():
     assert np.array_equal(net.indptr, ref.indptr)
     assert np.array_equal(net.indices, ref.indices)
     assert np.array_equal(net.weights, ref.weights)
+
+
+def test_compiled_candidate_steps_equal_the_array_formulas():
+    """The neighbourhood network's compiled steps give, bit for bit, the values of the array
+    formulas they replace (so networks do not depend on which one built them)."""
+    from bt_sim.network import _distances, _feature_distances, _street_partners
+
+    rng = np.random.default_rng(8)
+    pop = draw_population(PopulationConfig(households=5000, neighbourhoods=25), rng)
+    feats = pop.similarity_features()
+    bounds = pop.neighbourhood_bounds()
+    count = 200_000
+    i = rng.integers(0, pop.n, count, dtype=np.int32)
+    j = rng.integers(0, pop.n, count, dtype=np.int32)
+    inside = rng.random(count) < 0.8
+    unit = rng.laplace(0.0, 1.0, count)
+    got = np.full(count, -1, np.int32)
+    _street_partners(i, unit, inside, pop.neighbourhood, bounds, 0.05, got)
+    start = bounds[pop.neighbourhood[i]]
+    size = bounds[pop.neighbourhood[i] + 1] - start
+    offset = np.rint(unit * np.maximum(0.05 * size, 1.0)).astype(np.int64)
+    expected = start + (i - start + offset) % size
+    assert np.array_equal(got[inside], expected[inside]) and (got[~inside] == -1).all()
+    d = np.empty(count, np.float32)
+    _feature_distances(feats, i, j, d)
+    assert np.array_equal(d, _distances(feats, i, j))

@@ -404,14 +404,43 @@ def stochastic_block_keys(
 
 
 def _distances(feats: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 20):
-    """``|feats[i] - feats[j]|`` averaged over features, a million pairs at a time (the same
-    values as in one go, without (pairs x features) temporaries: at 8 million households the
-    candidates number tens of millions)."""
+    """``|feats[i] - feats[j]|`` averaged over features, a million pairs at a time: the array
+    form of :func:`_feature_distances`, which the network uses (the tests check both give the
+    same values)."""
     d = np.empty(i.shape[0], np.result_type(feats.dtype, np.float32))
     for s in range(0, i.shape[0], chunk):
         e = s + chunk
         d[s:e] = np.abs(feats[i[s:e]] - feats[j[s:e]]).mean(axis=1)
     return d
+
+
+@njit(cache=True, nogil=True)
+def _street_partners(i, unit, inside, neighbourhood, bounds, locality, j):
+    """``j[k]`` for the candidates inside a neighbourhood: household ``i[k]``'s partner an
+    offset ``rint(unit[k] * max(locality * size, 1))`` along its neighbourhood's street (of
+    ``size`` households), wrapping around; others are left for the caller to fill."""
+    for k in range(i.shape[0]):
+        if inside[k]:
+            ii = np.int64(i[k])
+            c = neighbourhood[ii]
+            start = np.int64(bounds[c])
+            size = np.int64(bounds[c + 1]) - start
+            offset = np.int64(np.rint(unit[k] * max(locality * size, 1.0)))
+            j[k] = start + (ii - start + offset) % size
+
+
+@njit(cache=True, nogil=True)
+def _feature_distances(feats, i, j, out):
+    """``out[k] = mean_f |feats[i[k], f] - feats[j[k], f]|`` in float32, summed in feature
+    order (the values of :func:`_distances`)."""
+    nf = feats.shape[1]
+    count = np.float32(nf)
+    for k in range(i.shape[0]):
+        a, b = i[k], j[k]
+        total = np.float32(0.0)
+        for f in range(nf):
+            total += np.float32(abs(feats[a, f] - feats[b, f]))
+        out[k] = total / count
 
 
 def neighbourhood_network(pop: Population, cfg: NetworkConfig, rng: np.random.Generator) -> tuple:
@@ -431,9 +460,9 @@ def neighbourhood_keys(pop: Population, cfg: NetworkConfig, rng: np.random.Gener
     """The ties of :func:`neighbourhood_network` as sorted keys ``lo * n + hi``.
 
     Each random array is drawn whole, in the same calls as ever, and everything derived from
-    it is computed a chunk at a time, with 32-bit household ids where they fit: a round
-    peaks at about 17 bytes a candidate (ids, the Laplace draws, the in-neighbourhood flag)
-    instead of about 50.
+    it is computed by compiled loops (:func:`_street_partners`, :func:`_feature_distances`)
+    or a chunk at a time, with 32-bit household ids where they fit: a round peaks at about 17
+    bytes a candidate (ids, the Laplace draws, the in-neighbourhood flag).
     """
     n = pop.n
     feats = pop.similarity_features()
@@ -449,13 +478,7 @@ def neighbourhood_keys(pop: Population, cfg: NetworkConfig, rng: np.random.Gener
         # erases; so the same offsets, without a float64 scale array beside the draws.
         unit = rng.laplace(0.0, 1.0, count)
         j = np.empty(count, ids)
-        for s in range(0, count, CHUNK):
-            e = s + CHUNK
-            ii = i[s:e]
-            start = bounds[pop.neighbourhood[ii]]
-            size = bounds[pop.neighbourhood[ii] + 1] - start
-            offset = np.rint(unit[s:e] * np.maximum(cfg.locality * size, 1.0)).astype(np.int64)
-            j[s:e] = start + (ii - start + offset) % size
+        _street_partners(i, unit, inside, pop.neighbourhood, bounds, float(cfg.locality), j)
         del unit
         across = rng.integers(0, n, count, dtype=ids)
         np.copyto(j, across, where=~inside)
@@ -463,10 +486,11 @@ def neighbourhood_keys(pop: Population, cfg: NetworkConfig, rng: np.random.Gener
         if cfg.homophily > 0:
             u = rng.random(count)
             keep = np.empty(count, bool)
+            d = np.empty(min(count, CHUNK), np.float32)
             for s in range(0, count, CHUNK):
-                e = s + CHUNK
-                d = _distances(feats, i[s:e], j[s:e])
-                keep[s:e] = u[s:e] < np.exp(-cfg.homophily * d)
+                e = min(s + CHUNK, count)
+                _feature_distances(feats, i[s:e], j[s:e], d[: e - s])
+                keep[s:e] = u[s:e] < np.exp(-cfg.homophily * d[: e - s])
             del u
             i, j = i[keep], j[keep]
         return i, j
