@@ -370,6 +370,15 @@ def test_role_codes_give_the_full_product_of_the_reference_role_weights():
         np.testing.assert_allclose(got[:, -1], exp_rho, rtol=1e-6)
         some = np.array([5, 17, 2000])
         assert np.array_equal(roles.sums(some), got[some])
+    # State set from outside that marks behaviours proven without a successful check counts
+    # them as not proven, so a share never exceeds 1 (the kernels' bounds rely on it).
+    s.proven[:] = s.adopted
+    s.success[::2] = False
+    roles.pack(s.adopted, s.proven, s.success, key, 1.0, 3.0)
+    v, rho = social.role_weights(s.success, s.proven, s.adopted, key, 1.0, 3.0)
+    got = roles.sums()
+    np.testing.assert_allclose(got[:, :-1], social.role_shares(adj, v, rho)[0], rtol=1e-6)
+    assert (got[:, :-1] <= got[:, -1:] * (1 + 1e-12)).all()
     # The model's exposure is the same gathered sums, as of its last adopt phase.
     x = full_inputs(m)
     assert x["roles"][3] is m.role_codes().codes

@@ -140,7 +140,10 @@ def role_weights(
     behaviour ``b`` with weight ``v_jb = a_jb * (1 - w + w * proven_jb) * k_j``: a behaviour it
     held through a successful check (one that visibly works) counts fully, others by ``1 - w``.
     Since ``v_jb <= rho_j``, the share ``sum_j w_ij v_jb / sum_j w_ij rho_j`` stays in [0, 1]:
-    success steers imitation towards what works rather than lowering exposure.
+    success steers imitation towards what works rather than lowering exposure. (The model only
+    marks a behaviour proven at a successful check; a proven flag on a household whose last
+    check failed, as state set from outside could leave, counts as not proven, so the bound
+    holds for any state.)
 
     Returns
     -------
@@ -157,7 +160,8 @@ def role_weights(
     k = np.where(key_figure, np.float32(key_figure_weight), np.float32(1.0))
     w = np.float32(success_weight)
     weight = ((1 - w) + w * success.astype(np.float32)) * k
-    visible = adopted * ((1 - w) + w * proven.astype(np.float32)) * k[:, None]
+    shown_proven = proven & success[:, None]  # proven at a successful check: never more
+    visible = adopted * ((1 - w) + w * shown_proven.astype(np.float32)) * k[:, None]
     return visible.astype(np.float32), weight.astype(np.float32)
 
 

@@ -60,12 +60,14 @@ def _role_row(code, nb, kj, w, row):
 
 @njit(cache=True, nogil=True, inline="always")
 def _code(adopted, proven, success, j, nb):
-    """Household ``j``'s packed code: success, then its behaviours, then those proven."""
-    code = np.uint64(success[j])
+    """Household ``j``'s packed code: success, then its behaviours, then those proven (none
+    without success: :func:`bt_sim.rules.social.role_weights`)."""
+    ok = np.uint64(success[j])
+    code = ok
     for b in range(nb):
         a = np.uint64(adopted[j, b])
         code |= a << np.uint64(1 + b)
-        code |= (a & np.uint64(proven[j, b])) << np.uint64(1 + nb + b)
+        code |= (a & ok & np.uint64(proven[j, b])) << np.uint64(1 + nb + b)
     return code
 
 
@@ -127,7 +129,7 @@ def update_role_sums(
         else:
             row[nb] = ((1.0 - w) + w * (1.0 if success[j] else 0.0)) * kj
             for b in range(nb):
-                p = 1.0 if proven[j, b] else 0.0
+                p = 1.0 if proven[j, b] and success[j] else 0.0
                 row[b] = ((1.0 - w) + w * p) * kj if adopted[j, b] else 0.0
             for c in range(nb + 1):
                 old[c] = shown[j, c]
@@ -235,7 +237,8 @@ KEY_BIT = np.uint64(63)
 @njit(cache=True, nogil=True, error_model="numpy")
 def pack_role_codes(adopted, proven, success, key, codes):
     """Every household's role code: success (bit 0), its behaviours (bits ``1..b``), those of
-    them proven (bits ``b + 1..2b``) and whether it is a key figure (bit 63); at most
+    them proven (bits ``b + 1..2b``; none without success, as in
+    :func:`bt_sim.rules.social.role_weights`) and whether it is a key figure (bit 63); at most
     :data:`PACKED_MAX` behaviours."""
     n, nb = adopted.shape
     for j in range(n):
