@@ -10,7 +10,7 @@ from bt_sim import TransitionModel, draws, load_scenario
 from bt_sim.rules import collective as coll
 from bt_sim.rules import fused, kpi, mastery, social
 from bt_sim.rules.adoption import full_adoption_from, full_inputs
-from bt_sim.rules.ties import PACKED_MAX, RoleCodes, TieSums
+from bt_sim.rules.ties import NO_ROLES, PACKED_MAX, RoleCodes, TieSums
 from tests.conftest import SCENARIOS
 
 
@@ -260,10 +260,8 @@ def test_drop_kernel_drops_only_failed_droppable_at_its_probability():
     rows = np.arange(n)
     candidates = int((~success).sum())
     key = np.uint64(17)
-    no_codes = (np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32),
-                np.zeros(0, np.uint64), 0.0, 1.0)  # fmt: skip
     dropped, used = fused.drop(
-        rows, success, level, rel, efficacy, adopted, droppable, 0.4, sums, *no_codes, 0.5, 0,
+        rows, success, level, rel, efficacy, adopted, droppable, 0.4, sums, *NO_ROLES, 0.5, 0,
         1.0, 1.0, key, 2, 0, False,
     )  # fmt: skip
     assert used == candidates

@@ -203,10 +203,20 @@ def test_from_keys_matches_from_edges():
     assert np.array_equal(net.weights, ref.weights)
 
 
+def _distances(feats, i, j, chunk=1 << 20):
+    """``|feats[i] - feats[j]|`` averaged over features, a million pairs at a time: the array
+    formula the network's compiled loop replaced."""
+    d = np.empty(i.shape[0], np.result_type(feats.dtype, np.float32))
+    for s in range(0, i.shape[0], chunk):
+        e = s + chunk
+        d[s:e] = np.abs(feats[i[s:e]] - feats[j[s:e]]).mean(axis=1)
+    return d
+
+
 def test_compiled_candidate_steps_equal_the_array_formulas():
     """The neighbourhood network's compiled steps give, bit for bit, the values of the array
     formulas they replace (so networks do not depend on which one built them)."""
-    from bt_sim.network import _distances, _feature_distances, _street_partners
+    from bt_sim.network import _feature_distances, _street_partners
 
     rng = np.random.default_rng(8)
     pop = draw_population(PopulationConfig(households=5000, neighbourhoods=25), rng)

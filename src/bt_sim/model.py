@@ -32,7 +32,7 @@ from bt_sim.recorder import Recorder
 from bt_sim.rules import collective as coll
 from bt_sim.rules import hub, mastery, social
 from bt_sim.rules.kpi import noise_coefficients
-from bt_sim.rules.ties import PACKED_MAX, RoleCodes, TieSums
+from bt_sim.rules.ties import NO_ROLES, PACKED_MAX, RoleCodes, TieSums
 from bt_sim.scenario.schema import Scenario
 from bt_sim.state import CollectiveState, HouseholdState
 from bt_sim.streams import Streams, replicate_root
@@ -96,8 +96,7 @@ class TransitionModel(mesa.Model):
         # or gathered on demand from the role codes; the incrementally updated sums per network
         # and purpose (bt_sim.rules.ties).
         self._exposure = np.zeros((n, b + 1), np.float64)
-        self._roles: RoleCodes | None = None
-        self._roles_used = False
+        self._roles: RoleCodes | None = None  # made by the first adopt phase that packs codes
         self._tie_sums: dict[str, TieSums] = {}
         self._scratch: dict[str, list[np.ndarray]] = {}
         self._setup_collectives()
@@ -348,7 +347,6 @@ class TransitionModel(mesa.Model):
         self.cstate = copy.deepcopy(other.cstate)
         self.next_check = other.next_check.copy()
         self._exposure = other._exposure.copy()
-        self._roles_used = other._roles_used
         if other._roles is not None:
             self.role_codes().copy_from(other._roles)
         self._tie_sums = {}
@@ -392,33 +390,26 @@ class TransitionModel(mesa.Model):
             self._roles = RoleCodes(self.adjacency, nb)
         return self._roles
 
-    def set_exposure(self, sums: np.ndarray, roles: RoleCodes | None) -> None:
-        """Record this step's tie sums: dense ``sums``, or the packed ``roles``."""
-        self._roles_used = roles is not None
-        if roles is None:
-            self._exposure = sums
+    def set_exposure(self, sums: np.ndarray) -> None:
+        """Record this step's dense tie sums (where there are no role codes)."""
+        self._exposure = sums
 
     def role_args(self) -> tuple:
-        """The role codes' arguments of a kernel (empty codes where the sums are dense)."""
-        if self._roles_used:
-            return self._roles.kernel_args()
-        empty = np.zeros(0, np.int32)
-        return (np.zeros(1, np.int32), empty, np.zeros(0, np.float32),
-                np.zeros(0, np.uint64), 0.0, 1.0)  # fmt: skip
+        """The role codes' arguments of a kernel (:data:`~bt_sim.rules.ties.NO_ROLES` where
+        the sums are dense)."""
+        return NO_ROLES if self._roles is None else self._roles.kernel_args()
 
     def exposure_args(self) -> tuple:
-        """``(sums, *role_args)``: this step's tie sums as the kernels read them."""
-        nb = len(self.behaviour_names)
-        dense = np.zeros((0, nb + 1)) if self._roles_used else self._exposure
+        """``(sums, *role_args)``: this step's tie sums as the kernels read them (``sums``
+        without rows where the role codes hold them)."""
+        dense = self._exposure if self._roles is None else self._exposure[:0]
         return (dense, *self.role_args())
 
     @property
     def exposure(self) -> np.ndarray:
         """The tie sums ``[A @ v | A @ rho]`` (shape (n, b + 1)) of the last adopt phase, for
         every household (gathered from the role codes when asked for: a pass over the ties)."""
-        if self._roles_used:
-            return self._roles.sums()
-        return self._exposure
+        return self._exposure if self._roles is None else self._roles.sums()
 
     def scratch(self, name: str, count: int) -> list[np.ndarray]:
         """``count`` float64 work arrays over households kept for ``name``: zero when first made;

@@ -403,17 +403,6 @@ def stochastic_block_keys(
     return distinct_keys(draw, n, round(n * mean_degree / 2), rng)
 
 
-def _distances(feats: np.ndarray, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 20):
-    """``|feats[i] - feats[j]|`` averaged over features, a million pairs at a time: the array
-    form of :func:`_feature_distances`, which the network uses (the tests check both give the
-    same values)."""
-    d = np.empty(i.shape[0], np.result_type(feats.dtype, np.float32))
-    for s in range(0, i.shape[0], chunk):
-        e = s + chunk
-        d[s:e] = np.abs(feats[i[s:e]] - feats[j[s:e]]).mean(axis=1)
-    return d
-
-
 @njit(cache=True, nogil=True)
 def _street_partners(i, unit, inside, neighbourhood, bounds, locality, j):
     """``j[k]`` for the candidates inside a neighbourhood: household ``i[k]``'s partner an
@@ -432,7 +421,8 @@ def _street_partners(i, unit, inside, neighbourhood, bounds, locality, j):
 @njit(cache=True, nogil=True)
 def _feature_distances(feats, i, j, out):
     """``out[k] = mean_f |feats[i[k], f] - feats[j[k], f]|`` in float32, summed in feature
-    order (the values of :func:`_distances`)."""
+    order: the values of ``np.abs(feats[i] - feats[j]).mean(axis=1)`` (tested), without its
+    (pairs x features) temporaries."""
     nf = feats.shape[1]
     count = np.float32(nf)
     for k in range(i.shape[0]):

@@ -101,7 +101,7 @@ def full_inputs(model: TransitionModel) -> dict:
     roles = model.role_codes()
     if roles is not None:
         roles.pack(s.adopted, s.proven, s.success, key, w, soc.key_figure_weight)
-        sums = np.zeros((0, nb + 1), np.float64)
+        sums = model.exposure_args()[0]
     elif model.adjacency is None:
         visible, weight = social.role_weights(
             s.success, s.proven, s.adopted, key, w, soc.key_figure_weight
@@ -112,7 +112,8 @@ def full_inputs(model: TransitionModel) -> dict:
     else:
         ties = model.tie_sums("roles")
         sums = ties.update(s.adopted, s.proven, s.success, key, w, soc.key_figure_weight)
-    model.set_exposure(sums, roles)
+    if roles is None:
+        model.set_exposure(sums)
     k = max(model.n_collectives, 1)
     cs = model.cstate
     count, total = fused.member_totals(s.member, model.collective_of, s.adopted, k)

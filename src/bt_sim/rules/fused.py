@@ -30,8 +30,7 @@ from bt_sim.draws import (
 )
 from bt_sim.rules.ties import gather_role_pair
 
-PAIR_SCALE = float(1 << PAIR_BITS)
-PAIR_SCALE_INT = 1 << PAIR_BITS
+LEADS = 1 << PAIR_BITS  # the values a pair uniform's leading bits take
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -149,7 +148,7 @@ def full_adoption(
     ``adopted`` itself: a pair's decision reads no other pair's adoption).
 
     The tie sums ``[A @ v | A @ rho]`` of a household come from its contacts' role codes
-    (:func:`bt_sim.rules.ties.gather_role_row`, with the CSR arrays, ``codes`` and the two
+    (:func:`bt_sim.rules.ties.gather_role_pair`, with the CSR arrays, ``codes`` and the two
     weights), for the few households that need them, or where ``codes`` is empty from ``sums``
     (shape (n, b + 1): the complete graph, or more behaviours than a code holds); ``fellow_count``,
     ``fellow_total``, ``joint`` and ``focus`` are per collective. For household ``i`` and
@@ -214,14 +213,15 @@ def full_adoption(
         bounds[i] = bound
         if sequential:
             continue
-        lim = bound * PAIR_SCALE  # leads at or above it put the uniform at or above the bound
-        lead_max = np.int64(lim) + 1 if lim < PAIR_SCALE else PAIR_SCALE_INT
+        lim = bound * LEADS  # leads at or above it put the uniform at or above the bound
+        lead_max = np.int64(lim) + 1 if lim < LEADS else LEADS
         for blk in range(blocks):
+            # draws.pair_word and pair_lead, written out (measured faster in this loop)
             word = counter_bits(stepped, i * blocks + blk)
             first = blk * PAIR_SLOTS
             for b in range(first, min(nb, first + PAIR_SLOTS)):
                 lead = np.int64((word >> np.uint64(PAIR_BITS * (b - first))) & PAIR_MASK)
-                pairs[kept] = (i * nb + b) * PAIR_SCALE_INT + lead
+                pairs[kept] = (i * nb + b) * LEADS + lead
                 kept += lead < lead_max
     for r in range(n * nb if sequential else kept):
         if sequential:
@@ -233,7 +233,7 @@ def full_adoption(
             if u >= bounds[i]:
                 continue
         else:
-            pair, lead = pairs[r] // PAIR_SCALE_INT, pairs[r] % PAIR_SCALE_INT
+            pair, lead = pairs[r] // LEADS, pairs[r] % LEADS
             i, b = pair // nb, pair % nb
             if adopted[i, b] or not eligible[i, b]:
                 continue
@@ -466,8 +466,9 @@ def drop(
                 # the share: only a uniform between the two needs the contacts' sums.
                 if sure and u >= prob:
                     continue
-                if not (sure and u < prob * (1.0 - norm * top) * (1.0 - 1e-9)):
-                    if gather:
+                settled = sure and u < prob * (1.0 - norm * top) * (1.0 - 1e-9)
+                if not settled:
+                    if gather:  # as in full_adoption, written out there and here for speed
                         shown, d = gather_role_pair(
                             i, b, indptr, indices, weights, codes, nb, success_weight,
                             key_weight,

@@ -8,7 +8,7 @@ adjacency with the matrix ``V = [v | rho]`` of shape (n, b + 1). Two ways to get
 * :class:`RoleCodes` (the full rule): each adopt phase packs every household's state into one
   64-bit code (success, the behaviours it performs, those of them proven, key figure), in one
   pass without a branch; a kernel that needs household ``i``'s sums decodes its contacts'
-  codes along its ties (:func:`gather_role_pair`, :func:`gather_role_row`), in float64 and in
+  codes along its ties (:func:`gather_role_pair`), in float64 and in
   the order of a sparse product's row. Under the full rule only households that come close to
   adopting a behaviour, or that may drop one, need their sums: a few percent a step, since the
   kernels first rule out the others from a bound with every share at 1. Nothing but the codes
@@ -246,38 +246,19 @@ def pack_role_codes(adopted, proven, success, key, codes):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def gather_role_row(i, indptr, indices, weights, codes, nb, w, key_weight, out):
-    """``out[c] = sum_j A_ij V_jc`` for household ``i``: its contacts' role matrix rows
-    (:func:`bt_sim.rules.social.role_weights`) decoded from their codes and summed in float64
-    over its ties in order, as a row of the sparse product ``A @ V`` is."""
-    one = np.uint64(1)
-    for c in range(nb + 1):
-        out[c] = 0.0
-    plain = 1.0 - w
-    for e in range(indptr[i], indptr[i + 1]):
-        code = codes[indices[e]]
-        we = np.float64(weights[e]) * (key_weight if code >> KEY_BIT else 1.0)
-        out[nb] += we * (plain + w * np.float64(code & one))
-        shown = code >> one
-        if shown & np.uint64((1 << nb) - 1):
-            for b in range(nb):
-                if (shown >> np.uint64(b)) & one:
-                    out[b] += we * (plain + w * np.float64((shown >> np.uint64(nb + b)) & one))
-
-
-@njit(cache=True, nogil=True, inline="always")
 def gather_role_pair(i, b, indptr, indices, weights, codes, nb, w, key_weight):
     """``(S_ib, S_iB)``: household ``i``'s tie sums of behaviour ``b`` shown and of the role
-    weights, as :func:`gather_role_row` gives them, without a branch per tie."""
+    weights (:func:`bt_sim.rules.social.role_weights`), decoded from its contacts' codes and
+    summed in float64 over its ties in order, as a row of the sparse product ``A @ V`` is."""
     one = np.uint64(1)
     plain = 1.0 - w
-    extra = key_weight - 1.0
     shown = 0.0
     weight = 0.0
     at, proven_at = np.uint64(1 + b), np.uint64(1 + nb + b)
     for e in range(indptr[i], indptr[i + 1]):
         code = codes[indices[e]]
-        we = np.float64(weights[e]) * (1.0 + extra * np.float64(code >> KEY_BIT))
+        key = np.float64(code >> KEY_BIT)
+        we = np.float64(weights[e]) * (key_weight * key + (1.0 - key))  # exact, no branch
         weight += we * (plain + w * np.float64(code & one))
         a = np.float64((code >> at) & one)
         shown += we * a * (plain + w * np.float64((code >> proven_at) & one))
@@ -286,11 +267,28 @@ def gather_role_pair(i, b, indptr, indices, weights, codes, nb, w, key_weight):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def gather_role_rows(rows, indptr, indices, weights, codes, nb, w, key_weight, out):
-    """:func:`gather_role_row` for each household of ``rows`` into the rows of ``out``."""
-    row = np.empty(nb + 1, np.float64)
+    """Every column of the tie sums (:func:`gather_role_pair`) of each household of ``rows``
+    into the rows of ``out`` (for inspection and the tests: a pass over the ties per
+    behaviour)."""
     for r in range(rows.shape[0]):
-        gather_role_row(rows[r], indptr, indices, weights, codes, nb, w, key_weight, row)
-        out[r, :] = row
+        for b in range(max(nb, 1)):
+            shown, weight = gather_role_pair(
+                rows[r], b, indptr, indices, weights, codes, nb, w, key_weight
+            )
+            if b < nb:
+                out[r, b] = shown
+            out[r, nb] = weight
+
+
+#: The role arguments of a kernel where the tie sums are dense instead (no codes).
+NO_ROLES = (
+    np.zeros(1, np.int32),
+    np.zeros(0, np.int32),
+    np.zeros(0, np.float32),
+    np.zeros(0, np.uint64),
+    0.0,
+    1.0,
+)
 
 
 class RoleCodes:
@@ -299,7 +297,7 @@ class RoleCodes:
 
     The adopt phase packs every household's code (one pass without a branch); a kernel that
     needs household ``i``'s sums decodes its contacts' codes along its ties
-    (:func:`gather_role_row`). Each step only the households that come close to adopting or
+    (:func:`gather_role_pair`). Each step only the households that come close to adopting or
     that may drop a behaviour need their sums (a few percent), so this costs far less than
     keeping every household's sums up to date, and nothing is carried from step to step but
     the codes: no drift, no bookkeeping.
@@ -359,8 +357,8 @@ class RoleCodes:
         as last packed."""
         rows = np.arange(self.codes.shape[0]) if rows is None else np.asarray(rows, np.int64)
         out = np.empty((rows.shape[0], self.behaviours + 1), np.float64)
-        gather_role_rows(rows, *self.kernel_args()[:4], self.behaviours,
-                         self.success_weight, self.key_weight, out)  # fmt: skip
+        indptr, indices, weights, codes, w, key_weight = self.kernel_args()
+        gather_role_rows(rows, indptr, indices, weights, codes, self.behaviours, w, key_weight, out)
         return out
 
     def copy_from(self, other: RoleCodes) -> None:
