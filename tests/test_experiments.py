@@ -326,10 +326,15 @@ def test_threshold_cascade_window_closes_between_degree_4_and_8():
         scenario_to_dict(load_scenario(SCENARIOS / "threshold.toml")),
         outputs=["final_adoption:new_practice"],
     )
-    res = run_sweep(f, {"network.mean_degree": [3, 5, 6, 7, 9]}, replicates=5, seed=1)
+    res = run_sweep(f, {"network.mean_degree": [3, 5, 6, 7, 9]}, replicates=10, seed=1)
     tip = find_critical(res["network.mean_degree"], res["final_adoption:new_practice"])
-    assert tip.jump < -0.5
+    # From one random seed a global cascade happens in about 60-80 % of runs at z = 3-5 (a
+    # mean over 10 replicates has a standard error of about 0.15) and in none above z = 6.5:
+    # the largest fall of the mean is about -0.6, so -0.3 leaves two standard errors.
+    assert tip.jump < -0.3
     assert 4.5 <= tip.critical <= 7.5
+    high = res[res["network.mean_degree"] >= 7]["final_adoption:new_practice"]
+    assert (high < 0.01).all()
 
 
 # ---- bad sweep files ----------------------------------------------------------------------

@@ -91,9 +91,12 @@ def test_full_model_tips():
     # with replicates on both sides of the middle.
     near = [x for x in final.values() if 0.2 < x.mean() < 0.9]
     assert near, {v: round(x.mean(), 2) for v, x in final.items()}
-    split = max(near, key=bimodality)
-    assert bimodality(split) > 5 / 9, split.round(2)
-    assert (split < 0.5).sum() >= 3 and (split > 0.8).sum() >= 3, split.round(2)
+    # (Sarle's coefficient is high for a skewed level too, one run tipped of twenty, so the
+    # split is looked for at every level near the critical share, not at the most "bimodal".)
+    split = [
+        x for x in near if bimodality(x) > 5 / 9 and (x < 0.5).sum() >= 3 and (x > 0.8).sum() >= 3
+    ]
+    assert split, [np.sort(x).round(2) for x in near]
     linear = [
         run_outcomes(base, ["social.response=linear", f"{key}={v}"], seeds, outcome)[:, 0]
         for v in (0.045, 0.06, 0.08)

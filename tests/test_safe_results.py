@@ -414,9 +414,9 @@ def test_key_table_cells_are_not_split():
     from bt_sim.scenario.reference import key_reference
 
     for line in key_reference().splitlines():
-        assert line.count("|") == 6, line
+        assert line.count("|") == 7, line
     doc = (ROOT / "docs" / "scenario-reference.md").read_text()
-    assert doc.count("| key | default | unit | allowed | meaning |") == 1
+    assert doc.count("| key | default | unit | allowed | meaning | raising it |") == 1
 
 
 def test_debug_works_after_the_subcommand(tmp_path):

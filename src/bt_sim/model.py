@@ -22,9 +22,11 @@ import mesa
 import numpy as np
 import pandas as pd
 from mesa.agent import AgentSet
+from scipy.special import ndtr, ndtri
 
 from bt_sim.agents import Household
 from bt_sim.draws import Draws
+from bt_sim.keyed import Keyed, smallest
 from bt_sim.network import Network, ball, build_network
 from bt_sim.phases import Phase, default_phases, plan_table
 from bt_sim.population import Population, draw_population
@@ -82,7 +84,7 @@ class TransitionModel(mesa.Model):
         self.seed_spawn_key = tuple(int(k) for k in root.spawn_key)
         self.behaviour_names = tuple(b.name for b in scenario.behaviours)
         self.population: Population = draw_population(
-            scenario.population, self.streams["population"]
+            scenario.population, self.streams.sequence("population")
         )
         self.network: Network = build_network(
             self.population, scenario.network, self.streams["network"]
@@ -100,7 +102,7 @@ class TransitionModel(mesa.Model):
         self._tie_sums: dict[str, TieSums] = {}
         self._scratch: dict[str, list[np.ndarray]] = {}
         self._setup_collectives()
-        self.state = self._initial_state(self.streams["initial"])
+        self.state = self._initial_state(Keyed.of(self.streams.sequence("initial")))
         self.recorder = Recorder(
             scenario.run.steps,
             self.behaviour_names,
@@ -132,7 +134,7 @@ class TransitionModel(mesa.Model):
         self.cost = np.array([b.cost for b in beh], np.float32)
         self.difficulty = np.array([b.difficulty for b in beh], np.float32)
         self.kpi_effect = np.array([b.kpi_effect for b in beh], np.float32)
-        self.income_rel = (sc.mastery.cost_scale * pop.income / sc.population.income_median).astype(
+        self.income_rel = (sc.mastery.cost_scale * pop.income / sc.mastery.reference_income).astype(
             np.float32
         )
         self.log_keep = np.log1p(-np.minimum(self.kpi_effect, 1 - 1e-7)).astype(np.float32)
@@ -162,15 +164,9 @@ class TransitionModel(mesa.Model):
         k = sc.collectives.count
         nb_income = np.bincount(pop.neighbourhood, np.log(pop.income), pop.n_neighbourhoods)
         nb_income /= np.maximum(np.bincount(pop.neighbourhood, minlength=pop.n_neighbourhoods), 1)
-        placement = sc.collectives.placement
-        if placement == "first":
-            chosen = np.arange(k)
-        elif placement == "richest":
-            chosen = np.argsort(-nb_income, kind="stable")[:k]
-        elif placement == "poorest":
-            chosen = np.argsort(nb_income, kind="stable")[:k]
-        else:
-            chosen = self.streams["placement"].choice(pop.n_neighbourhoods, k, replace=False)
+        chosen = placement_order(
+            sc.collectives.placement, nb_income, Keyed.of(self.streams.sequence("placement"))
+        )[:k]
         self.collective_nbhd = np.sort(chosen).astype(np.int64)
         self.n_collectives = k
         of_nbhd = np.full(pop.n_neighbourhoods, -1, np.int64)
@@ -199,7 +195,12 @@ class TransitionModel(mesa.Model):
             focus=np.full(k, -1, np.int64),
         )
 
-    def _initial_state(self, rng: np.random.Generator) -> HouseholdState:
+    def _initial_state(self, keyed: Keyed) -> HouseholdState:
+        """The initial state. Every draw is keyed by household (or neighbourhood) in its own
+        sub-stream of ``initial`` (:mod:`bt_sim.keyed`), and every selection is the prefix of
+        a random order drawn once: a change that touches a few households (one more
+        collective, one more founder, another share of initial adopters) leaves everyone
+        else's initial state as it was."""
         sc, pop = self.config, self.population
         n, b = pop.n, len(sc.behaviours)
         adopted = np.zeros((n, b), bool)
@@ -213,35 +214,40 @@ class TransitionModel(mesa.Model):
             self.initial_adopters[beh.name] = count
             if count == 0:
                 continue
+            order = keyed.sub(f"adopters:{beh.name}").uniform(n)
             if sc.social.seeding == "cluster":
-                start = int(rng.choice(elig))
+                start = int(smallest(order, elig, 1)[0])
                 members = ball(self.network, start, pop.n)
                 members = members[self.eligible[members, j]][:count]
             else:
-                members = rng.choice(elig, count, replace=False)
+                members = smallest(order, elig, count)
             adopted[members, j] = True
             committed[members[:n_committed], j] = True
         self.droppable = ~committed & np.array([beh.reversible for beh in sc.behaviours])[None, :]
         m = sc.mastery
-        a = 4.0 * m.initial_efficacy
-        efficacy = rng.beta(a, 4.0 - a, n).astype(np.float32)
+        a = np.full(n, 4.0 * m.initial_efficacy)
+        efficacy = keyed.sub("efficacy").beta(a, 4.0 - a).astype(np.float32)
         efficacy[pop.low_literacy] *= np.float32(m.low_literacy_efficacy)
-        self.meter = rng.random(n) < m.meter_share
-        self.theta = draw_thresholds(sc.social.threshold_mean, sc.social.threshold_sd, n, rng)
-        self.check_offset = rng.random(n) * m.cycle_months
+        self.meter = keyed.sub("meter").uniform(n) < m.meter_share
+        self.theta = draw_thresholds(
+            sc.social.threshold_mean, sc.social.threshold_sd, keyed.sub("threshold").uniform(n)
+        )
+        self.check_offset = keyed.sub("check_offset").uniform(n) * m.cycle_months
         self.next_check = m.cycle_months - self.check_offset  # first check, in months
         member = np.zeros(n, bool)
-        consent = np.zeros(n, bool)
         cc = sc.collectives
         bounds = pop.neighbourhood_bounds()
+        # Founders: a weighted random order of each host's households (Efraimidis and
+        # Spirakis 2006: the smallest -log(1 - u) / weight), so one more founder adds one.
+        race = -np.log1p(-keyed.sub("founders").uniform(n))
         for nb in self.collective_nbhd:  # neighbourhoods are contiguous ranges of households
             homes = np.arange(bounds[nb], bounds[nb + 1])
-            weights = self.propensity[homes] / self.propensity[homes].sum()
-            founders = rng.choice(homes, min(cc.founders, homes.size), replace=False, p=weights)
-            member[founders] = True
-            consent[founders] = rng.random(founders.size) < sc.hub.consent_rate
+            homes = homes[self.propensity[homes] > 0]
+            keys = race[homes] / self.propensity[homes]
+            member[homes[smallest(keys, np.arange(homes.size), cc.founders)]] = True
+        consent = member & (keyed.sub("founder_consent").uniform(n) < sc.hub.consent_rate)
         _, _, shift = noise_coefficients(m.kpi_noise, sc.run.dt)
-        noise = (rng.standard_normal(n) * m.kpi_noise).astype(np.float32)
+        noise = (keyed.sub("kpi_noise").normal(n) * m.kpi_noise).astype(np.float32)
         zeros = np.zeros(n, np.float32)
         factor = np.exp((adopted * self.log_keep).sum(axis=1)) * np.exp(noise - shift)  # no BLAS
         kpi = (pop.baseline_kpi * factor).astype(np.float32)
@@ -474,22 +480,44 @@ class TransitionModel(mesa.Model):
         return AgentSet([self.household(int(i)) for i in idx], random=self.random)
 
 
-def draw_thresholds(mean: float, sd: float, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Adoption thresholds on (0, 1]: normal(mean, sd) redrawn outside that interval.
+def draw_thresholds(mean: float, sd: float, u: np.ndarray) -> np.ndarray:
+    """Adoption thresholds on (0, 1]: normal(mean, sd) truncated to that interval, by the
+    inverse distribution function at the uniforms ``u`` (so a household keeps its rank
+    whatever the mean and spread).
 
     A threshold is never 0, so no household adopts without an adopting contact; ``sd = 0``
     gives ``max(mean, 1e-6)`` for everyone.
 
-    >>> t = draw_thresholds(0.05, 0.1, 1000, np.random.default_rng(1))
+    >>> t = draw_thresholds(0.05, 0.1, np.random.default_rng(1).random(1000))
     >>> bool((t > 0).all() and (t <= 1).all())
     True
     """
     if sd <= 0:
-        return np.full(n, max(mean, 1e-6), np.float32)
-    theta = rng.normal(mean, sd, n)
-    for _ in range(1000):
-        bad = np.flatnonzero((theta <= 0) | (theta > 1))
-        if bad.size == 0:
-            break
-        theta[bad] = rng.normal(mean, sd, bad.size)
+        return np.full(u.shape[0], max(mean, 1e-6), np.float32)
+    lo, hi = ndtr(-mean / sd), ndtr((1.0 - mean) / sd)
+    if hi - lo < 1e-12:  # the interval lies far in a tail: its nearer edge
+        theta = np.full(u.shape[0], 1.0 if mean > 1 else 1e-6)
+    else:
+        theta = mean + sd * ndtri(lo + u * (hi - lo))
     return np.clip(theta, 1e-6, 1.0).astype(np.float32)
+
+
+def placement_order(placement: str, nb_income: np.ndarray, keyed: Keyed) -> np.ndarray:
+    """The order in which neighbourhoods get a collective: ``count`` collectives sit in its
+    first ``count``, so one more collective keeps the others where they are.
+
+    ``first``: by id; ``richest`` and ``poorest``: by mean log income, ties broken by the
+    ``placement`` stream; ``random``: an order drawn once from that stream.
+
+    >>> placement_order("poorest", np.array([3.0, 1.0, 2.0]), Keyed(1)).tolist()
+    [1, 2, 0]
+    """
+    c = nb_income.shape[0]
+    u = keyed.uniform(c)
+    if placement == "first":
+        return np.arange(c)
+    if placement == "richest":
+        return np.lexsort((u, -nb_income))
+    if placement == "poorest":
+        return np.lexsort((u, nb_income))
+    return np.argsort(u, kind="stable")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bt_sim.keyed import Keyed
 from bt_sim.scenario.schema import PopulationConfig
 
 AGE_GROUPS = ("young", "middle", "senior")
@@ -75,15 +76,22 @@ class Population:
         return np.stack(cols, axis=1).astype(np.float32)
 
 
-def draw_population(cfg: PopulationConfig, rng: np.random.Generator) -> Population:
+def draw_population(
+    cfg: PopulationConfig, source: np.random.SeedSequence | np.random.Generator | Keyed
+) -> Population:
     """Draw a heterogeneous population.
+
+    Every attribute draws from its own sub-stream, one number per household (or per
+    neighbourhood) keyed by its index (:mod:`bt_sim.keyed`): a household's numbers do not
+    depend on the number of households nor on any other attribute's settings, so changing the
+    senior share, say, leaves every household's income, spare-time and KPI draws as they were.
 
     Parameters
     ----------
     cfg : PopulationConfig
         Sizes and distributions.
-    rng : numpy.random.Generator
-        The only source of randomness.
+    source : numpy.random.SeedSequence, numpy.random.Generator or Keyed
+        The only source of randomness (a generator gives its next 64 bits as the key).
 
     Examples
     --------
@@ -93,33 +101,42 @@ def draw_population(cfg: PopulationConfig, rng: np.random.Generator) -> Populati
     >>> pop.n, int(pop.neighbourhood.max())
     (100, 3)
     """
+    keyed = Keyed.of(source)
     n, c = cfg.households, cfg.neighbourhoods
     nbhd = (np.arange(n, dtype=np.int64) * c // n).astype(np.int32)
-    nbhd_level = rng.normal(0.0, cfg.segregation, c)
-    log_income = np.log(cfg.income_median) + nbhd_level[nbhd] + rng.normal(0, cfg.income_sigma, n)
+    nbhd_level = cfg.segregation * keyed.sub("neighbourhood_income").normal(c)
+    log_income = (
+        np.log(cfg.income_median)
+        + nbhd_level[nbhd]
+        + cfg.income_sigma * keyed.sub("income").normal(n)
+    )
     income = np.exp(log_income).astype(np.float32)
     z_income = (log_income - log_income.mean()) / (log_income.std() + 1e-9)
     # Owner-occupation rises with income; the intercept is solved so the share matches.
-    owner = _logistic_share(cfg.owner_income_slope * z_income, cfg.owner_share, rng)
-    size = (1 + rng.poisson(max(cfg.household_size_mean - 1.0, 0.0), n)).clip(1, 8).astype(np.int8)
-    u = rng.random(n)
+    owner = _logistic_share(cfg.owner_income_slope * z_income, cfg.owner_share, keyed.sub("owner"))
+    extra = keyed.sub("size").poisson(max(cfg.household_size_mean - 1.0, 0.0), n, 7)
+    size = (1 + extra).astype(np.int8)
+    u = keyed.sub("age").uniform(n)
     age_group = np.where(u < cfg.young_share, 0, np.where(u < 1 - cfg.senior_share, 1, 2))
     # Spare time by age (neutral by default): a Beta of mean time_budget_mean + the age shift.
     shift = np.array([cfg.young_time_shift, 0.0, cfg.senior_time_shift])[age_group]
     a = 4.0 * np.clip(cfg.time_budget_mean + shift, 0.01, 0.99)
-    time_budget = rng.beta(a, 4.0 - a).astype(np.float32)
+    time_budget = keyed.sub("time_budget").beta(a, 4.0 - a).astype(np.float32)
     senior = (age_group == 2).astype(np.float64)
     low_literacy = _logistic_share(
         -cfg.literacy_income_slope * z_income + cfg.senior_literacy_shift * senior,
         cfg.low_literacy_share,
-        rng,
+        keyed.sub("literacy"),
     )
-    non_native = _logistic_share(-cfg.language_income_slope * z_income, cfg.non_native_share, rng)
-    gatekeeper = rng.random(n) < cfg.gatekeeper_share
+    non_native = _logistic_share(
+        -cfg.language_income_slope * z_income, cfg.non_native_share, keyed.sub("language")
+    )
+    gatekeeper = keyed.sub("gatekeeper").uniform(n) < cfg.gatekeeper_share
     cut = np.quantile(income, cfg.disadvantaged_income_quantile) if n else 0.0
     disadvantaged = (income < cut) | (low_literacy & ~owner)
     scale = np.sqrt(size / 2.0)
-    baseline = cfg.baseline_kpi * scale * np.exp(rng.normal(0, cfg.baseline_kpi_sigma, n))
+    noise = cfg.baseline_kpi_sigma * keyed.sub("baseline_kpi").normal(n)
+    baseline = cfg.baseline_kpi * scale * np.exp(noise)
     return Population(
         neighbourhood=nbhd,
         income=income,
@@ -136,8 +153,9 @@ def draw_population(cfg: PopulationConfig, rng: np.random.Generator) -> Populati
     )
 
 
-def _logistic_share(score: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
-    """Bernoulli draws with log-odds ``score + b``, ``b`` chosen so the mean equals ``share``."""
+def _logistic_share(score: np.ndarray, share: float, keyed: Keyed) -> np.ndarray:
+    """Bernoulli draws with log-odds ``score + b``, ``b`` chosen so the mean equals ``share``
+    (one uniform per household from ``keyed``)."""
     if share <= 0:
         return np.zeros(score.shape, bool)
     if share >= 1:
@@ -145,7 +163,7 @@ def _logistic_share(score: np.ndarray, share: float, rng: np.random.Generator) -
     sample = score[:: max(1, score.shape[0] // 50_000)]  # the intercept from a thinned sample
     b = intercept(sample, share)
     prob = 1 / (1 + np.exp(-(score + b)))
-    return rng.random(score.shape[0]) < prob
+    return keyed.uniform(score.shape[0]) < prob
 
 
 def intercept(score: np.ndarray, share: float) -> float:

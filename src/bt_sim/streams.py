@@ -5,9 +5,10 @@ A replicate's root is ``SeedSequence(seed, spawn_key=(replicate,))``, which is e
 numbers however many replicates or workers there are. Every random decision of the model draws
 from its own stream, registered here under a stable name; a stream's seed is the root's entropy
 with the name's CRC-32 appended to the spawn key, so renaming a Python attribute never changes
-results. Construction (population, network, placement, initial state) draws from numpy
-generators of its streams; the dynamics draw counter-based numbers keyed by their stream
-(:mod:`bt_sim.draws`), so a household's draw for a decision at a step depends on nothing else.
+results. The dynamics draw counter-based numbers keyed by their stream (:mod:`bt_sim.draws`),
+so a household's draw for a decision at a step depends on nothing else; construction does the
+same by entity (:mod:`bt_sim.keyed`: population, placement and initial state), except the
+network, which its generator draws from its stream in sequence.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import numpy as np
 
 #: Every stream the model draws from, with what it decides. Construction streams first.
 STREAMS: dict[str, str] = {
-    "population": "household attributes (income, tenure, size, age, literacy, language, KPI)",
+    "population": "household attributes (income, tenure, size, age, literacy, language, KPI), "
+    "keyed by household",
     "network": "the social network and its tie weights",
-    "placement": "which neighbourhoods host a collective (placement = 'random')",
-    "initial": "initial adopters, self-efficacy, meters, thresholds, founders, check offsets",
+    "placement": "the order in which neighbourhoods get a collective, keyed by neighbourhood",
+    "initial": "initial adopters, self-efficacy, meters, thresholds, founders, check offsets, "
+    "keyed by household",
     "adopt": "adoption draws (one uniform per household and behaviour)",
     "kpi_noise": "month-to-month noise of each household's KPI",
     "perception": "error of a household's perceived saving at a check",

@@ -13,7 +13,8 @@ or baseline, a proxy for its dwelling and wealth), and only when
 
 The published mean carries Laplace noise of scale ``(hi - lo) / (n * hub.epsilon)`` (saving
 clipped to :data:`SAVING_RANGE`; ``epsilon`` is the per-release budget, 0 = exact) and the
-count is rounded down to a multiple of ``hub.count_rounding``. A collective-level row (the
+count is rounded down to a multiple of ``hub.count_rounding`` but never below ``hub.k``. A
+collective-level row (the
 collective's progress, ``size_class = -1``) is computed from the published group rows only, so
 it adds nothing to what they tell.
 
@@ -256,15 +257,31 @@ def group_rosters(consent, member, collective_of, group, n_groups):
     return roster, starts
 
 
+@njit(cache=True, nogil=True)
+def published_count(n, rounding, k):
+    """The count published for a group of ``n >= k`` households: ``n`` rounded down to a
+    multiple of ``rounding``, but never below ``k``. A published count ``c`` thus says
+    ``c <= n < `` the next multiple of ``rounding`` above ``c``: the same bands as plain
+    rounding, with the lowest band labelled by ``k`` so no published count is below ``k``.
+
+    >>> [int(published_count(n, 5, 7)) for n in (7, 9, 10, 14, 15)]
+    [7, 7, 10, 10, 15]
+    """
+    return max((n // rounding) * rounding, k)
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def release_values(
-    roster, starts, published, saving, lo, hi, epsilon, rounding, classes, k, key, step, base,
-    sequential,
+    roster, starts, published, saving, lo, hi, epsilon, rounding, classes, k, host, key, step,
+    base, sequential,
 ):  # fmt: skip
     """The rows of a release: per published group the mean saving (clipped to ``[lo, hi]``),
     with Laplace noise of scale ``(hi - lo) / (n epsilon)`` when ``epsilon > 0`` (the uniform of
-    :func:`bt_sim.draws.uniform` at counter ``g``, or ``base + j`` for the ``j``-th published
-    group with ``sequential``), and the count rounded down to ``rounding``; per collective the
+    :func:`bt_sim.draws.uniform` at counter ``host[c] * classes + s`` for size class ``s`` of
+    collective ``c`` in neighbourhood ``host[c]``, so a group's noise does not depend on how
+    many other collectives there are; or ``base + j`` for the ``j``-th published group with
+    ``sequential``), and the count rounded down to ``rounding`` but never below ``k`` (see
+    :func:`published_count`); per collective the
     count-weighted mean of its published group rows, published when they count ``k`` or more.
     NaN and 0 where not published. Returns (count, mean, collective count, collective mean,
     collective published, draws used)."""
@@ -281,12 +298,13 @@ def release_values(
         n = starts[g + 1] - starts[g]
         m = total / n
         if epsilon > 0:
-            c = uniform(key, step, base + used if sequential else g) - 0.5
+            ctr = base + used if sequential else host[g // classes] * classes + g % classes
+            c = uniform(key, step, ctr) - 0.5
             noise = -(hi - lo) / (n * epsilon) * np.log1p(-2.0 * abs(c) + 1e-300)
             m = min(max(m + (noise if c > 0 else -noise), lo), hi)
             used += 1
         mean[g] = m
-        count[g] = (n // rounding) * rounding
+        count[g] = published_count(n, rounding, k)
     k_collectives = n_groups // classes
     c_count = np.zeros(k_collectives, np.int64)
     c_mean = np.full(k_collectives, np.nan)
@@ -374,7 +392,7 @@ def make_release(model: TransitionModel) -> Release:
     lo, hi = SAVING_RANGE
     count, mean, c_count, c_mean, c_pub, used = release_values(
         roster, starts, published, s.saving, lo, hi, h.epsilon, h.count_rounding,
-        sc.hub.size_classes, h.k, key, step, base, sequential,
+        sc.hub.size_classes, h.k, model.collective_nbhd, key, step, base, sequential,
     )  # fmt: skip
     model.draws.used(used)
     return Release(count, mean, published, c_count.astype(np.int64), c_mean, c_pub)

@@ -190,8 +190,8 @@ def readiness(
     """Share of uptake left after the cost and effort barriers, 0 where not eligible.
 
     ``1 / (1 + cost_b / income_rel_i) * (1 - difficulty_b * (1 - time_i))`` with
-    ``income_rel = mastery.cost_scale * income / median income``: a cost of ``cost_scale``
-    halves uptake at the median income.
+    ``income_rel = mastery.cost_scale * income / mastery.reference_income``: a cost of
+    ``cost_scale`` halves uptake at the reference income.
     """
     afford = 1.0 / (1.0 + cost[None, :] / income_rel[:, None])
     effort = 1.0 - difficulty[None, :] * (1.0 - time_budget)[:, None]

@@ -35,7 +35,19 @@ def to_toml(scenario: Scenario) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rows(cls: type, prefix: str) -> list[tuple[str, str, str, str, str]]:
+def direction_text(direction: str | None) -> str:
+    """A declared direction in words: ``"+kpi_saving"`` -> ``"raises kpi_saving"``.
+
+    >>> direction_text("-members"), direction_text("=kpi_saving"), direction_text(None)
+    ('lowers members', 'no effect on kpi_saving', '')
+    """
+    if not direction:
+        return ""
+    word = {"+": "raises", "-": "lowers", "=": "no effect on"}[direction[0]]
+    return f"{word} {direction[1:]}"
+
+
+def _rows(cls: type, prefix: str) -> list[tuple[str, str, str, str, str, str]]:
     rows = []
     hints = typing.get_type_hints(cls)
     defaults = cls() if cls is not Behaviour else Behaviour()
@@ -57,17 +69,26 @@ def _rows(cls: type, prefix: str) -> list[tuple[str, str, str, str, str]]:
             allowed = tp.__name__ if isinstance(tp, type) else str(tp)
         default = getattr(defaults, f.name)
         rows.append(
-            (path, _toml_value(default), meta.get("unit", ""), allowed, meta.get("doc", ""))
+            (
+                path,
+                _toml_value(default),
+                meta.get("unit", ""),
+                allowed,
+                meta.get("doc", ""),
+                direction_text(meta.get("direction")),
+            )
         )
     return rows
 
 
 def key_reference() -> str:
-    """A Markdown table of every scenario key: default, unit, allowed values, meaning."""
+    """A Markdown table of every scenario key: default, unit, allowed values, meaning, and
+    the direction its literature gives it (raising the key raises or lowers that outcome of
+    the summary; checked in ``docs/directions.md``)."""
     out = [
-        "| key | default | unit | allowed | meaning |",
-        "| --- | --- | --- | --- | --- |",
+        "| key | default | unit | allowed | meaning | raising it |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
-    for path, default, unit, allowed, doc in _rows(Scenario, ""):
-        out.append(f"| `{path}` | `{default}` | {unit} | {allowed} | {doc} |")
+    for path, default, unit, allowed, doc, direction in _rows(Scenario, ""):
+        out.append(f"| `{path}` | `{default}` | {unit} | {allowed} | {doc} | {direction} |")
     return "\n".join(out) + "\n"

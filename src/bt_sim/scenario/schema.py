@@ -20,10 +20,34 @@ def key(
     lo: float | None = None,
     hi: float | None = None,
     choices: tuple[str, ...] | None = None,
+    direction: str | None = None,
+    span: tuple[float, float] | None = None,
+    source: str = "",
 ) -> Any:
-    """Declare a scenario key with its default, unit, range and description."""
+    """Declare a scenario key with its default, unit, range and description.
+
+    ``direction`` states what raising the key does to an outcome of the summary, as its
+    literature says: ``"+outcome"`` (raises it), ``"-outcome"`` (lowers it) or ``"=outcome"``
+    (no effect expected); ``{behaviour}`` in the outcome stands for the behaviour of a
+    behaviour's key. ``span`` is the part of the allowed range over which the direction is
+    checked, where that range reaches values no scenario uses (a rate of 100 a month);
+    ``source`` names the literature. ``python -m bt_sim.mechanisms --directions`` checks every
+    declared direction across its span (:mod:`bt_sim.directions`).
+    """
+    if direction is not None and (direction[:1] not in "+-=" or len(direction) < 2):
+        raise ValueError(f"direction must be '+outcome', '-outcome' or '=outcome': {direction!r}")
     return field(
-        default=default, metadata={"unit": unit, "doc": doc, "lo": lo, "hi": hi, "choices": choices}
+        default=default,
+        metadata={
+            "unit": unit,
+            "doc": doc,
+            "lo": lo,
+            "hi": hi,
+            "choices": choices,
+            "direction": direction,
+            "span": span,
+            "source": source,
+        },
     )
 
 
@@ -53,17 +77,50 @@ class PopulationConfig:
     neighbourhoods: int = key(
         10, "", "number of neighbourhoods (equal sizes, contiguous ids)", 1, 100_000
     )
-    income_median: float = key(2900.0, "EUR/month", "median net household income", 100, 1e6)
+    income_median: float = key(
+        2900.0,
+        "EUR/month",
+        "median net household income",
+        100,
+        1e6,
+        direction="+behaviours_per_household",
+        span=(1000, 8000),
+        source="costs weigh less at higher incomes (Frederiks et al. 2015)",
+    )
     income_sigma: float = key(0.45, "log EUR", "spread of log income within a neighbourhood", 0, 3)
     segregation: float = key(0.25, "log EUR", "spread of neighbourhood mean log income", 0, 3)
-    owner_share: float = key(0.57, "fraction", "share of owner-occupiers", 0, 1)
+    owner_share: float = key(
+        0.57,
+        "fraction",
+        "share of owner-occupiers",
+        0,
+        1,
+        direction="+behaviours_per_household",
+        source="owners can invest in their dwelling (split incentives: Gillingham et al. 2012)",
+    )
     household_size_mean: float = key(2.15, "persons", "mean household size (1 + Poisson)", 1, 8)
     senior_share: float = key(0.25, "fraction", "share of households aged 65+", 0, 1)
     young_share: float = key(0.25, "fraction", "share of households under 35", 0, 1)
     time_budget_mean: float = key(
-        0.5, "fraction", "mean spare time budget (Beta, 0..1)", 0.01, 0.99
+        0.5,
+        "fraction",
+        "mean spare time budget (Beta, 0..1)",
+        0.01,
+        0.99,
+        direction="+behaviours_per_household",
+        span=(0.1, 0.9),
+        source="lack of time is a barrier to effortful measures (Frederiks et al. 2015)",
     )
-    low_literacy_share: float = key(0.12, "fraction", "share with low (digital) literacy", 0, 1)
+    low_literacy_share: float = key(
+        0.12,
+        "fraction",
+        "share with low (digital) literacy",
+        0,
+        1,
+        direction="-mean_efficacy",
+        span=(0, 0.5),
+        source="low literacy lowers self-efficacy (Bandura 1997)",
+    )
     non_native_share: float = key(
         0.15, "fraction", "share not speaking the local language at home", 0, 1
     )
@@ -78,7 +135,16 @@ class PopulationConfig:
         250.0, "kWh/month", "median baseline KPI of a 2-person household", 0.001, 1e9
     )
     baseline_kpi_sigma: float = key(0.3, "log", "spread of log baseline KPI", 0, 3)
-    gatekeeper_share: float = key(0.02, "fraction", "share of key figures who reach others", 0, 1)
+    gatekeeper_share: float = key(
+        0.02,
+        "fraction",
+        "share of key figures who reach others",
+        0,
+        1,
+        direction="+members",
+        span=(0, 0.2),
+        source="key figures bring in others (Kraft-Todd et al. 2018)",
+    )
     owner_income_slope: float = key(
         1.2, "log-odds/sd", "how strongly owner-occupation rises with income", -10, 10
     )
@@ -152,13 +218,45 @@ class Behaviour:
     """One behaviour households can adopt."""
 
     name: str = key("behaviour", "", "identifier (letters, digits, underscore)")
-    kpi_effect: float = key(0.05, "fraction", "relative KPI reduction once adopted", 0, 1)
-    cost: float = key(0.0, "EUR", "one-off cost of adopting", 0, 1e7)
-    difficulty: float = key(0.3, "0..1", "effort needed; hurts households short of time", 0, 1)
+    kpi_effect: float = key(
+        0.05,
+        "fraction",
+        "relative KPI reduction once adopted",
+        0,
+        1,
+        direction="+kpi_saving",
+        source="a measure saves what it saves",
+    )
+    cost: float = key(
+        0.0,
+        "EUR",
+        "one-off cost of adopting",
+        0,
+        1e7,
+        direction="-final_adoption:{behaviour}",
+        span=(0, 20000),
+        source="a higher price lowers uptake (Frederiks et al. 2015)",
+    )
+    difficulty: float = key(
+        0.3,
+        "0..1",
+        "effort needed; hurts households short of time",
+        0,
+        1,
+        direction="-final_adoption:{behaviour}",
+        source="effortful behaviours are adopted less (Gardner & Stern 2008)",
+    )
     reversible: bool = key(True, "", "whether the behaviour can be dropped again")
     eligibility: str = key("all", "", "who can adopt", choices=("all", "owners", "renters"))
     initial_adoption: float = key(
-        0.02, "fraction", "share of eligible households adopting at start", 0, 1
+        0.02,
+        "fraction",
+        "share of eligible households adopting at start",
+        0,
+        1,
+        direction="+final_adoption:{behaviour}",
+        span=(0, 0.3),
+        source="more early adopters, more models to imitate (Rogers 2003)",
     )
     committed_share: float = key(
         0.0,
@@ -183,8 +281,26 @@ class SocialConfig:
     """Social learning: one rule family; Bass, threshold and complex contagion are special cases."""
 
     rule: str = key("full", "", "adoption rule", choices=("full", "bass", "threshold", "complex"))
-    p: float = key(0.001, "1/month", "external (innovation) adoption rate", 0, 100)
-    q: float = key(0.03, "1/month", "imitation rate per unit adopted neighbour share", 0, 100)
+    p: float = key(
+        0.001,
+        "1/month",
+        "external (innovation) adoption rate",
+        0,
+        100,
+        direction="+behaviours_per_household",
+        span=(0, 0.01),
+        source="external influence (Bass 1969)",
+    )
+    q: float = key(
+        0.03,
+        "1/month",
+        "imitation rate per unit adopted neighbour share",
+        0,
+        100,
+        direction="+behaviours_per_household",
+        span=(0, 0.2),
+        source="imitation (Bass 1969)",
+    )
     threshold_mean: float = key(0.18, "fraction", "mean adoption threshold (threshold rule)", 0, 1)
     threshold_sd: float = key(0.0, "fraction", "spread of thresholds (threshold rule)", 0, 1)
     contacts_needed: int = key(2, "contacts", "adopting contacts needed (complex rule)", 1, 1000)
@@ -210,15 +326,29 @@ class SocialConfig:
         "how much contacts who visibly keep a behaviour protect it from being dropped",
         0,
         1,
+        direction="+behaviours_per_household",
+        source="descriptive norms sustain behaviour (Cialdini 2003)",
     )
     success_weight: float = key(
-        0.5, "0..1", "how much a contact's visible success with a behaviour weighs", 0, 1
+        0.5,
+        "0..1",
+        "how much a contact's visible success with a behaviour weighs",
+        0,
+        1,
+        direction="+behaviours_per_household",
+        source="observers imitate models whose behaviour is rewarded (Bandura 1977)",
     )
     key_figure_weight: float = key(
         2.0, "", "how much more a key figure weighs as a role model than others", 1, 100
     )
     collective_weight: float = key(
-        0.3, "0..1", "weight of the collective's adoption in a member's exposure", 0, 1
+        0.3,
+        "0..1",
+        "weight of the collective's adoption in a member's exposure",
+        0,
+        1,
+        direction="+behaviours_per_household",
+        source="members learn from fellow members (Middlemiss 2011)",
     )
     seeding: str = key("random", "", "where initial adopters sit", choices=("random", "cluster"))
 
@@ -228,9 +358,24 @@ class MasteryConfig:
     """Mastery learning: goals and plan-do-check-act."""
 
     enabled: bool = key(True, "", "households set goals and reflect on their KPI")
-    initial_efficacy: float = key(0.5, "0..1", "mean initial self-efficacy (Beta)", 0.01, 0.99)
+    initial_efficacy: float = key(
+        0.5,
+        "0..1",
+        "mean initial self-efficacy (Beta)",
+        0.01,
+        0.99,
+        direction="+behaviours_per_household",
+        span=(0.05, 0.95),
+        source="self-efficacy sustains action (Bandura 1977)",
+    )
     low_literacy_efficacy: float = key(
-        0.8, "factor", "initial self-efficacy of low-literacy households relative to others", 0, 1
+        0.8,
+        "factor",
+        "initial self-efficacy of low-literacy households relative to others",
+        0,
+        1,
+        direction="+mean_efficacy",
+        source="the starting point of self-efficacy",
     )
     cycle_months: float = key(
         3.0,
@@ -240,7 +385,14 @@ class MasteryConfig:
         24,
     )
     goal_initial: float = key(
-        0.05, "fraction", "first goal and lowest goal: relative KPI reduction", 0, 1
+        0.05,
+        "fraction",
+        "first goal and lowest goal: relative KPI reduction",
+        0,
+        1,
+        direction="+kpi_saving",
+        span=(0, 0.3),
+        source="harder specific goals raise performance (Locke & Latham 2002)",
     )
     goal_step_up: float = key(0.01, "fraction/check", "goal raise after a successful check", 0, 1)
     goal_step_down: float = key(
@@ -251,13 +403,32 @@ class MasteryConfig:
     )
     goal_max: float = key(0.5, "fraction", "highest goal a household sets", 0, 1)
     efficacy_gain: float = key(
-        0.15, "1/check", "share of the efficacy gap closed by a successful check (x learning)", 0, 1
+        0.15,
+        "1/check",
+        "share of the efficacy gap closed by a successful check (x learning)",
+        0,
+        1,
+        direction="+mean_efficacy",
+        source="mastery experiences build self-efficacy (Bandura 1977)",
     )
     efficacy_loss: float = key(
-        0.1, "1/check", "share of self-efficacy lost by a failed check (x learning)", 0, 1
+        0.1,
+        "1/check",
+        "share of self-efficacy lost by a failed check (x learning)",
+        0,
+        1,
+        direction="-mean_efficacy",
+        source="failures lower self-efficacy (Bandura 1977)",
     )
     effort_max: float = key(
-        0.08, "fraction", "KPI saving from full curtailment effort (everyday conservation)", 0, 1
+        0.08,
+        "fraction",
+        "KPI saving from full curtailment effort (everyday conservation)",
+        0,
+        1,
+        direction="+kpi_saving",
+        span=(0, 0.3),
+        source="curtailment saves energy (Gardner & Stern 2008)",
     )
     effort_gain: float = key(
         4.0,
@@ -265,9 +436,19 @@ class MasteryConfig:
         "effort added per unit of perceived goal gap (x learning)",
         0,
         100,
+        direction="+kpi_saving",
+        span=(0, 20),
+        source="a goal gap prompts effort (Carver & Scheier 1982)",
     )
     effort_relapse: float = key(
-        0.05, "1/month", "rate at which curtailment effort relapses into old habits", 0, 100
+        0.05,
+        "1/month",
+        "rate at which curtailment effort relapses into old habits",
+        0,
+        100,
+        direction="-kpi_saving",
+        span=(0, 0.5),
+        source="habits pull effort back (Verplanken & Wood 2006)",
     )
     action_rate: float = key(
         0.03,
@@ -275,6 +456,9 @@ class MasteryConfig:
         "extra imitation rate per unit exposure while a goal is unmet (a search for what works)",
         0,
         100,
+        direction="+behaviours_per_household",
+        span=(0, 0.2),
+        source="an unmet goal prompts a search for measures (Carver & Scheier 1982)",
     )
     drop_chance: float = key(
         0.3,
@@ -283,22 +467,86 @@ class MasteryConfig:
         "(1 - feedback reliability))",
         0,
         1,
+        direction="-behaviours_per_household",
+        source="a failed check can end a behaviour (Carver & Scheier 1982)",
     )
-    cost_scale: float = key(3000.0, "EUR", "cost that halves uptake at median income", 1, 1e7)
+    cost_scale: float = key(
+        3000.0,
+        "EUR",
+        "cost that halves uptake at the reference income",
+        1,
+        1e7,
+        direction="+behaviours_per_household",
+        span=(500, 20000),
+        source="costs weigh less (Frederiks et al. 2015)",
+    )
+    reference_income: float = key(
+        2900.0,
+        "EUR/month",
+        "net monthly income at which a cost of cost_scale halves uptake (a household's "
+        "cost barrier scales with its income against this, so a richer town adopts costly "
+        "measures more)",
+        100,
+        1e6,
+    )
     meter_share: float = key(
-        0.3, "fraction", "share with a smart meter (feedback quality 'meter')", 0, 1
+        0.3,
+        "fraction",
+        "share with a smart meter (feedback quality 'meter')",
+        0,
+        1,
+        direction="+kpi_saving",
+        source="feedback on energy use saves a few % (Fischer 2008)",
     )
-    learning_none: float = key(0.3, "0..1", "learning speed without feedback", 0, 1)
-    learning_meter: float = key(0.7, "0..1", "learning speed with a meter", 0, 1)
-    learning_hub: float = key(1.0, "0..1", "learning speed with hub feedback", 0, 1)
+    learning_none: float = key(
+        0.3,
+        "0..1",
+        "learning speed without feedback",
+        0,
+        1,
+        direction="+kpi_saving",
+        source="faster learning from results (Carver & Scheier 1982)",
+    )
+    learning_meter: float = key(
+        0.7,
+        "0..1",
+        "learning speed with a meter",
+        0,
+        1,
+        direction="+kpi_saving",
+        source="faster learning from results (Carver & Scheier 1982)",
+    )
+    learning_hub: float = key(
+        1.0,
+        "0..1",
+        "learning speed with hub feedback",
+        0,
+        1,
+        direction="+kpi_saving",
+        source="faster learning from results (Carver & Scheier 1982)",
+    )
     kpi_noise: float = key(
         0.05, "log", "spread of the KPI's month-to-month noise (correlation time 1 month)", 0, 2
     )
     perception_noise: float = key(
-        0.08, "fraction", "error of a cycle's perceived saving without feedback", 0, 2
+        0.08,
+        "fraction",
+        "error of a cycle's perceived saving without feedback",
+        0,
+        2,
+        direction="-kpi_saving",
+        span=(0, 0.5),
+        source="a reliable signal shows what delivers (Fischer 2008)",
     )
     feedback_noise_divisor: float = key(
-        4.0, "", "a meter or the hub divides the perception error by this", 1, 1000
+        4.0,
+        "",
+        "a meter or the hub divides the perception error by this",
+        1,
+        1000,
+        direction="+kpi_saving",
+        span=(1, 20),
+        source="better feedback, better learning (Fischer 2008)",
     )
     signal_sd: float = key(
         0.04,
@@ -313,18 +561,61 @@ class MasteryConfig:
 class CollectivesConfig:
     """Citizen collectives: recruitment, shared goals, dialogue."""
 
-    count: int = key(3, "collectives", "number of collectives (one per neighbourhood)", 0, 100_000)
+    count: int = key(
+        3,
+        "collectives",
+        "number of collectives (one per neighbourhood)",
+        0,
+        100_000,
+        direction="+behaviours_per_household",
+        span=(0, 10),
+        source="community groups raise uptake (Middlemiss 2011)",
+    )
     placement: str = key(
         "random",
         "",
         "which neighbourhoods host them",
         choices=("random", "first", "richest", "poorest"),
     )
-    founders: int = key(5, "households", "founding members of each collective", 1, 10_000)
-    outreach_rate: float = key(0.003, "1/month", "recruitment rate by outreach", 0, 100)
-    tie_rate: float = key(0.02, "1/month", "recruitment rate per unit member-tie share", 0, 100)
+    founders: int = key(
+        5,
+        "households",
+        "founding members of each collective",
+        1,
+        10_000,
+        direction="+members",
+        span=(1, 50),
+        source="a larger core recruits more (Granovetter 1978)",
+    )
+    outreach_rate: float = key(
+        0.003,
+        "1/month",
+        "recruitment rate by outreach",
+        0,
+        100,
+        direction="+members",
+        span=(0, 0.05),
+        source="outreach recruits",
+    )
+    tie_rate: float = key(
+        0.02,
+        "1/month",
+        "recruitment rate per unit member-tie share",
+        0,
+        100,
+        direction="+members",
+        span=(0, 0.2),
+        source="people join through ties (McAdam & Paulsen 1993)",
+    )
     usual_suspects_bias: float = key(
-        1.0, "", "how strongly outreach favours better-off households", 0, 10
+        1.0,
+        "",
+        "how strongly outreach favours better-off households",
+        0,
+        10,
+        direction="-representativeness",
+        span=(0, 5),
+        source="outreach favouring the better-off recruits the usual suspects (Middlemiss 2011)",
     )
     outreach_weight_income: float = key(
         1.0, "", "weight of (standardised log) income in the usual-suspect score", -10, 10
@@ -341,18 +632,48 @@ class CollectivesConfig:
     outreach_weight_senior: float = key(
         0.0, "", "weight of being aged 65+ in the usual-suspect score", -10, 10
     )
-    gatekeeper_reach: float = key(3.0, "", "weight of key figures in tie recruitment", 0, 100)
+    gatekeeper_reach: float = key(
+        3.0,
+        "",
+        "weight of key figures in tie recruitment",
+        0,
+        100,
+        direction="+members",
+        span=(0, 20),
+        source="key figures bring in others (Kraft-Todd et al. 2018)",
+    )
     other_member_weight: float = key(
         0.0, "", "weight of ties to members of other collectives in tie recruitment", 0, 1
     )
     leave_rate: float = key(
-        0.02, "1/month", "rate at which members who get nothing from the collective leave", 0, 100
+        0.02,
+        "1/month",
+        "rate at which members who get nothing from the collective leave",
+        0,
+        100,
+        direction="-members",
+        span=(0, 0.2),
+        source="members who get nothing leave",
     )
     dialogue_gain: float = key(
-        0.02, "1/month", "rate at which dialogue closes a member's efficacy gap", 0, 1
+        0.02,
+        "1/month",
+        "rate at which dialogue closes a member's efficacy gap",
+        0,
+        1,
+        direction="+mean_efficacy",
+        span=(0, 0.2),
+        source="dialogue builds efficacy (Bandura 1997: verbal persuasion)",
     )
     shared_goal: float = key(
-        0.1, "fraction", "the collective's goal: its members' mean KPI saving", 0.001, 1
+        0.1,
+        "fraction",
+        "the collective's goal: its members' mean KPI saving",
+        0.001,
+        1,
+        direction="+kpi_saving",
+        span=(0.01, 0.5),
+        source="harder specific goals raise performance (Locke & Latham 2002)",
     )
     milestone: float = key(
         0.02,
@@ -362,7 +683,13 @@ class CollectivesConfig:
         1,
     )
     celebration_gain: float = key(
-        0.1, "fraction", "share of members' efficacy gap closed by a celebrated achievement", 0, 1
+        0.1,
+        "fraction",
+        "share of members' efficacy gap closed by a celebrated achievement",
+        0,
+        1,
+        direction="+mean_efficacy",
+        source="celebrated achievements build efficacy (Bandura 1997)",
     )
     campaign_months: float = key(
         6.0, "months", "length of a joint-action campaign on one behaviour", 0.25, 120
@@ -373,6 +700,9 @@ class CollectivesConfig:
         "members' adoption rate of the campaign behaviour at the full remaining goal gap",
         0,
         100,
+        direction="+behaviours_per_household",
+        span=(0, 0.3),
+        source="joint action (Kraaij et al. 2024)",
     )
     joint_discount: float = key(
         0.3,
@@ -380,6 +710,9 @@ class CollectivesConfig:
         "cost reduction of the campaign behaviour for members (joint purchase)",
         0,
         1,
+        direction="+kpi_saving",
+        source="a collective purchase lowers the cost barrier of costly measures "
+        "(Kraaij et al. 2024)",
     )
 
 
@@ -395,6 +728,9 @@ class HubConfig:
         "warning)",
         1,
         1_000_000,
+        direction="-compared_share",
+        span=(5, 50),
+        source="a larger k suppresses more groups (Sweeney 2002)",
     )
     size_classes: int = key(
         4,
@@ -419,6 +755,9 @@ class HubConfig:
         "release of the group) that may be published; smaller changes are held back",
         1,
         1_000_000,
+        direction="-compared_share",
+        span=(1, 20),
+        source="a larger minimum change holds back more releases",
     )
     epsilon: float = key(
         1.0,
@@ -431,12 +770,21 @@ class HubConfig:
     count_rounding: int = key(
         5,
         "households",
-        "published counts are rounded down to a multiple of this (1 = exact)",
+        "published counts are rounded down to a multiple of this, but never below k (1 = exact)",
         1,
         1000,
+        direction="=kpi_saving",
+        span=(1, 50),
+        source="rounding only what is published changes no behaviour",
     )
     consent_rate: float = key(
-        0.7, "probability", "chance a new member shares data when joining", 0, 1
+        0.7,
+        "probability",
+        "chance a new member shares data when joining",
+        0,
+        1,
+        direction="+compared_share",
+        source="more consenting members fill more peer groups",
     )
     revoke_rate: float = key(
         0.01,
@@ -444,6 +792,9 @@ class HubConfig:
         "rate at which a consenting member with no trust in the hub revokes (times 1 - trust)",
         0,
         100,
+        direction="-consenting",
+        span=(0, 0.2),
+        source="revocations take data out",
     )
     opt_in_rate: float = key(
         0.05,
@@ -451,8 +802,19 @@ class HubConfig:
         "rate at which a non-consenting member with full trust consents (times trust)",
         0,
         100,
+        direction="+consenting",
+        span=(0, 0.3),
+        source="later consent brings data in",
     )
-    trust_initial: float = key(0.5, "", "a new member's trust in the hub, 0..1", 0, 1)
+    trust_initial: float = key(
+        0.5,
+        "",
+        "a new member's trust in the hub, 0..1",
+        0,
+        1,
+        direction="+consenting",
+        source="trust drives data sharing (Acquisti et al. 2015)",
+    )
     trust_rate: float = key(
         0.1,
         "1/month",
@@ -463,7 +825,14 @@ class HubConfig:
         100,
     )
     peer_effect: float = key(
-        0.02, "fraction", "KPI cut prompted by a comparison for a household at the peer mean", 0, 1
+        0.02,
+        "fraction",
+        "KPI cut prompted by a comparison for a household at the peer mean",
+        0,
+        1,
+        direction="+kpi_saving",
+        span=(0, 0.1),
+        source="peer comparison saves about 2 % (Allcott 2011)",
     )
     peer_slope: float = key(
         1.0,
@@ -473,7 +842,14 @@ class HubConfig:
         100,
     )
     peer_decay: float = key(
-        0.1, "1/month", "rate at which the curtailment prompted by a comparison fades", 0, 100
+        0.1,
+        "1/month",
+        "rate at which the curtailment prompted by a comparison fades",
+        0,
+        100,
+        direction="-peer_curtailment",
+        span=(0, 1),
+        source="the effect of a comparison fades (Allcott & Rogers 2014)",
     )
 
 

@@ -317,17 +317,14 @@ def latest_release(step: int, report_months: float, dt: float) -> int | None:
     return None
 
 
-def hub_table(
-    panel, collectives, k: int, size_classes: int, step: int | None, dt: float, rounding: int = 1
-):
+def hub_table(panel, collectives, k: int, size_classes: int, step: int | None, dt: float):
     """Build the hub view from the published panel (``model.hub_panel()``) only.
 
     A group with no row at the release step, or (defensively) a row whose published count is
-    below ``k`` rounded down to the hub's count ``rounding``, is withheld: its cell is ``None``
+    below ``k`` (the hub never publishes one), is withheld: its cell is ``None``
     and no number of it is kept. The collective's own progress rows (``size_class = -1``) are
     not peer groups.
     """
-    floor = (k // max(rounding, 1)) * max(rounding, 1)
     published = {}
     if step is not None and len(panel):
         now = panel[panel["step"] == step]
@@ -338,7 +335,7 @@ def hub_table(
             now["saving_mean"],
             strict=True,
         ):
-            if sc >= 0 and n >= floor:
+            if sc >= 0 and n >= k:
                 published[(int(c), int(sc))] = (int(n), float(saving))
     rows = tuple(
         (int(c), tuple(published.get((int(c), j)) for j in range(size_classes)))
@@ -358,7 +355,6 @@ def model_hub_table(model) -> HubTable:
         sc.hub.size_classes,
         step,
         sc.run.dt,
-        sc.hub.count_rounding,
     )
 
 
