@@ -230,7 +230,7 @@ class BaselineModel(mesa.Model):
         self.sigmoid = soc.response == "sigmoid"
         self.mid_h = soc.response_midpoint**soc.response_steepness
         self.steepness = soc.response_steepness
-        self.n_collectives = int(source.n_collectives)
+        self.n_collectives = int(source.collectives.count)
         self.collective_weight = soc.collective_weight if self.n_collectives else 0.0
         self.action_rate = m.action_rate if m.enabled else 0.0
         self.joint_rate = cc.joint_rate
@@ -243,7 +243,7 @@ class BaselineModel(mesa.Model):
         self.noisy = m.kpi_noise > 0
         # hub
         self.peer_keep = math.exp(-hb.peer_decay * dt) if hb.peer_decay > 0 else 1.0
-        self.hub_active = bool(source.hub_active)
+        self.hub_active = bool(source.hub.active)
         self.hub_k = hb.k
         # The baseline's hub is the engine's with trust fixed at its initial value, no later
         # opt-in and every release exact and published (hub.trust_rate = 0, hub.opt_in_rate =
@@ -261,7 +261,7 @@ class BaselineModel(mesa.Model):
         # reflect
         self.mastery_enabled = m.enabled
         self.cycle_months = m.cycle_months
-        sd, learning, rel = source.feedback
+        sd, learning, rel = source.mastery.feedback
         self.perception_sd = [float(x) for x in sd]
         self.learning = [float(x) for x in learning]
         self.reliability = [float(x) for x in rel]
@@ -299,14 +299,14 @@ class BaselineModel(mesa.Model):
         droppable = source.droppable.tolist()
         key = np.where(pop.gatekeeper, sc.social.key_figure_weight, 1.0).tolist()
         baseline = pop.baseline_kpi.astype(float).tolist()
-        meter = source.meter.tolist()
-        offset = source.check_offset.astype(float).tolist()
+        meter = source.mastery.meter.tolist()
+        offset = source.mastery.check_offset.astype(float).tolist()
         theta = source.theta.astype(float).tolist()
         disadvantaged = pop.disadvantaged.tolist()
-        collective = source.collective_of.tolist()
-        hub_group = source.hub_group.tolist()
-        propensity = source.propensity.astype(float).tolist()
-        reach = source.reach.astype(float).tolist()
+        collective = source.collectives.of.tolist()
+        hub_group = source.hub.group.tolist()
+        propensity = source.collectives.propensity.astype(float).tolist()
+        reach = source.collectives.reach.astype(float).tolist()
         floats = {
             name: getattr(st, name).astype(float).tolist()
             for name in (

@@ -41,9 +41,9 @@ def initial(m: TransitionModel) -> dict[str, np.ndarray]:
         "noise": s.noise,
         "member": s.member,
         "consent": s.consent,
-        "meter": m.meter,
+        "meter": m.mastery.meter,
         "theta": m.theta,
-        "check_offset": m.check_offset,
+        "check_offset": m.mastery.check_offset,
     }
 
 
@@ -112,7 +112,7 @@ def test_placement_is_nested_in_the_number_of_collectives(placement):
                 "run.steps=1",
             ],
         )
-        hosts.append(set(TransitionModel(sc, seed=4).collective_nbhd.tolist()))
+        hosts.append(set(TransitionModel(sc, seed=4).collectives.nbhd.tolist()))
     for fewer, more in itertools.pairwise(hosts):
         assert fewer < more and len(more - fewer) == 1
 

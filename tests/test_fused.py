@@ -41,10 +41,12 @@ def reference_adoption(m, x, u):
     share = np.zeros(s.adopted.shape)
     np.divide(exposure, denom[:, None], out=share, where=denom[:, None] > 0)
     rows = np.flatnonzero(s.member)
-    c = m.collective_of[rows]
+    c = m.collectives.of[rows]
     if rows.size and soc.collective_weight > 0:
         cw = soc.collective_weight
-        fellow = coll.fellow_member_share(c, s.adopted[rows].astype(np.float32), m.n_collectives)
+        fellow = coll.fellow_member_share(
+            c, s.adopted[rows].astype(np.float32), m.collectives.count
+        )
         share[rows] = (1 - cw) * share[rows] + cw * fellow
     joint = np.zeros(s.adopted.shape[0])
     focus_of = np.full(s.adopted.shape[0], -1)
@@ -317,10 +319,10 @@ def test_member_ties_equal_sparse_products_split_by_collective():
     m = running_model("collectives.other_member_weight=1")
     adj = m.adjacency
     member = m.state.member
-    reach = m.reach
-    own, other = coll.member_tie_shares(adj, m.wdeg, member, reach, m.collective_of)
+    reach = m.collectives.reach
+    own, other = coll.member_tie_shares(adj, m.wdeg, member, reach, m.collectives.of)
     x = member * reach.astype(np.float64)
-    same = m.collective_of[:, None] == m.collective_of[None, :]
+    same = m.collectives.of[:, None] == m.collectives.of[None, :]
     dense = adj.toarray()
     np.testing.assert_allclose(own * m.wdeg, (dense * same) @ x, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(other * m.wdeg, (dense * ~same) @ x, rtol=1e-4, atol=1e-5)
@@ -405,15 +407,17 @@ def test_membership_kernel_equals_the_reference_joining_and_leaving():
     s, cc, dt = m.state, m.config.collectives, m.config.run.dt
     step = m.steps_done + 1
     member0 = s.member.copy()
-    own, other = coll.member_tie_shares(m.adjacency, m.wdeg, member0, m.reach, m.collective_of)
-    cand = np.flatnonzero(m.hosted & ~member0)
-    hazard = coll.join_hazard(m.propensity[cand], own[cand], other[cand], cc, dt)
+    own, other = coll.member_tie_shares(
+        m.adjacency, m.wdeg, member0, m.collectives.reach, m.collectives.of
+    )
+    cand = np.flatnonzero(m.collectives.hosted & ~member0)
+    hazard = coll.join_hazard(m.collectives.propensity[cand], own[cand], other[cand], cc, dt)
     keys = {name: m.draws.take(name, step)[0] for name in ("recruit", "leave", "consent")}
     joins = cand[draws.uniforms(keys["recruit"], step, cand) < hazard]
     members = np.flatnonzero(member0)
-    cs = m.cstate
+    cs = m.collectives.state
     value = coll.member_value(
-        s.success[members], s.compared[members], cs.progress[m.collective_of[members]]
+        s.success[members], s.compared[members], cs.progress[m.collectives.of[members]]
     )
     leave_p = -np.expm1(-cc.leave_rate * (1.0 - value) * dt)
     leaves = members[draws.uniforms(keys["leave"], step, members) < leave_p]
@@ -423,9 +427,10 @@ def test_membership_kernel_equals_the_reference_joining_and_leaving():
     own_buf, other_buf = np.zeros(m.population.n), np.zeros(m.population.n)
     adj = m.adjacency
     coll.membership_step(
-        s.member, s.consent, s.trust, s.compared, s.success, s.efficacy, m.collective_of,
-        m.hosted, m.propensity, m.reach, m.wdeg, adj.indptr, adj.indices, adj.data, own_buf,
-        other_buf, True, np.zeros(m.n_collectives, bool), cs.progress, 0.0, 0.0,
+        s.member, s.consent, s.trust, s.compared, s.success, s.efficacy, m.collectives.of,
+        m.collectives.hosted, m.collectives.propensity, m.collectives.reach, m.wdeg, adj.indptr,
+        adj.indices, adj.data, own_buf,
+        other_buf, True, np.zeros(m.collectives.count, bool), cs.progress, 0.0, 0.0,
         cc.outreach_rate, cc.tie_rate, cc.other_member_weight, cc.leave_rate, dt, True,
         m.config.hub.consent_rate, m.config.hub.trust_initial, keys["recruit"], keys["leave"],
         keys["consent"], step, 0, False,

@@ -126,12 +126,12 @@ def test_in_the_model_a_revoking_household_is_absent_from_every_later_release():
     revoked = np.zeros(model.population.n, bool)
     for _ in range(36):
         before = model.state.consent.copy()
-        seen = len(model.hub_releases)
+        seen = len(model.hub.releases)
         model.step()
         # Consent lost by a member who stayed is a revocation (nobody leaves here, nobody
         # consents again with hub.opt_in_rate = 0).
         revoked |= before & ~model.state.consent & model.state.member
-        for _, _, roster in model.hub_releases[seen:]:
+        for _, _, roster in model.hub.releases[seen:]:
             assert not np.any(revoked[roster]), "a revoked household is in a release"
     assert revoked.sum() > 20, "the scenario revokes often enough to test something"
     assert model.recorder.hub_rows, "and publishes something"
@@ -152,7 +152,7 @@ def test_the_roster_is_frozen_between_releases():
     at that release."""
     model = _model("hub.k=5", "hub.report_months=6", "collectives.tie_rate=0.5")
     model.run()
-    steps = {step for step, _, _ in model.hub_releases}
+    steps = {step for step, _, _ in model.hub.releases}
     assert steps and all(step % 6 == 0 for step in steps)
     assert {r[0] for r in model.recorder.hub_rows} <= steps
 
@@ -240,10 +240,10 @@ def test_in_random_scenarios_no_release_breaks_the_rules(p):
     model = TransitionModel(sc, seed=p["seed"])
     model.run()
     by_group: dict[int, list[np.ndarray]] = {}
-    for step, g, roster in model.hub_releases:
+    for step, g, roster in model.hub.releases:
         assert step % p["report"] == 0
         assert roster.size >= p["k"]
-        assert np.all(model.hub_group[roster] == g)
+        assert np.all(model.hub.group[roster] == g)
         for past in by_group.get(g, []):
             d = hub.roster_change(roster, past)
             assert d == 0 or d >= p["min_change"]

@@ -53,9 +53,9 @@ def test_peer_comparison_cuts_about_two_percent_and_more_the_further_above_the_m
             )
         )
         classes = sc.hub.size_classes
-        g = m.hub_group[s.compared]
+        g = m.hub.group[s.compared]
         mean = np.array(
-            [published[(m.collective_nbhd[x // classes], x % classes)] for x in g.tolist()]
+            [published[(m.collectives.nbhd[x // classes], x % classes)] for x in g.tolist()]
         )
         rel = (1 - s.saving[s.compared]) / (1 - mean) - 1
         slopes.append(np.polyfit(rel, s.peer[s.compared], 1)[0])

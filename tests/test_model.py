@@ -90,8 +90,8 @@ def test_collectives_grow_and_members_stay_in_their_neighbourhoods():
     start = m.state.member.sum()
     m.run()
     assert m.state.member.sum() > start
-    assert np.all(m.collective_of[m.state.member] >= 0)
-    assert set(np.unique(m.population.neighbourhood[m.state.member])) <= set(m.collective_nbhd)
+    assert np.all(m.collectives.of[m.state.member] >= 0)
+    assert set(np.unique(m.population.neighbourhood[m.state.member])) <= set(m.collectives.nbhd)
 
 
 def test_mastery_off_freezes_efficacy_outside_collectives():
@@ -108,7 +108,7 @@ def mean_efficacy_move(m):
         before = m.state.efficacy.copy()
         m.step()
         checked = m.state.cycle_time == 0  # the cycle restarts at a check
-        hub_fed = (m.feedback_level() == 2) & checked
+        hub_fed = (m.mastery.feedback_level() == 2) & checked
         if hub_fed.any():
             moves.append(np.abs(m.state.efficacy - before)[hub_fed].mean())
     assert len(moves) > 12, "most steps publish a peer group"

@@ -67,12 +67,14 @@ def _numba_cache_dir() -> None:
 _numba_cache_dir()
 
 if TYPE_CHECKING:
+    from bt_sim.component import Component
     from bt_sim.model import TransitionModel
     from bt_sim.scenario import Scenario, load_scenario
 
 # Loaded on first use (PEP 562), so that `bt-sim --help` and the scenario commands do not pay
 # for importing Mesa, numba and the engine.
 _LAZY = {
+    "Component": "bt_sim.component",
     "TransitionModel": "bt_sim.model",
     "Scenario": "bt_sim.scenario",
     "load_scenario": "bt_sim.scenario",
@@ -102,6 +104,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "BtSimError",
+    "Component",
     "Scenario",
     "ScenarioError",
     "TransitionModel",

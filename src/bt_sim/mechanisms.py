@@ -31,7 +31,7 @@ def behaviours_in_host_neighbourhoods(model) -> float:
 
 def member_saving(model) -> float:
     """Mean KPI saving of the members of collectives at the end (those who can be compared)."""
-    member = model.state.member & model.hosted
+    member = model.state.member & model.collectives.hosted
     return float(model.state.saving[member].mean()) if member.any() else float("nan")
 
 

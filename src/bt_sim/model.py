@@ -17,6 +17,7 @@ The step walks ``model.phases`` (see :mod:`bt_sim.phases`); by default:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import mesa
 import numpy as np
@@ -25,18 +26,25 @@ from mesa.agent import AgentSet
 from scipy.special import ndtr, ndtri
 
 from bt_sim.agents import Household
+from bt_sim.component import (
+    Component,
+    check_components,
+    insert_at,
+    load_component,
+    setup_order,
+)
+from bt_sim.components import DEFAULT_COMPONENTS
 from bt_sim.draws import Draws
 from bt_sim.keyed import Keyed, smallest
 from bt_sim.network import Network, ball, build_network
-from bt_sim.phases import Phase, default_phases, plan_table
+from bt_sim.phases import Phase, core_phases, plan_table
 from bt_sim.population import Population, draw_population
 from bt_sim.recorder import Recorder
-from bt_sim.rules import collective as coll
-from bt_sim.rules import hub, mastery, social
+from bt_sim.rules import social
 from bt_sim.rules.kpi import noise_coefficients
 from bt_sim.rules.ties import NO_ROLES, PACKED_MAX, RoleCodes, TieSums
 from bt_sim.scenario.schema import Scenario
-from bt_sim.state import CollectiveState, HouseholdState
+from bt_sim.state import HouseholdState
 from bt_sim.streams import Streams, replicate_root
 
 SeedLike = int | np.random.SeedSequence | None
@@ -69,13 +77,25 @@ class TransitionModel(mesa.Model):
     12
     """
 
-    def __init__(self, scenario: Scenario | None = None, seed: SeedLike = None, replicate: int = 0):
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        seed: SeedLike = None,
+        replicate: int = 0,
+        components: Sequence[type[Component]] = (),
+    ):
         t0 = time.perf_counter()
         scenario = scenario if scenario is not None else Scenario()
         if isinstance(seed, np.random.SeedSequence):
             root = seed
         else:
             root = replicate_root(scenario.run.seed if seed is None else seed, replicate)
+        classes = [
+            *DEFAULT_COMPONENTS,
+            *(load_component(spec) for spec in scenario.model.components),
+            *components,
+        ]
+        check_components(classes)
         self.streams = Streams(root)
         self.draws = Draws(self.streams, crn=scenario.run.crn)
         super().__init__(rng=np.random.default_rng(self.streams.sequence("mesa")))
@@ -89,7 +109,6 @@ class TransitionModel(mesa.Model):
         self.network: Network = build_network(
             self.population, scenario.network, self.streams["network"]
         )
-        self.phases: list[Phase] = default_phases()
         self.phase_seconds: dict[str, float] = {}
         self.steps_done = 0
         self._setup_arrays()
@@ -101,19 +120,39 @@ class TransitionModel(mesa.Model):
         self._roles: RoleCodes | None = None  # made by the first adopt phase that packs codes
         self._tie_sums: dict[str, TieSums] = {}
         self._scratch: dict[str, list[np.ndarray]] = {}
-        self._setup_collectives()
-        self.state = self._initial_state(Keyed.of(self.streams.sequence("initial")))
+        keyed = Keyed.of(self.streams.sequence("initial"))
+        self.state = self._initial_state(keyed)
+        # The components, by name (``model.hub``, ``model.collectives``, ...), set up in an
+        # order that puts each after those whose state it reads; the plan takes their phases
+        # in the order given, each at its anchor.
+        self.components: dict[str, Component] = {cls.name: cls(self) for cls in classes}
+        for cls in setup_order(classes):
+            self.components[cls.name].init_state(keyed)
+        self.phases: list[Phase] = core_phases()
+        for comp in self.components.values():
+            insert_at(self.phases, comp.plan(), comp.anchor)
+        self._reporting = [c for c in self.components.values() if c.results]
         self.recorder = Recorder(
             scenario.run.steps,
             self.behaviour_names,
             self.population.neighbourhood_bounds(),
             self.population.disadvantaged,
-            self.collective_nbhd,
+            self.collectives.nbhd,
             scenario.hub.size_classes,
         )
         self.record()
         self._households: dict[int, Household] = {}
         self.setup_seconds = time.perf_counter() - t0
+        taken = sorted(set(self.components) & set(vars(self)))
+        if taken:  # an attribute of the model would hide the component
+            raise ValueError(f"component name {taken[0]!r} is taken by the model")
+
+    def __getattr__(self, name: str):
+        # Only for names that are not attributes: a component by its name (``model.hub``).
+        components = self.__dict__.get("components")
+        if components is not None and name in components:
+            return components[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # ---- set-up -------------------------------------------------------------------------
     def _setup_arrays(self) -> None:
@@ -138,13 +177,6 @@ class TransitionModel(mesa.Model):
             np.float32
         )
         self.log_keep = np.log1p(-np.minimum(self.kpi_effect, 1 - 1e-7)).astype(np.float32)
-        m = sc.mastery
-        self.feedback = mastery.feedback_terms(
-            m.perception_noise,
-            m.feedback_noise_divisor,
-            m.signal_sd,
-            (m.learning_none, m.learning_meter, m.learning_hub),
-        )
 
     def readiness(self, rows: np.ndarray | None = None, discount: float = 0.0) -> np.ndarray:
         """Readiness (cost, effort and eligibility barriers) of households ``rows``, shape
@@ -157,42 +189,6 @@ class TransitionModel(mesa.Model):
             self.cost * (1.0 - discount),
             self.difficulty,
             self.eligible[idx],
-        )
-
-    def _setup_collectives(self) -> None:
-        sc, pop = self.config, self.population
-        k = sc.collectives.count
-        nb_income = np.bincount(pop.neighbourhood, np.log(pop.income), pop.n_neighbourhoods)
-        nb_income /= np.maximum(np.bincount(pop.neighbourhood, minlength=pop.n_neighbourhoods), 1)
-        chosen = placement_order(
-            sc.collectives.placement, nb_income, Keyed.of(self.streams.sequence("placement"))
-        )[:k]
-        self.collective_nbhd = np.sort(chosen).astype(np.int64)
-        self.n_collectives = k
-        of_nbhd = np.full(pop.n_neighbourhoods, -1, np.int64)
-        of_nbhd[self.collective_nbhd] = np.arange(k)
-        self.collective_of = of_nbhd[pop.neighbourhood].astype(np.int32)
-        self.hosted = self.collective_of >= 0
-        self.hub_active = sc.hub.enabled and k > 0
-        classes = sc.hub.size_classes
-        self.hub_group = (
-            np.maximum(self.collective_of, 0) * classes + hub.size_class(pop.size, classes)
-        ).astype(np.int32)
-        self.n_hub_groups = k * classes
-        # The hub's published rosters: every distinct roster per group, flat for the release
-        # checks (``hub_history`` lists them per group), and (step, group, roster) per published
-        # row. Ground truth for researchers and the attacker tests, never part of the panel.
-        self.hub_past = hub.PastRosters(self.n_hub_groups)
-        self.hub_releases: list[tuple[int, int, np.ndarray]] = []
-        self.propensity = coll.outreach_propensity(pop, sc.collectives)
-        self.reach = np.where(pop.gatekeeper, sc.collectives.gatekeeper_reach, 1.0).astype(
-            np.float32
-        )
-        self.cstate = CollectiveState(
-            saving=np.zeros(k),
-            progress=np.zeros(k),
-            celebrated=np.zeros(k, np.int64),
-            focus=np.full(k, -1, np.int64),
         )
 
     def _initial_state(self, keyed: Keyed) -> HouseholdState:
@@ -228,24 +224,9 @@ class TransitionModel(mesa.Model):
         a = np.full(n, 4.0 * m.initial_efficacy)
         efficacy = keyed.sub("efficacy").beta(a, 4.0 - a).astype(np.float32)
         efficacy[pop.low_literacy] *= np.float32(m.low_literacy_efficacy)
-        self.meter = keyed.sub("meter").uniform(n) < m.meter_share
         self.theta = draw_thresholds(
             sc.social.threshold_mean, sc.social.threshold_sd, keyed.sub("threshold").uniform(n)
         )
-        self.check_offset = keyed.sub("check_offset").uniform(n) * m.cycle_months
-        self.next_check = m.cycle_months - self.check_offset  # first check, in months
-        member = np.zeros(n, bool)
-        cc = sc.collectives
-        bounds = pop.neighbourhood_bounds()
-        # Founders: a weighted random order of each host's households (Efraimidis and
-        # Spirakis 2006: the smallest -log(1 - u) / weight), so one more founder adds one.
-        race = -np.log1p(-keyed.sub("founders").uniform(n))
-        for nb in self.collective_nbhd:  # neighbourhoods are contiguous ranges of households
-            homes = np.arange(bounds[nb], bounds[nb + 1])
-            homes = homes[self.propensity[homes] > 0]
-            keys = race[homes] / self.propensity[homes]
-            member[homes[smallest(keys, np.arange(homes.size), cc.founders)]] = True
-        consent = member & (keyed.sub("founder_consent").uniform(n) < sc.hub.consent_rate)
         _, _, shift = noise_coefficients(m.kpi_noise, sc.run.dt)
         noise = (keyed.sub("kpi_noise").normal(n) * m.kpi_noise).astype(np.float32)
         zeros = np.zeros(n, np.float32)
@@ -266,8 +247,8 @@ class TransitionModel(mesa.Model):
             success=np.zeros(n, bool),
             unmet=np.zeros(n, bool),
             fails=np.zeros(n, np.int16),
-            member=member,
-            consent=consent & self.hub_active,
+            member=np.zeros(n, bool),  # founders: the collectives component
+            consent=np.zeros(n, bool),  # founders' consent: the hub component
             compared=np.zeros(n, bool),
             peer=zeros.copy(),
             trust=np.full(n, sc.hub.trust_initial, np.float32),
@@ -329,37 +310,36 @@ class TransitionModel(mesa.Model):
     def continue_from(self, other: TransitionModel) -> None:
         """Take over the dynamic state of ``other`` (a continuation run).
 
-        The households' and collectives' state, the check schedule, the hub's release history and
-        the step count are copied, so this model carries on where ``other`` stopped under its own
-        scenario (for example with one parameter changed: forward and backward continuation
-        shows hysteresis). Both must describe the same world: the same households, behaviours
-        and host neighbourhoods (build both from one seed and the same population and network
-        keys).
+        The households' state, every component's dynamic state (the collectives' progress, the
+        check schedule, the hub's release history, ...) and the step count are copied, so
+        this model carries on where ``other`` stopped under its own scenario (for example with
+        one parameter changed: forward and backward continuation shows hysteresis). Both must
+        describe the same world: the same households, behaviours, host neighbourhoods and
+        components (build both from one seed and the same population and network keys).
         """
         import copy
 
         same = (
             other.population.n == self.population.n
             and other.behaviour_names == self.behaviour_names
-            and np.array_equal(other.collective_nbhd, self.collective_nbhd)
+            and np.array_equal(other.collectives.nbhd, self.collectives.nbhd)
             and np.array_equal(other.population.income, self.population.income)
+            and set(other.components) == set(self.components)
         )
         if not same:
             raise ValueError(
-                "continue_from needs the same world: households, behaviours and host "
-                "neighbourhoods differ"
+                "continue_from needs the same world: households, behaviours, host "
+                "neighbourhoods and components differ"
             )
         self.state = copy.deepcopy(other.state)
-        self.cstate = copy.deepcopy(other.cstate)
-        self.next_check = other.next_check.copy()
+        for name, comp in self.components.items():
+            comp.continue_from(other.components[name])
         self._exposure = other._exposure.copy()
         if other._roles is not None:
             self.role_codes().copy_from(other._roles)
         self._tie_sums = {}
         for purpose, ties in other._tie_sums.items():
             self.tie_sums(purpose).copy_from(ties)
-        self.hub_past = copy.deepcopy(other.hub_past)
-        self.hub_releases = list(other.hub_releases)
         self.steps_done = other.steps_done
 
     def record(self) -> None:
@@ -368,12 +348,8 @@ class TransitionModel(mesa.Model):
         self.recorder.record(
             self.steps_done, s.adopted, s.saving, s.efficacy, s.member, s.consent, s.compared
         )
-
-    @property
-    def hub_history(self) -> dict[int, list[np.ndarray]]:
-        """Every distinct roster the hub has published per group (ground truth for researchers
-        and the attacker tests, never part of the panel)."""
-        return self.hub_past.by_group()
+        for comp in self._reporting:
+            comp.update_results(self.steps_done)
 
     def tie_sums(self, purpose: str) -> TieSums:
         """The incrementally updated tie sums kept for ``purpose`` (:mod:`bt_sim.rules.ties`):
@@ -430,10 +406,6 @@ class TransitionModel(mesa.Model):
         """Share of households eligible for each behaviour."""
         return self.eligible.mean(axis=0)
 
-    def feedback_level(self) -> np.ndarray:
-        """Feedback quality per household: 0 none, 1 meter, 2 hub."""
-        return mastery.feedback_level(self)
-
     # ---- running and results ------------------------------------------------------------
     def run(self, steps: int | None = None, progress=None, profile: bool = False) -> None:
         """Run ``steps`` steps (default: the scenario's ``run.steps`` less those done).
@@ -452,18 +424,26 @@ class TransitionModel(mesa.Model):
             self._profile = False
 
     def timeseries(self) -> pd.DataFrame:
-        """Tidy per-step table (step, month, scope, unit, variable, value)."""
-        return self.recorder.timeseries(self.config.run.dt)
+        """Tidy per-step table (step, month, scope, unit, variable, value); a component's
+        results are overall series named ``<component>:<result>``."""
+        extra = {
+            f"{c.name}:{name}": values for c in self._reporting for name, values in c.result.items()
+        }
+        return self.recorder.timeseries(self.config.run.dt, extra)
 
     def hub_panel(self) -> pd.DataFrame:
         """The hub's published aggregates per release, collective and size class."""
         return self.recorder.hub_panel(self.config.run.dt)
 
     def summary(self) -> dict[str, float | str]:
-        """One row of end-of-run outcomes (see :func:`bt_sim.outcomes.summarise`)."""
+        """One row of end-of-run outcomes (see :func:`bt_sim.outcomes.summarise`), then each
+        component's own, named ``<component>:<outcome>``."""
         from bt_sim.outcomes import summarise
 
-        return summarise(self)
+        out = summarise(self)
+        for comp in self.components.values():
+            out.update({f"{comp.name}:{k}": v for k, v in comp.summary().items()})
+        return out
 
     # ---- agents as views ------------------------------------------------------------------
     def household(self, index: int) -> Household:
@@ -500,24 +480,3 @@ def draw_thresholds(mean: float, sd: float, u: np.ndarray) -> np.ndarray:
     else:
         theta = mean + sd * ndtri(lo + u * (hi - lo))
     return np.clip(theta, 1e-6, 1.0).astype(np.float32)
-
-
-def placement_order(placement: str, nb_income: np.ndarray, keyed: Keyed) -> np.ndarray:
-    """The order in which neighbourhoods get a collective: ``count`` collectives sit in its
-    first ``count``, so one more collective keeps the others where they are.
-
-    ``first``: by id; ``richest`` and ``poorest``: by mean log income, ties broken by the
-    ``placement`` stream; ``random``: an order drawn once from that stream.
-
-    >>> placement_order("poorest", np.array([3.0, 1.0, 2.0]), Keyed(1)).tolist()
-    [1, 2, 0]
-    """
-    c = nb_income.shape[0]
-    u = keyed.uniform(c)
-    if placement == "first":
-        return np.arange(c)
-    if placement == "richest":
-        return np.lexsort((u, -nb_income))
-    if placement == "poorest":
-        return np.lexsort((u, nb_income))
-    return np.argsort(u, kind="stable")

@@ -177,6 +177,24 @@ def _fill_csr_keys(keys, n, w, indptr, indices, weights):
         pos[r] += 1
 
 
+@njit(cache=True, nogil=True)
+def fill_csr(lo, hi, w, indptr, indices, weights):
+    """Fill symmetric CSR arrays from pairs sorted by ``(lo, hi)`` (see
+    :func:`csr_from_pairs`)."""
+    n = indptr.shape[0] - 1
+    pos = indptr[:n].copy()
+    for k in range(lo.shape[0]):  # lower neighbours first, in increasing order
+        r = hi[k]
+        indices[pos[r]] = lo[k]
+        weights[pos[r]] = w[k]
+        pos[r] += 1
+    for k in range(lo.shape[0]):  # then higher ones, in increasing order
+        r = lo[k]
+        indices[pos[r]] = hi[k]
+        weights[pos[r]] = w[k]
+        pos[r] += 1
+
+
 def csr_from_pairs(
     n: int, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, index_type=np.int32
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -192,8 +210,6 @@ def csr_from_pairs(
     >>> indptr.tolist(), indices.tolist(), w.tolist()
     ([0, 2, 3, 4], [1, 2, 0, 0], [0.5, 1.0, 0.5, 1.0])
     """
-    from bt_sim.rules.fused import fill_csr
-
     deg = np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(deg, out=indptr[1:])

@@ -111,7 +111,7 @@ def summarise(model: TransitionModel) -> dict[str, float | str]:
     out["kpi_change"] = (1.0 - out["kpi_saving"]) / (1.0 - base) - 1.0
     dis = pop.disadvantaged
     any_now = s.adopted.any(axis=1)
-    hosted = model.hosted
+    hosted = model.collectives.hosted
     n_dis, n_other = int(dis.sum()), int((~dis).sum())
     g = rec.group["any_adoption"][t]
     out["adoption_disadvantaged"] = float(g[1]) if n_dis else float("nan")
@@ -164,8 +164,8 @@ def summarise(model: TransitionModel) -> dict[str, float | str]:
         notes.append("peer_curtailment: nobody compared")
     out["mean_effort"] = float(s.effort.mean())
     out["mean_goal"] = float(s.goal.mean())
-    if model.n_collectives:
-        out["collective_progress"] = float(model.cstate.progress.mean())
+    if model.collectives.count:
+        out["collective_progress"] = float(model.collectives.state.progress.mean())
     else:
         out["collective_progress"] = float("nan")
         notes.append("collective_progress: no collectives")

@@ -53,19 +53,28 @@ class Phase:
         return (self.run.__doc__ or "").strip().splitlines()[0] if self.run.__doc__ else ""
 
 
-def default_phases() -> list[Phase]:
-    """The model's default plan, in order."""
+def core_phases() -> list[Phase]:
+    """The households' own phases: adoption, measuring the KPI and recording."""
     from bt_sim.recorder import record_phase
-    from bt_sim.rules import adoption, collective, hub, kpi, mastery
+    from bt_sim.rules import adoption, kpi
 
     return [
         Phase("adopt", adoption.adopt_phase, ("adopt",)),
         Phase("measure", kpi.measure_phase, ("kpi_noise",)),
-        Phase("hub", hub.hub_phase, ("revoke", "opt_in", "hub_noise")),
-        Phase("reflect", mastery.reflect_phase, ("perception", "drop")),
-        Phase("collectives", collective.collective_phase, ("recruit", "leave", "consent")),
         Phase("record", record_phase, ()),
     ]
+
+
+def default_phases() -> list[Phase]:
+    """The model's default plan, in order: the core phases with the default components'
+    phases at their anchors (:mod:`bt_sim.components`)."""
+    from bt_sim.component import insert_at, plan_of
+    from bt_sim.components import DEFAULT_COMPONENTS
+
+    plan = core_phases()
+    for cls in DEFAULT_COMPONENTS:
+        insert_at(plan, plan_of(cls), cls.anchor)
+    return plan
 
 
 def plan_table(phases: list[Phase]) -> pd.DataFrame:

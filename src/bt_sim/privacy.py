@@ -92,7 +92,7 @@ def observe(scenario: Scenario, seed: int, publish_kpi: bool = False) -> Observe
     classes = scenario.hub.size_classes
     while model.steps_done < scenario.run.steps:
         before = s.consent.copy()
-        seen = len(model.hub_releases)
+        seen = len(model.hub.releases)
         rows = len(model.recorder.hub_rows)
         model.step()
         gone = np.flatnonzero(before & ~s.consent & s.member)  # members who revoked
@@ -102,7 +102,7 @@ def observe(scenario: Scenario, seed: int, publish_kpi: bool = False) -> Observe
             (r[1], r[2]): r for r in model.recorder.hub_rows[rows:] if r[2] >= 0
         }  # (collective, class) -> row
         collective_rows = {r[1]: r for r in model.recorder.hub_rows[rows:] if r[2] < 0}
-        for step, g, roster in model.hub_releases[seen:]:
+        for step, g, roster in model.hub.releases[seen:]:
             c, sc_ = divmod(g, classes)
             row = published.get((c, sc_))
             rec = {
@@ -248,7 +248,7 @@ def open_scenario(scenario: Scenario) -> Scenario:
 def member_outcomes(model) -> dict[str, float]:
     """Members' mean saving, and the share of members who consent, at the end."""
     s = model.state
-    member = s.member & model.hosted
+    member = s.member & model.collectives.hosted
     return {
         "member_saving": float(s.saving[member].mean()) if member.any() else float("nan"),
         "consent_share": float(s.consent[member].mean()) if member.any() else float("nan"),

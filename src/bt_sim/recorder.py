@@ -176,11 +176,12 @@ class Recorder:
         return {name: m[:, :, self.variables.index(name)] for name in SCALARS}
 
     # ---- tidy tables --------------------------------------------------------------------------
-    def timeseries(self, dt: float) -> pd.DataFrame:
+    def timeseries(self, dt: float, extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
         """The tidy per-step table: step, month, scope, unit, variable, value.
 
         The ``collective_truth`` scope is researcher-only ground truth (all members, no k rule);
-        the table's ``attrs["researcher_only_scopes"]`` names it.
+        the table's ``attrs["researcher_only_scopes"]`` names it. ``extra`` adds overall
+        series (name to one value per step, step 0 included): the components' results.
         """
         parts = []
 
@@ -200,6 +201,10 @@ class Recorder:
             )
 
         add("overall", ["all"], self.overall_means()[:, None, :], self.variables)
+        if extra:
+            t = self.overall_means().shape[0]
+            values = np.stack([np.asarray(v, np.float64)[:t] for v in extra.values()], axis=1)
+            add("overall", ["all"], values[:, None, :], list(extra))
         add("group", list(GROUPS), self.group_means(), self.variables)
         b = len(self.behaviours)
         nb_units = [str(c) for c in range(self.nb_count.shape[0])]

@@ -17,7 +17,9 @@ import zlib
 
 import numpy as np
 
-#: Every stream the model draws from, with what it decides. Construction streams first.
+#: Every stream the model draws from, with what it decides: the model's own here (construction
+#: streams first); each component registers its own when it is defined
+#: (:func:`register_stream`, :mod:`bt_sim.component`).
 STREAMS: dict[str, str] = {
     "population": "household attributes (income, tenure, size, age, literacy, language, KPI), "
     "keyed by household",
@@ -27,17 +29,24 @@ STREAMS: dict[str, str] = {
     "keyed by household",
     "adopt": "adoption draws (one uniform per household and behaviour)",
     "kpi_noise": "month-to-month noise of each household's KPI",
-    "perception": "error of a household's perceived saving at a check",
-    "drop": "dropping a reversible behaviour after a failed check",
-    "revoke": "revocation of consent (more likely the lower a member's trust in the hub)",
-    "opt_in": "a non-consenting member's later consent (more likely the higher its trust)",
-    "hub_noise": "the Laplace noise on each published group mean (one draw per group)",
-    "recruit": "joining a collective",
-    "leave": "leaving a collective",
-    "consent": "a new member's consent to share data with the hub",
     "dynamics": "every dynamic decision in turn, when common random numbers are off (run.crn)",
     "mesa": "Mesa's own generators (model.rng, model.random): used by agent views, never the rules",
 }
+
+
+def register_stream(name: str, what: str) -> None:
+    """Register stream ``name`` (what it decides). A name is one stream: registering it again
+    with another description is refused, since two decisions sharing a stream would share
+    their numbers.
+
+    >>> register_stream("adopt", STREAMS["adopt"])  # the same again: nothing happens
+    """
+    if not name or not isinstance(name, str):
+        raise ValueError(f"a stream needs a name, got {name!r}")
+    known = STREAMS.get(name)
+    if known is not None and known != what:
+        raise ValueError(f"stream {name!r} is registered already, for {known!r}")
+    STREAMS[name] = what
 
 
 def stream_id(name: str) -> int:

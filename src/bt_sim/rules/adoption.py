@@ -114,10 +114,10 @@ def full_inputs(model: TransitionModel) -> dict:
         sums = ties.update(s.adopted, s.proven, s.success, key, w, soc.key_figure_weight)
     if roles is None:
         model.set_exposure(sums)
-    k = max(model.n_collectives, 1)
-    cs = model.cstate
-    count, total = fused.member_totals(s.member, model.collective_of, s.adopted, k)
-    if model.n_collectives:
+    k = max(model.collectives.count, 1)
+    cs = model.collectives.state
+    count, total = fused.member_totals(s.member, model.collectives.of, s.adopted, k)
+    if model.collectives.count:
         joint = sc.collectives.joint_rate * (1.0 - cs.progress)
         focus = cs.focus
     else:
@@ -156,7 +156,7 @@ def full_adoption_from(
         x["unmet"],
         sc.mastery.action_rate if sc.mastery.enabled else 0.0,
         s.member,
-        model.collective_of,
+        model.collectives.of,
         x["fellow_count"],
         x["fellow_total"],
         soc.collective_weight,

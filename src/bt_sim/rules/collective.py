@@ -188,14 +188,14 @@ def campaign_choice(
 
 def collective_phase(model: TransitionModel) -> None:
     """Collectives: progress and celebrations, campaigns, dialogue, joining and leaving."""
-    if not model.n_collectives:
+    if not model.collectives.count:
         return
-    sc, s, cs = model.config, model.state, model.cstate
-    cc, dt, k = sc.collectives, sc.run.dt, model.n_collectives
+    sc, s, cs = model.config, model.state, model.collectives.state
+    cc, dt, k = sc.collectives, sc.run.dt, model.collectives.count
     # 1. Progress towards the shared goal; a new milestone is celebrated.
     top = math.ceil(cc.shared_goal / cc.milestone - 1e-9)  # the last milestone
     celebrate = progress_step(
-        s.member, model.collective_of, s.saving, cc.shared_goal, cc.milestone, top,
+        s.member, model.collectives.of, s.saving, cc.shared_goal, cc.milestone, top,
         cc.celebration_gain > 0, cs.saving, cs.progress, cs.celebrated,
     )  # fmt: skip
     # 2. A new joint-action campaign at the start of each campaign period.
@@ -206,14 +206,16 @@ def collective_phase(model: TransitionModel) -> None:
         rows = np.flatnonzero(s.member)
         ready = model.readiness(rows, discount=cc.joint_discount)
         cs.focus = campaign_choice(
-            ready, ~s.adopted[rows], model.kpi_effect, model.collective_of[rows], k
+            ready, ~s.adopted[rows], model.kpi_effect, model.collectives.of[rows], k
         )
     # 3.-4. Celebration and dialogue; joining (outreach and ties) and leaving (members who get
     # little value), in one pass (see :func:`membership_step`).
     step = model.steps_done
     adj = model.adjacency
     if adj is None:  # the complete graph: tie shares from collective totals
-        own, other = member_tie_shares(None, model.wdeg, s.member, model.reach, model.collective_of)
+        own, other = member_tie_shares(
+            None, model.wdeg, s.member, model.collectives.reach, model.collectives.of
+        )
         own, other = own.astype(np.float64), other.astype(np.float64)
         indptr, indices, weights = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
     else:
@@ -228,10 +230,10 @@ def collective_phase(model: TransitionModel) -> None:
         s.compared,
         s.success,
         s.efficacy,
-        model.collective_of,
-        model.hosted,
-        model.propensity,
-        model.reach,
+        model.collectives.of,
+        model.collectives.hosted,
+        model.collectives.propensity,
+        model.collectives.reach,
         model.wdeg,
         indptr,
         indices,
@@ -248,7 +250,7 @@ def collective_phase(model: TransitionModel) -> None:
         cc.other_member_weight,
         cc.leave_rate,
         dt,
-        model.hub_active,
+        model.hub.active,
         h.consent_rate,
         h.trust_initial,
         keys[0][0],

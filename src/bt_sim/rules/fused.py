@@ -72,24 +72,6 @@ def reach_threshold(sums, share, level, adopted, eligible, new):
     return count
 
 
-@njit(cache=True, nogil=True)
-def fill_csr(lo, hi, w, indptr, indices, weights):
-    """Fill symmetric CSR arrays from pairs sorted by ``(lo, hi)`` (see
-    :func:`bt_sim.network.csr_from_pairs`)."""
-    n = indptr.shape[0] - 1
-    pos = indptr[:n].copy()
-    for k in range(lo.shape[0]):  # lower neighbours first, in increasing order
-        r = hi[k]
-        indices[pos[r]] = lo[k]
-        weights[pos[r]] = w[k]
-        pos[r] += 1
-    for k in range(lo.shape[0]):  # then higher ones, in increasing order
-        r = lo[k]
-        indices[pos[r]] = hi[k]
-        weights[pos[r]] = w[k]
-        pos[r] += 1
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
 def member_totals(member, collective_of, adopted, n_collectives):
     """Members per collective and how many of them perform each behaviour (float64)."""

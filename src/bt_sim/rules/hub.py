@@ -374,25 +374,25 @@ def make_release(model: TransitionModel) -> Release:
     """Take the roster of consenting members and build this release's rows (see the module)."""
     sc, s = model.config, model.state
     h = sc.hub
-    n_groups = model.n_hub_groups
+    n_groups = model.hub.n_groups
     roster, starts = group_rosters(
-        s.consent, s.member, model.collective_of, model.hub_group, n_groups
+        s.consent, s.member, model.collectives.of, model.hub.group, n_groups
     )
-    past = model.hub_past
+    past = model.hub.past
     published, new = release_checks(
         roster, starts, h.k, h.min_change, past.ids, past.starts, past.entries, past.first
     )
     step = model.steps_done
     if published.any():
         for g in np.flatnonzero(published):
-            model.hub_releases.append((step, int(g), roster[starts[g] : starts[g + 1]]))
+            model.hub.releases.append((step, int(g), roster[starts[g] : starts[g + 1]]))
         fresh = np.flatnonzero(new)
         past.add(fresh, [roster[starts[g] : starts[g + 1]] for g in fresh])
     key, base, sequential = model.draws.take("hub_noise", step)
     lo, hi = SAVING_RANGE
     count, mean, c_count, c_mean, c_pub, used = release_values(
         roster, starts, published, s.saving, lo, hi, h.epsilon, h.count_rounding,
-        sc.hub.size_classes, h.k, model.collective_nbhd, key, step, base, sequential,
+        sc.hub.size_classes, h.k, model.collectives.nbhd, key, step, base, sequential,
     )  # fmt: skip
     model.draws.used(used)
     return Release(count, mean, published, c_count.astype(np.int64), c_mean, c_pub)
@@ -411,7 +411,7 @@ def hub_phase(model: TransitionModel) -> None:
     """Hub: consent follows trust; at each release, safe aggregates, comparisons and trust."""
     sc, s = model.config, model.state
     h, dt = sc.hub, sc.run.dt
-    if not model.hub_active:  # with the hub, the consent kernel lets peer curtailment fade
+    if not model.hub.active:  # with the hub, the consent kernel lets peer curtailment fade
         if h.peer_decay > 0:
             s.peer *= np.float32(math.exp(-h.peer_decay * dt))
         return
@@ -443,8 +443,8 @@ def hub_phase(model: TransitionModel) -> None:
     )
     compare_step(
         s.member,
-        model.collective_of,
-        model.hub_group,
+        model.collectives.of,
+        model.hub.group,
         s.saving,
         rel.published,
         rel.mean,

@@ -168,8 +168,8 @@ def feedback_level(model: TransitionModel, rows: np.ndarray | None = None) -> np
     """
     s = model.state
     idx = slice(None) if rows is None else rows
-    level = model.meter[idx].astype(np.int8)
-    if model.hub_active:
+    level = model.mastery.meter[idx].astype(np.int8)
+    if model.hub.active:
         consent = s.consent[idx]
         level[consent] = 1
         level[consent & s.compared[idx]] = 2
@@ -220,17 +220,17 @@ def reflect_phase(model: TransitionModel) -> None:
     if not m.enabled:
         return
     rows, level = due_checks(
-        model.next_check,
+        model.mastery.next_check,
         m.cycle_months,
         model.month,
-        model.meter,
+        model.mastery.meter,
         s.consent,
         s.compared,
-        model.hub_active,
+        model.hub.active,
     )
     if rows.size == 0:
         return
-    sd, learning, rel = model.feedback
+    sd, learning, rel = model.mastery.feedback
     step = model.steps_done
     key, base, sequential = model.draws.take("perception", step)
     candidates = fused.reflect(

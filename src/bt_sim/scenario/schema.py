@@ -863,6 +863,18 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class ModelConfig:
+    """How the model is composed."""
+
+    components: tuple[str, ...] = key(
+        (),
+        "",
+        "extra components, each 'package.module:Class' (a bt_sim.Component subclass), added to "
+        "the default ones in this order",
+    )
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One world: every section of a scenario file."""
 
@@ -877,3 +889,4 @@ class Scenario:
     collectives: CollectivesConfig = field(default_factory=CollectivesConfig)
     hub: HubConfig = field(default_factory=HubConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)

@@ -81,11 +81,20 @@ def _build(cls: type, data: Any, path: str, problems: list) -> Any:
         value = data[name]
         if dataclasses.is_dataclass(tp):
             kwargs[name] = _build(tp, value, sub, problems)
-        elif typing.get_origin(tp) is tuple or isinstance(tp, types.GenericAlias):
+        elif name == "behaviours":
             kwargs[name] = _build_behaviours(value, sub, problems)
+        elif typing.get_origin(tp) is tuple or isinstance(tp, types.GenericAlias):
+            kwargs[name] = _build_strings(value, sub, problems)
         else:
             kwargs[name] = _check_value(f, tp, value, sub, problems)
     return cls(**kwargs)
+
+
+def _build_strings(value: Any, path: str, problems: list) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        problems.append((path, f"expected an array of strings, got {value!r}"))
+        return ()
+    return tuple(value)
 
 
 def _build_behaviours(value: Any, path: str, problems: list) -> tuple[Behaviour, ...]:
@@ -123,6 +132,21 @@ def _cross_checks(s: Scenario, problems: list) -> None:
         )
     if net.kind == "edgelist" and not net.edgelist:
         problems.append(("network.edgelist", "expected a file path when network.kind = 'edgelist'"))
+    if s.model.components:
+        from bt_sim.component import check_components, load_component
+        from bt_sim.components import DEFAULT_COMPONENTS
+
+        classes = list(DEFAULT_COMPONENTS)
+        for i, spec in enumerate(s.model.components):
+            try:
+                classes.append(load_component(spec))
+            except ValueError as exc:
+                problems.append((f"model.components[{i}]", str(exc)))
+        if len(classes) == len(DEFAULT_COMPONENTS) + len(s.model.components):
+            try:
+                check_components(classes)
+            except ValueError as exc:
+                problems.append(("model.components", str(exc)))
     if s.collectives.count > pop.neighbourhoods:
         problems.append(
             (

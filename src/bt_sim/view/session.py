@@ -187,7 +187,7 @@ class Run:
                 else drawing.sample_edges(m.network.indptr, m.network.indices)
             )
             hosted = np.zeros(m.population.n_neighbourhoods, bool)
-            hosted[m.collective_nbhd] = True
+            hosted[m.collectives.nbhd] = True
             self._painter = drawing.NetworkPainter(lay, edges, hosted)
         return self._painter
 
@@ -350,7 +350,7 @@ def model_hub_table(model) -> HubTable:
     step = latest_release(model.steps_done, sc.hub.report_months, sc.run.dt)
     return hub_table(
         model.hub_panel(),
-        model.collective_nbhd,
+        model.collectives.nbhd,
         sc.hub.k,
         sc.hub.size_classes,
         step,

@@ -1,0 +1,216 @@
+"""Components: a mechanism in one place, and the model composes them.
+
+A component owns, in one module, what one mechanism adds to the model: the scenario section
+it reads (its keys, declared in :mod:`bt_sim.scenario.schema`), the state it adds (allocated at
+construction), its phases and where they go in the plan, its named random streams, the
+outputs it adds to the time series and the summary, and the contrasts that show its effect
+(its rows in ``docs/mechanisms.md``). The model builds each component, lets it set up its
+state in list order, and walks the plan their phases make (Starsim's modules and LASER's
+components are the models for this).
+
+A component of one's own::
+
+    import numpy as np
+    from bt_sim import Component, TransitionModel
+
+    class Subsidy(Component):
+        "Halve the cost of insulation from year 3 on."
+        name = "subsidy"
+        phases = (("subsidy", "step"),)  # a method, or a function of the model
+        anchor = ("before", "adopt")
+        results = {"subsidised": "households"}
+
+        def init_state(self, keyed):
+            self.paid = 0
+
+        def step(self):
+            ...
+
+    model = TransitionModel(scenario, components=[Subsidy])
+
+or, from a scenario file, ``[model] components = ["my_package.my_module:Subsidy"]``.
+``model.subsidy`` is then the component; ``model.plan()`` lists its phase.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from bt_sim.phases import Phase
+from bt_sim.streams import register_stream
+
+if TYPE_CHECKING:
+    from bt_sim.keyed import Keyed
+    from bt_sim.model import TransitionModel
+
+
+class Component:
+    """One mechanism of the model.
+
+    Class attributes
+    ----------------
+    name : str
+        Unique name: the model's attribute for it (``model.<name>``).
+    section : str or None
+        The scenario section whose keys it reads (documentation).
+    streams : dict of str to str
+        The named random streams it draws from and what each decides; registered when the
+        class is defined (:func:`bt_sim.streams.register_stream`).
+    phases : tuple of (phase name, method name or function)
+        Its phases, in order: a method of the component (no argument) or a function of the
+        model (``run(model)``), each advancing the component one step. The phase's streams
+        are the component's.
+    anchor : ("before" or "after", phase name) or None
+        Where its phases go in a plan that already exists (a component added to the default
+        ones); ``None`` appends them.
+    results : dict of str to str
+        Per-step series it records (name to unit), filled by :meth:`update_results` into
+        ``self.result[name]`` (preallocated, one value per step, step 0 included) and added
+        to the time series (scope ``overall``) as ``<name>``.
+    dynamic : tuple of str
+        Attributes that change during a run: copied by a continuation run
+        (:meth:`bt_sim.model.TransitionModel.continue_from`).
+    requires : tuple of str
+        Components whose state its :meth:`init_state` reads: they set up theirs first.
+    """
+
+    name: ClassVar[str] = ""
+    section: ClassVar[str | None] = None
+    streams: ClassVar[dict[str, str]] = {}
+    phases: ClassVar[tuple[tuple[str, Any], ...]] = ()
+    anchor: ClassVar[tuple[str, str] | None] = ("before", "record")
+    results: ClassVar[dict[str, str]] = {}
+    dynamic: ClassVar[tuple[str, ...]] = ()
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for stream, what in cls.streams.items():
+            register_stream(stream, what)
+
+    def __init__(self, model: TransitionModel):
+        self.model = model
+        steps = model.config.run.steps
+        self.result = {name: np.full(steps + 1, np.nan) for name in self.results}
+
+    # ---- the lifecycle ------------------------------------------------------------------
+    def init_state(self, keyed: Keyed) -> None:
+        """Allocate the component's state and draw its initial values from ``keyed`` (the
+        component's own sub-stream of the ``initial`` stream, keyed by entity)."""
+
+    def update_results(self, step: int) -> None:
+        """Fill ``self.result[...][step]`` after step ``step`` (0: the initial state)."""
+
+    def summary(self) -> dict[str, float]:
+        """End-of-run outcomes the component adds to the model's summary."""
+        return {}
+
+    def continue_from(self, other: Component) -> None:
+        """Take over the dynamic state of the same component of another model."""
+        import copy
+
+        for attr in self.dynamic:
+            setattr(self, attr, copy.deepcopy(getattr(other, attr)))
+
+    # ---- the plan -----------------------------------------------------------------------
+    def plan(self) -> list[Phase]:
+        """The component's phases, bound to it."""
+        return plan_of(type(self), self)
+
+
+def plan_of(cls: type[Component], component: Component | None = None) -> list[Phase]:
+    """The phases of component class ``cls`` (methods bound to ``component``)."""
+    out = []
+    for phase, run in cls.phases:
+        if isinstance(run, str):
+            if component is None:
+                raise ValueError(f"{cls.__name__}.{run}: a method phase needs the component")
+            run = _Bound(component, run)
+        out.append(Phase(phase, run, tuple(cls.streams)))
+    return out
+
+
+def insert_at(plan: list[Phase], phases: Sequence[Phase], anchor: tuple[str, str] | None) -> None:
+    """Insert ``phases`` into ``plan`` in order, ``before`` or ``after`` the anchor phase
+    (appended where there is no anchor)."""
+    names = [p.name for p in plan]
+    for phase in phases:
+        if phase.name in names:
+            raise ValueError(f"a phase named {phase.name!r} is already in the plan")
+    if anchor is None:
+        plan.extend(phases)
+        return
+    where, name = anchor
+    if where not in ("before", "after") or name not in names:
+        raise ValueError(f"no phase named {name!r} to put phases {where} ({', '.join(names)})")
+    at = names.index(name) + (0 if where == "before" else 1)
+    plan[at:at] = list(phases)
+
+
+class _Bound:
+    """A component's phase method as a phase function ``run(model)`` (its docstring kept)."""
+
+    def __init__(self, component: Component, method: str):
+        self.component = component
+        self.method = getattr(component, method)
+        self.__doc__ = self.method.__doc__
+        self.__name__ = method
+        self.__module__ = type(component).__module__
+        self.__qualname__ = f"{type(component).__name__}.{method}"
+
+    def __call__(self, model: TransitionModel) -> None:
+        self.method()
+
+
+def load_component(spec: str) -> type[Component]:
+    """The component class named ``"package.module:Class"`` (``ValueError`` if it is not
+    one)."""
+    module, sep, attr = spec.partition(":")
+    if not sep or not module or not attr:
+        raise ValueError(f"expected 'package.module:Class', got {spec!r}")
+    try:
+        obj = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"cannot load {spec!r}: {exc}") from None
+    if not (isinstance(obj, type) and issubclass(obj, Component)):
+        raise ValueError(f"{spec!r} is not a bt_sim Component class")
+    return obj
+
+
+def setup_order(classes: Sequence[type[Component]]) -> list[type[Component]]:
+    """``classes`` in an order that sets each up after those it ``requires`` (otherwise in
+    the given order); an unknown or circular requirement is refused."""
+    names = {cls.name for cls in classes}
+    for cls in classes:
+        missing = set(cls.requires) - names
+        if missing:
+            raise ValueError(f"component {cls.name!r} requires {', '.join(sorted(missing))}")
+    done: list[type[Component]] = []
+    left = list(classes)
+    while left:
+        ready = [c for c in left if set(c.requires) <= {d.name for d in done}]
+        if not ready:
+            raise ValueError(f"circular requirements among {', '.join(c.name for c in left)}")
+        done.append(ready[0])
+        left.remove(ready[0])
+    return done
+
+
+def check_components(classes: Sequence[type[Component]]) -> None:
+    """Refuse two components of one name, a nameless one, or one whose name is taken by the
+    model."""
+    from bt_sim.model import TransitionModel
+
+    seen: set[str] = set()
+    for cls in classes:
+        if not cls.name or not cls.name.isidentifier():
+            raise ValueError(f"component {cls.__name__} needs a name that is an identifier")
+        if cls.name in seen:
+            raise ValueError(f"two components are named {cls.name!r}")
+        if hasattr(TransitionModel, cls.name):
+            raise ValueError(f"component name {cls.name!r} is taken by the model")
+        seen.add(cls.name)

@@ -1,0 +1,17 @@
+"""The model's default components, in plan order: the hub, mastery, the collectives.
+
+Each owns its state, phases, streams and outputs (:mod:`bt_sim.component`). The households'
+core (population, network, adoption and the KPI) is the model's own: every component reads it.
+"""
+
+from __future__ import annotations
+
+from bt_sim.components.collectives import Collectives
+from bt_sim.components.hub import Hub
+from bt_sim.components.mastery import Mastery
+
+#: The components every model has, in the order their phases go into the plan (each at its
+#: anchor). They set up their state in an order that puts each after those it ``requires``.
+DEFAULT_COMPONENTS = (Hub, Mastery, Collectives)
+
+__all__ = ["DEFAULT_COMPONENTS", "Collectives", "Hub", "Mastery"]

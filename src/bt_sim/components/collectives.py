@@ -1,0 +1,101 @@
+"""Citizen collectives as a component: where they sit, who founds them, their shared goal.
+
+State: ``count`` collectives in the neighbourhoods ``nbhd`` (sorted ids; collective ``c`` sits
+in ``nbhd[c]``), each household's collective ``of`` (-1 outside a host neighbourhood) and
+``hosted``, the outreach ``propensity`` and tie ``reach`` of each household, and the
+collectives' own ``state`` (saving, progress, celebrated milestones, campaign focus). Members
+are the household column ``model.state.member``. Phase: ``collectives``
+(:func:`bt_sim.rules.collective.collective_phase`). Streams: ``recruit``, ``leave`` and
+``consent``; at construction ``placement`` (the order in which neighbourhoods get one) and
+the ``founders`` sub-stream of ``initial``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from bt_sim.component import Component
+from bt_sim.keyed import Keyed, smallest
+from bt_sim.rules import collective as coll
+from bt_sim.state import CollectiveState
+
+
+class Collectives(Component):
+    """Collectives: placement, founders, recruitment, shared goals (``[collectives]``)."""
+
+    name = "collectives"
+    section = "collectives"
+    streams: ClassVar[dict[str, str]] = {
+        "recruit": "joining a collective",
+        "leave": "leaving a collective",
+        "consent": "a new member's consent to share data with the hub",
+    }
+    phases = (("collectives", coll.collective_phase),)
+    anchor = ("before", "record")
+    dynamic = ("state",)
+
+    def init_state(self, keyed: Keyed) -> None:
+        model = self.model
+        sc, pop = model.config, model.population
+        cc = sc.collectives
+        k = cc.count
+        nb_income = np.bincount(pop.neighbourhood, np.log(pop.income), pop.n_neighbourhoods)
+        nb_income /= np.maximum(np.bincount(pop.neighbourhood, minlength=pop.n_neighbourhoods), 1)
+        chosen = placement_order(
+            cc.placement, nb_income, Keyed.of(model.streams.sequence("placement"))
+        )[:k]
+        self.nbhd = np.sort(chosen).astype(np.int64)
+        self.count = k
+        of_nbhd = np.full(pop.n_neighbourhoods, -1, np.int64)
+        of_nbhd[self.nbhd] = np.arange(k)
+        self.of = of_nbhd[pop.neighbourhood].astype(np.int32)
+        self.hosted = self.of >= 0
+        self.propensity = coll.outreach_propensity(pop, cc)
+        self.reach = np.where(pop.gatekeeper, cc.gatekeeper_reach, 1.0).astype(np.float32)
+        self.state = CollectiveState(
+            saving=np.zeros(k),
+            progress=np.zeros(k),
+            celebrated=np.zeros(k, np.int64),
+            focus=np.full(k, -1, np.int64),
+        )
+        model.state.member[:] = self.founders(keyed)
+
+    def founders(self, keyed: Keyed) -> np.ndarray:
+        """The founding members: in each host, ``collectives.founders`` households drawn
+        without replacement in proportion to their outreach propensity, as those with the
+        smallest ``-ln(1 - u) / propensity`` (Efraimidis and Spirakis 2006), so one more
+        founder keeps the others."""
+        pop = self.model.population
+        member = np.zeros(pop.n, bool)
+        bounds = pop.neighbourhood_bounds()
+        race = -np.log1p(-keyed.sub("founders").uniform(pop.n))
+        for nb in self.nbhd:  # neighbourhoods are contiguous ranges of households
+            homes = np.arange(bounds[nb], bounds[nb + 1])
+            homes = homes[self.propensity[homes] > 0]
+            keys = race[homes] / self.propensity[homes]
+            picked = smallest(keys, np.arange(homes.size), self.model.config.collectives.founders)
+            member[homes[picked]] = True
+        return member
+
+
+def placement_order(placement: str, nb_income: np.ndarray, keyed: Keyed) -> np.ndarray:
+    """The order in which neighbourhoods get a collective: ``count`` collectives sit in its
+    first ``count``, so one more collective keeps the others where they are.
+
+    ``first``: by id; ``richest`` and ``poorest``: by mean log income, ties broken by the
+    ``placement`` stream; ``random``: an order drawn once from that stream.
+
+    >>> placement_order("poorest", np.array([3.0, 1.0, 2.0]), Keyed(1)).tolist()
+    [1, 2, 0]
+    """
+    c = nb_income.shape[0]
+    u = keyed.uniform(c)
+    if placement == "first":
+        return np.arange(c)
+    if placement == "richest":
+        return np.lexsort((u, -nb_income))
+    if placement == "poorest":
+        return np.lexsort((u, nb_income))
+    return np.argsort(u, kind="stable")

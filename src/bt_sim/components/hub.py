@@ -1,0 +1,66 @@
+"""The collectives' data hub as a component: peer groups, consent, releases, trust.
+
+State: whether the hub is ``active`` (``hub.enabled`` and at least one collective), each
+household's peer ``group`` (collective x size class; ``n_groups`` in all), every distinct
+roster it has published per group (``past``; ``history`` lists them per group) and
+``(step, group, roster)`` of every published row (``releases``): ground truth for researchers
+and the attacker tests, never part of the panel. Consent, trust, peer curtailment and whether
+a member was compared are household columns (``model.state``). Phase: ``hub``
+(:func:`bt_sim.rules.hub.hub_phase`). Streams: ``revoke``, ``opt_in`` and ``hub_noise``; at
+construction the ``founder_consent`` sub-stream of ``initial``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from bt_sim.component import Component
+from bt_sim.rules import hub
+
+if TYPE_CHECKING:
+    from bt_sim.keyed import Keyed
+
+
+class Hub(Component):
+    """The privacy-preserving data hub of each collective (``[hub]``)."""
+
+    name = "hub"
+    section = "hub"
+    streams: ClassVar[dict[str, str]] = {
+        "revoke": "revocation of consent (more likely the lower a member's trust in the hub)",
+        "opt_in": "a non-consenting member's later consent (more likely the higher its trust)",
+        "hub_noise": "the Laplace noise on each published group mean (one draw per group)",
+    }
+    phases = (("hub", hub.hub_phase),)
+    anchor = ("before", "record")
+    dynamic = ("past", "releases")
+    requires = ("collectives",)
+
+    def init_state(self, keyed: Keyed) -> None:
+        model = self.model
+        sc, pop, colls = model.config, model.population, model.collectives
+        classes = sc.hub.size_classes
+        self.active = sc.hub.enabled and colls.count > 0
+        self.group = (np.maximum(colls.of, 0) * classes + hub.size_class(pop.size, classes)).astype(
+            np.int32
+        )
+        self.n_groups = colls.count * classes
+        self.past = hub.PastRosters(self.n_groups)
+        self.releases: list[tuple[int, int, np.ndarray]] = []
+        s = model.state
+        consents = keyed.sub("founder_consent").uniform(pop.n) < sc.hub.consent_rate
+        s.consent[:] = s.member & consents & self.active
+
+    @property
+    def history(self) -> dict[int, list[np.ndarray]]:
+        """Every distinct roster the hub has published per group (ground truth for
+        researchers and the attacker tests, never part of the panel)."""
+        return self.past.by_group()
+
+    def continue_from(self, other: Component) -> None:
+        import copy
+
+        self.past = copy.deepcopy(other.past)
+        self.releases = list(other.releases)
