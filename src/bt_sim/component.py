@@ -76,6 +76,10 @@ class Component:
         (:meth:`bt_sim.model.TransitionModel.continue_from`).
     requires : tuple of str
         Components whose state its :meth:`init_state` reads: they set up theirs first.
+    contrasts : tuple of :class:`bt_sim.contrast.Contrast`
+        What switching the mechanism must do to an outcome, with its source: the default
+        components' rows of ``docs/mechanisms.md`` (:mod:`bt_sim.mechanisms`), asserted by
+        ``tests/test_mechanisms.py``.
     """
 
     name: ClassVar[str] = ""
@@ -86,6 +90,7 @@ class Component:
     results: ClassVar[dict[str, str]] = {}
     dynamic: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()
+    contrasts: ClassVar[tuple[Any, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

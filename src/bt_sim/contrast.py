@@ -9,7 +9,7 @@ standard error over the seeds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,6 +40,23 @@ class Effect:
 
 
 Outcome = str | Callable[["TransitionModel"], float]
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One mechanism switched from arm ``a`` to arm ``b`` and what it must do to ``outcome``."""
+
+    mechanism: str
+    a: tuple[str, ...]
+    b: tuple[str, ...]
+    outcome: Outcome
+    claim: str  # "raises", "does not lower" or "same"
+    source: str
+    common: tuple[str, ...] = ()
+    min_effect: float = 0.0
+    tolerance: float = 0.0  # for "same": the largest |b - a| accepted
+    relative: bool = False  # for "same": tolerance relative to arm a's mean
+    seeds: Sequence[int] = field(default=range(20))
 
 
 def outcome_name(outcome: Outcome) -> str:

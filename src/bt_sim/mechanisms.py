@@ -1,12 +1,13 @@
 """Every mechanism's measured effect: paired-seed contrasts on the default scenario.
 
-Each :class:`Contrast` switches one mechanism (arm ``a`` to arm ``b``) and states what the
-literature says the switch must do to an outcome. :func:`measure` runs both arms on the same
-seeds (same population, network and initial state; :mod:`bt_sim.contrast`) and checks the
-claim: *raises* means a difference beyond 3 standard errors (and at least ``min_effect``),
-*does not lower* means no fall beyond 3 standard errors, *same* means an agreement within the
-stated tolerance. ``tests/test_mechanisms.py`` asserts every claim and ``docs/mechanisms.md``
-is this table, regenerated with::
+Each :class:`~bt_sim.contrast.Contrast` switches one mechanism (arm ``a`` to arm ``b``) and
+states what the literature says the switch must do to an outcome. A component's contrasts live
+with it (``contrasts`` of :mod:`bt_sim.components`); the households' own are here.
+:func:`measure` runs both arms on the same seeds (same population, network and initial state;
+:mod:`bt_sim.contrast`) and checks the claim: *raises* means a difference beyond 3 standard
+errors (and at least ``min_effect``), *does not lower* means no fall beyond 3 standard
+errors, *same* means an agreement within the stated tolerance. ``tests/test_mechanisms.py``
+asserts every claim and ``docs/mechanisms.md`` is this table, regenerated with::
 
     python -m bt_sim.mechanisms --write docs/mechanisms.md
 """
@@ -16,108 +17,16 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from bt_sim.contrast import Effect, Outcome, outcome_name, paired_effect
+from bt_sim.components import DEFAULT_COMPONENTS
+from bt_sim.contrast import Contrast, Effect, outcome_name, paired_effect
 
 DEFAULT = str(Path(__file__).resolve().parents[2] / "scenarios" / "default.toml")
 
 
-def behaviours_in_host_neighbourhoods(model) -> float:
-    """Mean behaviours per household in neighbourhoods 0-2 (the hosts with placement 'first')."""
-    return float(model.state.adopted[model.population.neighbourhood < 3].sum(axis=1).mean())
-
-
-def member_saving(model) -> float:
-    """Mean KPI saving of the members of collectives at the end (those who can be compared)."""
-    member = model.state.member & model.collectives.hosted
-    return float(model.state.saving[member].mean()) if member.any() else float("nan")
-
-
-@dataclass(frozen=True)
-class Contrast:
-    """One mechanism switched from arm ``a`` to arm ``b`` and what it must do to ``outcome``."""
-
-    mechanism: str
-    a: tuple[str, ...]
-    b: tuple[str, ...]
-    outcome: Outcome
-    claim: str  # "raises", "does not lower" or "same"
-    source: str
-    common: tuple[str, ...] = ()
-    min_effect: float = 0.0
-    tolerance: float = 0.0  # for "same": the largest |b - a| accepted
-    relative: bool = False  # for "same": tolerance relative to arm a's mean
-    seeds: Sequence[int] = field(default=range(20))
-
-
-DOUBLE_EFFECTS = (
-    "behaviours.lower_thermostat.kpi_effect=0.12",
-    "behaviours.shorter_showers.kpi_effect=0.08",
-    "behaviours.draught_proofing.kpi_effect=0.1",
-    "behaviours.insulation.kpi_effect=0.3",
-    "behaviours.heat_pump.kpi_effect=0.6",
-)
-
-CONTRASTS: tuple[Contrast, ...] = (
-    Contrast(
-        "feedback: smart meters for none -> all",
-        ("mastery.meter_share=0",),
-        ("mastery.meter_share=1",),
-        "kpi_saving",
-        "raises",
-        "feedback on energy use saves a few % (Abrahamse et al. 2007; Fischer 2008)",
-        min_effect=0.005,
-    ),
-    Contrast(
-        "feedback: learning speed without feedback 0.3 -> 1",
-        ("mastery.learning_none=0.3",),
-        ("mastery.learning_none=1",),
-        "kpi_saving",
-        "raises",
-        "faster learning from results holds more effort (Carver & Scheier 1982)",
-    ),
-    Contrast(
-        "feedback: perception error 0.3 -> 0",
-        ("mastery.perception_noise=0.3",),
-        ("mastery.perception_noise=0",),
-        "kpi_saving",
-        "raises",
-        "a reliable signal lets households see what delivers (Fischer 2008)",
-    ),
-    Contrast(
-        "goals: mastery learning off -> on",
-        ("mastery.enabled=false",),
-        ("mastery.enabled=true",),
-        "kpi_saving",
-        "raises",
-        "goals with feedback save 5-15 % (Becker 1978; Abrahamse et al. 2007)",
-    ),
-    Contrast(
-        "goals: shared goal 0.1 -> 0.3 (saving)",
-        ("collectives.shared_goal=0.1",),
-        ("collectives.shared_goal=0.3",),
-        "kpi_saving",
-        "does not lower",
-        "harder specific goals do not lower performance (Locke & Latham 2002)",
-    ),
-    Contrast(
-        "goals: shared goal 0.1 -> 0.3 (adoption)",
-        ("collectives.shared_goal=0.1",),
-        ("collectives.shared_goal=0.3",),
-        "behaviours_per_household",
-        "does not lower",
-        "harder specific goals do not lower performance (Locke & Latham 2002)",
-    ),
-    Contrast(
-        "self-efficacy: every kpi_effect x2",
-        (),
-        DOUBLE_EFFECTS,
-        "mean_efficacy",
-        "raises",
-        "mastery experiences build self-efficacy (Bandura 1977)",
-    ),
+CORE_CONTRASTS: tuple[Contrast, ...] = (
     Contrast(
         "imitation: visible-success weight 0 -> 1",
         ("social.success_weight=0",),
@@ -125,43 +34,6 @@ CONTRASTS: tuple[Contrast, ...] = (
         "behaviours_per_household",
         "does not lower",
         "observers imitate models whose behaviour is rewarded (Bandura 1977)",
-    ),
-    Contrast(
-        "collectives (dialogue off): none -> 3",
-        ("collectives.count=0",),
-        ("collectives.count=3",),
-        behaviours_in_host_neighbourhoods,
-        "raises",
-        "community groups raise uptake beyond talk: joint action, shared goals, peers "
-        "(Kraaij et al. 2024; Middlemiss 2011)",
-        common=("collectives.placement=first", "collectives.dialogue_gain=0"),
-    ),
-    Contrast(
-        "collectives: joint action off -> on",
-        ("collectives.joint_rate=0",),
-        ("collectives.joint_rate=0.05",),
-        behaviours_in_host_neighbourhoods,
-        "raises",
-        "collective purchasing and joint action (Kraaij et al. 2024)",
-        common=("collectives.placement=first",),
-    ),
-    Contrast(
-        "peer comparison: effect 0 -> 0.02",
-        ("hub.peer_effect=0",),
-        ("hub.peer_effect=0.02",),
-        member_saving,
-        "raises",
-        "home energy reports with peer comparison save about 2 % (Allcott 2011)",
-    ),
-    Contrast(
-        "peer comparison: step 1 -> 0.25 month (cut among the compared)",
-        ("run.dt=1", "run.steps=120"),
-        ("run.dt=0.25", "run.steps=480"),
-        "peer_curtailment",
-        "same",
-        "a monthly decay, independent of the step (Allcott & Rogers 2014)",
-        tolerance=0.002,
-        seeds=range(60),
     ),
     Contrast(
         "step length: 1 -> 0.25 month (adoption)",
@@ -184,6 +56,12 @@ CONTRASTS: tuple[Contrast, ...] = (
         tolerance=0.005,
         seeds=range(60),
     ),
+)
+
+#: Every contrast: the households' own, then each default component's (in plan order).
+CONTRASTS: tuple[Contrast, ...] = (
+    *(c for cls in DEFAULT_COMPONENTS for c in cls.contrasts),
+    *CORE_CONTRASTS,
 )
 
 
@@ -215,12 +93,20 @@ def measure(c: Contrast, base: str = DEFAULT) -> Result:
     return Result(c, effect, check(c, effect))
 
 
+def owner(c: Contrast) -> str:
+    """The component a contrast belongs to (``households``: the model's own rules)."""
+    for cls in DEFAULT_COMPONENTS:
+        if any(c is x for x in cls.contrasts):
+            return cls.name
+    return "households"
+
+
 def table(results: Sequence[Result]) -> str:
     """The results as a Markdown table."""
     lines = [
-        "| mechanism | switch (a -> b) | outcome | expected | a | b | b - a ± SE | seeds | holds "
-        "| source |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| component | mechanism | switch (a -> b) | outcome | expected | a | b | b - a ± SE "
+        "| seeds | holds | source |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         c, e = r.contrast, r.effect
@@ -233,7 +119,7 @@ def table(results: Sequence[Result]) -> str:
         elif c.min_effect:
             expected += f" (by at least {c.min_effect:g})"
         lines.append(
-            f"| {c.mechanism} | {switch} | {outcome_name(c.outcome)} | {expected} | "
+            f"| {owner(c)} | {c.mechanism} | {switch} | {outcome_name(c.outcome)} | {expected} | "
             f"{e.mean_a:.4f} | {e.mean_b:.4f} | {e.diff:+.4f} ± {e.se:.4f} | {e.seeds} | "
             f"{'yes' if r.holds else '**no**'} | {c.source} |"
         )
@@ -297,7 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "is beyond 3 standard errors; *does not lower*: no fall beyond 3 standard errors; "
             "*same*: agreement within the stated tolerance. The table is regenerated by "
             "`python -m bt_sim.mechanisms --write docs/mechanisms.md` "
-            f"({seconds:.0f} s on one core); `tests/test_mechanisms.py` asserts every row.\n\n"
+            f"({seconds:.0f} s on one core); `tests/test_mechanisms.py` asserts every row. "
+            "Each row belongs to the component that owns the mechanism "
+            "(`bt_sim.components.<component>`, its `contrasts`); `households` rows are the "
+            "model's own adoption and KPI rules (`bt_sim.mechanisms`).\n\n"
             "The tipping point of the full model is shown by `scenarios/tipping.toml` and "
             "tested in `tests/test_mechanisms.py::test_full_model_tips`.\n\n"
         )
@@ -309,8 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ---- common random numbers: how much they cut the noise of a paired difference -------------
 
 CRN_CONTRASTS: tuple[Contrast, ...] = (
-    CONTRASTS[0],  # smart meters
-    CONTRASTS[7],  # visible-success weight
+    *(c for c in CONTRASTS if c.mechanism.startswith("feedback: smart meters")),
+    *(c for c in CONTRASTS if c.mechanism.startswith("imitation: visible-success")),
     Contrast(
         "number of collectives 1 -> 3",
         ("collectives.count=1",),

@@ -2,8 +2,10 @@
 
 A phase is a plain function of the model (its state arrays, population, network, scenario and
 named random streams) that carries out one mechanism for one time step. The model's step walks
-its plan, ``model.phases``, in order; a new mechanism (an intervention, a landscape series, a
-municipal policy) is a new phase inserted into the plan, not an edit of the model class::
+its plan, ``model.phases``, in order. The households' own phases (adopt, measure, record) are
+here (:func:`core_phases`); every other mechanism is a component that brings its phases and
+their place in the plan (:mod:`bt_sim.component`, :mod:`bt_sim.components`). A one-off change
+can still be a plain phase inserted into a model's plan::
 
     from bt_sim.phases import Phase
 
