@@ -16,9 +16,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from bt_sim import targeting
 from bt_sim.component import Component
 from bt_sim.contrast import Contrast
-from bt_sim.keyed import Keyed, smallest
+from bt_sim.keyed import Keyed
 from bt_sim.rules import collective as coll
 from bt_sim.state import CollectiveState
 
@@ -77,6 +78,24 @@ class Collectives(Component):
             "collective purchasing and joint action (Kraaij et al. 2024)",
             common=("collectives.placement=first",),
         ),
+        Contrast(
+            "founders: usual suspects -> disadvantaged households first",
+            ("collectives.founder_rule=usual_suspects",),
+            ("collectives.founder_rule=disadvantaged",),
+            "representativeness",
+            "raises",
+            "people join through ties to members, and ties link similar people (McAdam & "
+            "Paulsen 1993; McPherson et al. 2001): founders from the margins bring in others "
+            "like them",
+        ),
+        Contrast(
+            "founders: usual suspects -> most connected households first",
+            ("collectives.founder_rule=usual_suspects",),
+            ("collectives.founder_rule=degree",),
+            "members",
+            "raises",
+            "well-connected seeds reach more people (Kempe et al. 2003; Banerjee et al. 2013)",
+        ),
     )
 
     def init_state(self, keyed: Keyed) -> None:
@@ -106,20 +125,28 @@ class Collectives(Component):
         model.state.member[:] = self.founders(keyed)
 
     def founders(self, keyed: Keyed) -> np.ndarray:
-        """The founding members: in each host, ``collectives.founders`` households drawn
-        without replacement in proportion to their outreach propensity, as those with the
-        smallest ``-ln(1 - u) / propensity`` (Efraimidis and Spirakis 2006), so one more
-        founder keeps the others."""
-        pop = self.model.population
+        """The founding members: in each host, the first ``collectives.founders`` households
+        of the order of ``collectives.founder_rule`` (:mod:`bt_sim.targeting`; by default a
+        weighted random order in proportion to the outreach propensity, Efraimidis and
+        Spirakis 2006), so one more founder keeps the others."""
+        model = self.model
+        pop, cc = model.population, model.config.collectives
         member = np.zeros(pop.n, bool)
         bounds = pop.neighbourhood_bounds()
-        race = -np.log1p(-keyed.sub("founders").uniform(pop.n))
+        stream = keyed.sub("founders")
         for nb in self.nbhd:  # neighbourhoods are contiguous ranges of households
             homes = np.arange(bounds[nb], bounds[nb + 1])
-            homes = homes[self.propensity[homes] > 0]
-            keys = race[homes] / self.propensity[homes]
-            picked = smallest(keys, np.arange(homes.size), self.model.config.collectives.founders)
-            member[homes[picked]] = True
+            picked = targeting.choose(
+                cc.founder_rule,
+                homes,
+                cc.founders,
+                stream,
+                pop,
+                model.network,
+                saving=model.state.saving,
+                propensity=self.propensity,
+            )
+            member[picked] = True
         return member
 
 

@@ -557,6 +557,17 @@ class MasteryConfig:
     )
 
 
+#: Targeting rules: whom a collective or an intervention reaches first (:mod:`bt_sim.targeting`).
+TARGETING_RULES = (
+    "usual_suspects",
+    "random",
+    "degree",
+    "bridges",
+    "positive_deviants",
+    "disadvantaged",
+)
+
+
 @dataclass(frozen=True)
 class CollectivesConfig:
     """Citizen collectives: recruitment, shared goals, dialogue."""
@@ -586,6 +597,15 @@ class CollectivesConfig:
         direction="+members",
         span=(1, 50),
         source="a larger core recruits more (Granovetter 1978)",
+    )
+    founder_rule: str = key(
+        "usual_suspects",
+        "",
+        "whom the founders are drawn from first, in each host neighbourhood: usual_suspects "
+        "(in proportion to the outreach propensity), random, degree (most ties), bridges (most "
+        "ties to other neighbourhoods), positive_deviants (most saving for their income) or "
+        "disadvantaged",
+        choices=TARGETING_RULES,
     )
     outreach_rate: float = key(
         0.003,
