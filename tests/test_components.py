@@ -19,10 +19,10 @@ SMALL = ["population.households=1000", "run.steps=48"]
 
 def test_the_default_plan_is_made_of_the_default_components():
     m = TransitionModel(load_scenario(None, SMALL), seed=1)
-    assert list(m.components) == ["hub", "mastery", "collectives"]
+    assert list(m.components) == ["hub", "mastery", "collectives", "capacity"]
     assert [p.name for p in m.phases] == [p.name for p in default_phases()]
     assert [p.name for p in m.phases] == [
-        "adopt", "measure", "hub", "reflect", "collectives", "record"
+        "adopt", "measure", "hub", "reflect", "collectives", "capacity", "record"
     ]  # fmt: skip
     assert m.hub is m.components["hub"] and m.collectives.count == 3
     for name in ("revoke", "opt_in", "hub_noise", "perception", "drop", "recruit"):

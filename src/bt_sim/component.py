@@ -110,6 +110,14 @@ class Component:
     def update_results(self, step: int) -> None:
         """Fill ``self.result[...][step]`` after step ``step`` (0: the initial state)."""
 
+    def make_room(self, step: int) -> None:
+        """Grow the result arrays to hold ``step`` (a run taken past its planned steps)."""
+        for name, values in self.result.items():
+            if step >= values.shape[0]:
+                grown = np.full(max(2 * values.shape[0], step + 1), np.nan)
+                grown[: values.shape[0]] = values
+                self.result[name] = grown
+
     def summary(self) -> dict[str, float]:
         """End-of-run outcomes the component adds to the model's summary."""
         return {}
@@ -132,9 +140,7 @@ def plan_of(cls: type[Component], component: Component | None = None) -> list[Ph
     out = []
     for phase, run in cls.phases:
         if isinstance(run, str):
-            if component is None:
-                raise ValueError(f"{cls.__name__}.{run}: a method phase needs the component")
-            run = _Bound(component, run)
+            run = _Bound(cls, run, component)
         out.append(Phase(phase, run, tuple(cls.streams)))
     return out
 
@@ -157,17 +163,20 @@ def insert_at(plan: list[Phase], phases: Sequence[Phase], anchor: tuple[str, str
 
 
 class _Bound:
-    """A component's phase method as a phase function ``run(model)`` (its docstring kept)."""
+    """A component's phase method as a phase function ``run(model)``, named
+    ``Class.method`` with the method's docstring (without a component: for listing a plan)."""
 
-    def __init__(self, component: Component, method: str):
-        self.component = component
-        self.method = getattr(component, method)
-        self.__doc__ = self.method.__doc__
-        self.__name__ = method
-        self.__module__ = type(component).__module__
-        self.__qualname__ = f"{type(component).__name__}.{method}"
+    def __init__(self, cls: type[Component], method: str, component: Component | None):
+        func = getattr(cls, method)
+        self.method = None if component is None else getattr(component, method)
+        self.__doc__ = func.__doc__
+        self.__name__ = f"{cls.__name__}.{method}"
+        self.__module__ = cls.__module__
+        self.__qualname__ = self.__name__
 
     def __call__(self, model: TransitionModel) -> None:
+        if self.method is None:
+            raise RuntimeError(f"{self.__name__} is not bound to a model's component")
         self.method()
 
 

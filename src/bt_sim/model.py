@@ -126,6 +126,10 @@ class TransitionModel(mesa.Model):
         # order that puts each after those whose state it reads; the plan takes their phases
         # in the order given, each at its anchor.
         self.components: dict[str, Component] = {cls.name: cls(self) for cls in classes}
+        taken = sorted(set(self.components) & set(vars(self)))
+        if taken:  # an attribute of the model would hide the component
+            raise ValueError(f"component name {taken[0]!r} is taken by the model")
+        self.__dict__.update(self.components)  # model.<name>: a plain attribute, read fast
         for cls in setup_order(classes):
             self.components[cls.name].init_state(keyed)
         self.phases: list[Phase] = core_phases()
@@ -143,16 +147,9 @@ class TransitionModel(mesa.Model):
         self.record()
         self._households: dict[int, Household] = {}
         self.setup_seconds = time.perf_counter() - t0
-        taken = sorted(set(self.components) & set(vars(self)))
-        if taken:  # an attribute of the model would hide the component
-            raise ValueError(f"component name {taken[0]!r} is taken by the model")
-
-    def __getattr__(self, name: str):
-        # Only for names that are not attributes: a component by its name (``model.hub``).
-        components = self.__dict__.get("components")
-        if components is not None and name in components:
-            return components[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        hidden = [n for n, c in self.components.items() if self.__dict__.get(n) is not c]
+        if hidden:  # set again by the model's own set-up
+            raise ValueError(f"component name {hidden[0]!r} is taken by the model")
 
     # ---- set-up -------------------------------------------------------------------------
     def _setup_arrays(self) -> None:
@@ -349,6 +346,7 @@ class TransitionModel(mesa.Model):
             self.steps_done, s.adopted, s.saving, s.efficacy, s.member, s.consent, s.compared
         )
         for comp in self._reporting:
+            comp.make_room(self.steps_done)
             comp.update_results(self.steps_done)
 
     def tie_sums(self, purpose: str) -> TieSums:

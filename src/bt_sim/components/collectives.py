@@ -41,7 +41,7 @@ class Collectives(Component):
     }
     phases = (("collectives", coll.collective_phase),)
     anchor = ("before", "record")
-    dynamic = ("state",)
+    dynamic = ("state", "hosted")
     contrasts: ClassVar[tuple[Contrast, ...]] = (
         Contrast(
             "goals: shared goal 0.1 -> 0.3 (saving)",

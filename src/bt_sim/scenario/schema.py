@@ -734,6 +734,36 @@ class CollectivesConfig:
         source="a collective purchase lowers the cost barrier of costly measures "
         "(Kraaij et al. 2024)",
     )
+    volunteer_share: float = key(
+        0.1, "fraction", "share of members a collective's volunteers grow towards", 0, 1
+    )
+    volunteer_rate: float = key(
+        0.1, "1/month", "rate at which members take up volunteering, up to that share", 0, 100
+    )
+    burnout_rate: float = key(
+        0.0,
+        "1/month",
+        "rate at which volunteers burn out when every member's last check failed (times the "
+        "share that failed); 0: no burn-out, no collective ever stalls",
+        0,
+        100,
+        direction="-capacity:active_months",
+        span=(0, 0.2),
+        source="volunteers burn out without results (Omoto & Snyder 1995)",
+    )
+    celebration_volunteers: float = key(
+        1.0, "volunteers", "new volunteers a celebrated milestone brings", 0, 1000
+    )
+    capacity_floor: float = key(
+        2.0,
+        "volunteers",
+        "below this many volunteers a collective stalls (no new campaign)",
+        0,
+        1e6,
+    )
+    stall_months: float = key(
+        12.0, "months", "a collective stalled this long dissolves (its members leave)", 0.25, 1200
+    )
 
 
 @dataclass(frozen=True)
