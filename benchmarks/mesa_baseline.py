@@ -54,6 +54,7 @@ import numpy as np
 
 from bt_sim.model import TransitionModel
 from bt_sim.rules.kpi import noise_coefficients
+from bt_sim.rules.social import household_readiness
 from bt_sim.scenario.schema import Scenario
 
 __all__ = ["BaselineHousehold", "BaselineModel"]
@@ -293,8 +294,8 @@ class BaselineModel(mesa.Model):
         n = pop.n
         households = [BaselineHousehold(self, i) for i in range(n)]
         eligible = source.eligible.tolist()
-        ready = source.readiness().astype(float).tolist()
-        ready_joint = source.readiness(discount=sc.collectives.joint_discount)
+        ready = household_readiness(source).astype(float).tolist()
+        ready_joint = household_readiness(source, discount=sc.collectives.joint_discount)
         ready_joint = ready_joint.astype(float).tolist()
         droppable = source.droppable.tolist()
         key = np.where(pop.gatekeeper, sc.social.key_figure_weight, 1.0).tolist()

@@ -10,6 +10,7 @@ from bt_sim import TransitionModel, draws, load_scenario
 from bt_sim.rules import collective as coll
 from bt_sim.rules import fused, kpi, mastery, social
 from bt_sim.rules.adoption import full_adoption_from, full_inputs
+from bt_sim.rules.social import household_readiness
 from bt_sim.rules.ties import NO_ROLES, PACKED_MAX, RoleCodes, TieSums
 from tests.conftest import SCENARIOS
 
@@ -36,7 +37,7 @@ def reference_adoption(m, x, u):
     sc, s = m.config, m.state
     soc = sc.social
     nb = s.adopted.shape[1]
-    sums = m.exposure  # every household's tie sums as of the inputs, in full
+    sums = m.ties.exposure  # every household's tie sums as of the inputs, in full
     exposure, denom = sums[:, :nb], sums[:, nb]
     share = np.zeros(s.adopted.shape)
     np.divide(exposure, denom[:, None], out=share, where=denom[:, None] > 0)
@@ -52,7 +53,7 @@ def reference_adoption(m, x, u):
     focus_of = np.full(s.adopted.shape[0], -1)
     joint[rows] = x["joint"][c]
     focus_of[rows] = x["focus"][c]
-    ready = m.readiness()
+    ready = household_readiness(m)
     action = sc.mastery.action_rate if sc.mastery.enabled else 0.0
     rate = social.full_rate(
         share,
@@ -70,7 +71,9 @@ def reference_adoption(m, x, u):
     focus = np.flatnonzero(focus_of >= 0)
     if focus.size:
         b = focus_of[focus]
-        disc = m.readiness(focus, discount=sc.collectives.joint_discount)[np.arange(focus.size), b]
+        disc = household_readiness(m, focus, discount=sc.collectives.joint_discount)[
+            np.arange(focus.size), b
+        ]
         f_share = share[focus, b]
         pull = soc.q + action * x["unmet"][focus]
         resp = social.response(f_share, soc.response, soc.response_midpoint, soc.response_steepness)
@@ -381,8 +384,8 @@ def test_role_codes_give_the_full_product_of_the_reference_role_weights():
     assert (got[:, :-1] <= got[:, -1:] * (1 + 1e-12)).all()
     # The model's exposure is the same gathered sums, as of its last adopt phase.
     x = full_inputs(m)
-    assert x["roles"][3] is m.role_codes().codes
-    np.testing.assert_array_equal(m.exposure, m.role_codes().sums())
+    assert x["roles"][3] is m.ties.role_codes().codes
+    np.testing.assert_array_equal(m.ties.exposure, m.ties.role_codes().sums())
 
 
 def test_tie_sums_without_packed_codes():

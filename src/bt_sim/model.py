@@ -40,9 +40,8 @@ from bt_sim.network import Network, ball, build_network
 from bt_sim.phases import Phase, core_phases, plan_table
 from bt_sim.population import Population, draw_population
 from bt_sim.recorder import Recorder
-from bt_sim.rules import social
 from bt_sim.rules.kpi import noise_coefficients
-from bt_sim.rules.ties import NO_ROLES, PACKED_MAX, RoleCodes, TieSums
+from bt_sim.rules.ties import Ties
 from bt_sim.scenario.schema import Scenario
 from bt_sim.state import HouseholdState
 from bt_sim.streams import Streams, replicate_root
@@ -113,13 +112,8 @@ class TransitionModel(mesa.Model):
         self.steps_done = 0
         self._setup_arrays()
         n, b = self.population.n, len(self.behaviour_names)
-        # Tie sums [A @ v | A @ rho] of the last adopt phase (read by the reflect phase): dense,
-        # or gathered on demand from the role codes; the incrementally updated sums per network
-        # and purpose (bt_sim.rules.ties).
-        self._exposure = np.zeros((n, b + 1), np.float64)
-        self._roles: RoleCodes | None = None  # made by the first adopt phase that packs codes
-        self._tie_sums: dict[str, TieSums] = {}
-        self._scratch: dict[str, list[np.ndarray]] = {}
+        # The tie sums the adoption rules keep over the network (bt_sim.rules.ties.Ties).
+        self.ties = Ties(self.adjacency, self.pattern, n, b)
         keyed = Keyed.of(self.streams.sequence("initial"))
         self.state = self._initial_state(keyed)
         # The components, by name (``model.hub``, ``model.collectives``, ...), set up in an
@@ -174,19 +168,6 @@ class TransitionModel(mesa.Model):
             np.float32
         )
         self.log_keep = np.log1p(-np.minimum(self.kpi_effect, 1 - 1e-7)).astype(np.float32)
-
-    def readiness(self, rows: np.ndarray | None = None, discount: float = 0.0) -> np.ndarray:
-        """Readiness (cost, effort and eligibility barriers) of households ``rows``, shape
-        (len(rows), b); ``discount`` lowers every cost by that share."""
-        pop = self.population
-        idx = slice(None) if rows is None else rows
-        return social.readiness(
-            self.income_rel[idx],
-            pop.time_budget[idx],
-            self.cost * (1.0 - discount),
-            self.difficulty,
-            self.eligible[idx],
-        )
 
     def _initial_state(self, keyed: Keyed) -> HouseholdState:
         """The initial state. Every draw is keyed by household (or neighbourhood) in its own
@@ -331,12 +312,7 @@ class TransitionModel(mesa.Model):
         self.state = copy.deepcopy(other.state)
         for name, comp in self.components.items():
             comp.continue_from(other.components[name])
-        self._exposure = other._exposure.copy()
-        if other._roles is not None:
-            self.role_codes().copy_from(other._roles)
-        self._tie_sums = {}
-        for purpose, ties in other._tie_sums.items():
-            self.tie_sums(purpose).copy_from(ties)
+        self.ties.copy_from(other.ties)
         self.steps_done = other.steps_done
 
     def record(self) -> None:
@@ -348,57 +324,6 @@ class TransitionModel(mesa.Model):
         for comp in self._reporting:
             comp.make_room(self.steps_done)
             comp.update_results(self.steps_done)
-
-    def tie_sums(self, purpose: str) -> TieSums:
-        """The incrementally updated tie sums kept for ``purpose`` (:mod:`bt_sim.rules.ties`):
-        ``"roles"`` and ``"adoption"`` over the weighted adjacency, ``"count"`` over the
-        unweighted pattern (contacts counted)."""
-        ties = self._tie_sums.get(purpose)
-        if ties is None:
-            matrix = self.pattern if purpose == "count" else self.adjacency
-            ties = self._tie_sums[purpose] = TieSums(matrix, len(self.behaviour_names) + 1)
-        return ties
-
-    def role_codes(self) -> RoleCodes | None:
-        """The full rule's role codes over the network (:class:`~bt_sim.rules.ties.RoleCodes`),
-        or ``None`` where the tie sums are dense instead: on the complete graph, and with more
-        behaviours than a code holds."""
-        nb = len(self.behaviour_names)
-        if self.adjacency is None or nb > PACKED_MAX:
-            return None
-        if self._roles is None:
-            self._roles = RoleCodes(self.adjacency, nb)
-        return self._roles
-
-    def set_exposure(self, sums: np.ndarray) -> None:
-        """Record this step's dense tie sums (where there are no role codes)."""
-        self._exposure = sums
-
-    def role_args(self) -> tuple:
-        """The role codes' arguments of a kernel (:data:`~bt_sim.rules.ties.NO_ROLES` where
-        the sums are dense)."""
-        return NO_ROLES if self._roles is None else self._roles.kernel_args()
-
-    def exposure_args(self) -> tuple:
-        """``(sums, *role_args)``: this step's tie sums as the kernels read them (``sums``
-        without rows where the role codes hold them)."""
-        dense = self._exposure if self._roles is None else self._exposure[:0]
-        return (dense, *self.role_args())
-
-    @property
-    def exposure(self) -> np.ndarray:
-        """The tie sums ``[A @ v | A @ rho]`` (shape (n, b + 1)) of the last adopt phase, for
-        every household (gathered from the role codes when asked for: a pass over the ties)."""
-        return self._exposure if self._roles is None else self._roles.sums()
-
-    def scratch(self, name: str, count: int) -> list[np.ndarray]:
-        """``count`` float64 work arrays over households kept for ``name``: zero when first made;
-        a phase that uses them leaves them as it promises (see its kernel)."""
-        arrays = self._scratch.get(name)
-        if arrays is None:
-            n = self.population.n
-            arrays = self._scratch[name] = [np.zeros(n) for _ in range(count)]
-        return arrays
 
     def eligible_share(self) -> np.ndarray:
         """Share of households eligible for each behaviour."""

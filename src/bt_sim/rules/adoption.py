@@ -60,7 +60,7 @@ def adopted_sums(model: TransitionModel) -> np.ndarray:
     rules, kept up to date by :class:`~bt_sim.rules.ties.TieSums`: columns ``A @ adopted``,
     then ``A @ 1`` (the weighted degree, or the number of contacts)."""
     s = model.state
-    ties = model.tie_sums("count" if model.config.social.rule == "complex" else "adoption")
+    ties = model.ties.tie_sums("count" if model.config.social.rule == "complex" else "adoption")
     # With success weight 0 and key-figure weight 1 every role weight is 1 whatever the flags,
     # so the row is [adopted | 1]; constant flags (the key figures) leave only adoption to move
     # a household's code.
@@ -88,7 +88,7 @@ def full_inputs(model: TransitionModel) -> dict:
     (:mod:`bt_sim.rules.ties`) come as ``roles``: the role codes packed this step and the
     network they are read along, from which the kernels gather the few households' sums they
     need; or, on the complete graph (everyone else's) and with more behaviours than a code
-    holds, as dense ``sums``. ``model.exposure`` gives every household's sums as of this step
+    holds, as dense ``sums``. ``model.ties.exposure`` gives every household's sums as of this step
     (the reflect phase reads them for norm support). The fellow-member counts, joint-action
     rates and campaign behaviours are per collective. Used by the fused kernel and by the
     tests, which check it against the reference rules.
@@ -98,10 +98,10 @@ def full_inputs(model: TransitionModel) -> dict:
     w = soc.success_weight if sc.mastery.enabled else 0.0  # nobody checks: no success shown
     nb = s.adopted.shape[1]
     key = model.population.gatekeeper
-    roles = model.role_codes()
+    roles = model.ties.role_codes()
     if roles is not None:
         roles.pack(s.adopted, s.proven, s.success, key, w, soc.key_figure_weight)
-        sums = model.exposure_args()[0]
+        sums = model.ties.exposure_args()[0]
     elif model.adjacency is None:
         visible, weight = social.role_weights(
             s.success, s.proven, s.adopted, key, w, soc.key_figure_weight
@@ -110,10 +110,10 @@ def full_inputs(model: TransitionModel) -> dict:
         sums = np.empty((s.adopted.shape[0], nb + 1), np.float64)
         sums[:, :nb], sums[:, nb] = exposure, denom
     else:
-        ties = model.tie_sums("roles")
+        ties = model.ties.tie_sums("roles")
         sums = ties.update(s.adopted, s.proven, s.success, key, w, soc.key_figure_weight)
     if roles is None:
-        model.set_exposure(sums)
+        model.ties.set_exposure(sums)
     k = max(model.collectives.count, 1)
     cs = model.collectives.state
     count, total = fused.member_totals(s.member, model.collectives.of, s.adopted, k)
@@ -124,7 +124,7 @@ def full_inputs(model: TransitionModel) -> dict:
         joint, focus = np.zeros(k), np.full(k, -1, np.int64)
     return {
         "sums": sums,
-        "roles": model.role_args(),
+        "roles": model.ties.role_args(),
         "fellow_count": count,
         "fellow_total": total,
         "joint": np.asarray(joint, np.float64),

@@ -28,6 +28,7 @@ from numba import njit
 
 from bt_sim.draws import uniform
 from bt_sim.rules.fused import below_hazard, member_ties
+from bt_sim.rules.social import household_readiness
 
 if TYPE_CHECKING:
     from bt_sim.model import TransitionModel
@@ -204,7 +205,7 @@ def collective_phase(model: TransitionModel) -> None:
         t0 / cc.campaign_months + 1e-9
     ):
         rows = np.flatnonzero(s.member)
-        ready = model.readiness(rows, discount=cc.joint_discount)
+        ready = household_readiness(model, rows, discount=cc.joint_discount)
         cs.focus = campaign_choice(
             ready, ~s.adopted[rows], model.kpi_effect, model.collectives.of[rows], k
         )
@@ -219,7 +220,7 @@ def collective_phase(model: TransitionModel) -> None:
         own, other = own.astype(np.float64), other.astype(np.float64)
         indptr, indices, weights = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
     else:
-        own, other = model.scratch("member_ties", 2)  # zeros, and left zero
+        own, other = model.ties.scratch("member_ties", 2)  # zeros, and left zero
         indptr, indices, weights = adj.indptr, adj.indices, adj.data
     keys = [model.draws.take(name, step) for name in ("recruit", "leave", "consent")]
     h = sc.hub

@@ -277,7 +277,7 @@ def reflect_phase(model: TransitionModel) -> None:
             s.adopted,
             model.droppable,
             m.drop_chance,
-            *model.exposure_args(),
+            *model.ties.exposure_args(),
             soc.norm_support,
             RESPONSES[soc.response],
             soc.response_midpoint**soc.response_steepness,

@@ -198,6 +198,20 @@ def readiness(
     return (eligible * afford * effort).astype(np.float32)
 
 
+def household_readiness(model, rows: np.ndarray | None = None, discount: float = 0.0) -> np.ndarray:
+    """:func:`readiness` of the model's households ``rows`` (all by default), shape
+    (len(rows), b); ``discount`` lowers every cost by that share (a joint purchase)."""
+    pop = model.population
+    idx = slice(None) if rows is None else rows
+    return readiness(
+        model.income_rel[idx],
+        pop.time_budget[idx],
+        model.cost * (1.0 - discount),
+        model.difficulty,
+        model.eligible[idx],
+    )
+
+
 def full_rate(
     share: np.ndarray,
     ready: np.ndarray,

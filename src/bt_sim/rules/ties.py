@@ -365,3 +365,85 @@ class RoleCodes:
         """Take over another model's codes (same network): a continuation."""
         self.codes[:] = other.codes
         self.success_weight, self.key_weight = other.success_weight, other.key_weight
+
+
+class Ties:
+    """The tie sums the adoption rules keep over the network, for one model.
+
+    This step's sums ``[A @ v | A @ rho]`` (dense, or gathered on demand from the role codes),
+    the role codes of the full rule, the incrementally updated sums per purpose, and work
+    arrays of the phases that read them (the adopt, reflect and collectives phases).
+
+    Parameters
+    ----------
+    adjacency, pattern : scipy.sparse.csr_array or None
+        The weighted and the unweighted adjacency (``None`` on the complete graph, and
+        ``pattern`` unless the complex rule counts contacts).
+    n, nb : int
+        Households and behaviours.
+    """
+
+    def __init__(self, adjacency, pattern, n: int, nb: int):
+        self.adjacency, self.pattern = adjacency, pattern
+        self.n, self.nb = n, nb
+        self._exposure = np.zeros((n, nb + 1), np.float64)
+        self._roles: RoleCodes | None = None  # made by the first adopt phase that packs codes
+        self._sums: dict[str, TieSums] = {}
+        self._scratch: dict[str, list[np.ndarray]] = {}
+
+    def tie_sums(self, purpose: str) -> TieSums:
+        """The incrementally updated tie sums kept for ``purpose``: ``"roles"`` and
+        ``"adoption"`` over the weighted adjacency, ``"count"`` over the unweighted pattern
+        (contacts counted)."""
+        ties = self._sums.get(purpose)
+        if ties is None:
+            matrix = self.pattern if purpose == "count" else self.adjacency
+            ties = self._sums[purpose] = TieSums(matrix, self.nb + 1)
+        return ties
+
+    def role_codes(self) -> RoleCodes | None:
+        """The full rule's role codes over the network (:class:`RoleCodes`), or ``None`` where
+        the tie sums are dense instead: on the complete graph, and with more behaviours than a
+        code holds."""
+        if self.adjacency is None or self.nb > PACKED_MAX:
+            return None
+        if self._roles is None:
+            self._roles = RoleCodes(self.adjacency, self.nb)
+        return self._roles
+
+    def set_exposure(self, sums: np.ndarray) -> None:
+        """Record this step's dense tie sums (where there are no role codes)."""
+        self._exposure = sums
+
+    def role_args(self) -> tuple:
+        """The role codes' arguments of a kernel (:data:`NO_ROLES` where the sums are dense)."""
+        return NO_ROLES if self._roles is None else self._roles.kernel_args()
+
+    def exposure_args(self) -> tuple:
+        """``(sums, *role_args)``: this step's tie sums as the kernels read them (``sums``
+        without rows where the role codes hold them)."""
+        dense = self._exposure if self._roles is None else self._exposure[:0]
+        return (dense, *self.role_args())
+
+    @property
+    def exposure(self) -> np.ndarray:
+        """The tie sums ``[A @ v | A @ rho]`` (shape (n, b + 1)) of the last adopt phase, for
+        every household (gathered from the role codes when asked for: a pass over the ties)."""
+        return self._exposure if self._roles is None else self._roles.sums()
+
+    def scratch(self, name: str, count: int) -> list[np.ndarray]:
+        """``count`` float64 work arrays over households kept for ``name``: zero when first
+        made; a phase that uses them leaves them as it promises (see its kernel)."""
+        arrays = self._scratch.get(name)
+        if arrays is None:
+            arrays = self._scratch[name] = [np.zeros(self.n) for _ in range(count)]
+        return arrays
+
+    def copy_from(self, other: Ties) -> None:
+        """Take over the sums of another model's ties over the same network (a continuation)."""
+        self._exposure = other._exposure.copy()
+        if other._roles is not None:
+            self.role_codes().copy_from(other._roles)
+        self._sums = {}
+        for purpose, ties in other._sums.items():
+            self.tie_sums(purpose).copy_from(ties)
