@@ -26,6 +26,40 @@ def test_volunteer_update_is_the_stated_formula():
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
+def test_the_kernel_equals_the_reference():
+    """capacity_step against volunteer_update and the status rules written out in numpy, on
+    random members, failures and celebrations."""
+    from bt_sim.components.capacity import STALLED, capacity_step
+
+    rng = np.random.default_rng(7)
+    k, n = 6, 3000
+    of = rng.integers(-1, k, n).astype(np.int32)
+    member = rng.random(n) < 0.3
+    unmet = rng.random(n) < 0.6
+    vol = rng.uniform(0, 6, k)
+    status = np.array([0, 1, 1, 2, 0, 1], np.int8)
+    since = np.array([np.nan, 10.0, 2.0, np.nan, np.nan, 11.5])
+    cel_now = np.array([1, 0, 2, 0, 3, 0])
+    cel = np.array([0, 0, 2, 0, 2, 0])
+    focus = np.array([1, 2, 3, 4, 0, 1])
+    counts = np.zeros(3, np.int64)
+    ref_v = vol.copy()
+    ending = capacity_step(member, unmet, of, cel_now, cel.copy(), vol, status, since, focus,
+                           counts, 0.1, 1 - math.exp(-0.2), 0.5, 1.0, 2.0, 6.0, 12.0)  # fmt: skip
+    inside = member & (of >= 0)
+    m = np.bincount(of[inside], minlength=k)
+    f = np.bincount(of[inside & unmet], minlength=k) / np.maximum(m, 1)
+    want = volunteer_update(ref_v, m, f, cel_now > cel, 0.1, 0.2, 0.5, 1.0, 1.0)
+    standing = np.array([True, True, True, False, True, True])
+    np.testing.assert_allclose(vol[standing], want[standing], rtol=1e-12)
+    low = standing & (want < 2.0)
+    assert np.array_equal(status[standing & ~low], np.zeros((standing & ~low).sum()))
+    assert (status[low] == STALLED).all() and status[3] == DISSOLVED
+    assert np.array_equal(ending, low & (12.0 - np.where(np.isnan(since), 12.0, since) >= 6.0))
+    assert (focus[status != ACTIVE] == -1).all()
+    assert counts.sum() == k and counts[2] == 1
+
+
 def test_by_default_no_collective_stalls():
     m = TransitionModel(load_scenario(None, ["run.steps=120"]), seed=3)
     m.run()

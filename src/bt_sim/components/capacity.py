@@ -27,6 +27,7 @@ import math
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+from numba import njit
 
 from bt_sim.component import Component
 from bt_sim.contrast import Contrast
@@ -65,6 +66,56 @@ def volunteer_update(
     return kept + renewal * celebrated
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def capacity_step(
+    member, unmet, collective_of, celebrated_now, celebrated, volunteers, status, stalled_since,
+    focus, counts, share, recruit, burnout, renewal, floor, stall_months, month,
+):  # fmt: skip
+    """One step of every collective's capacity, in place (as :func:`volunteer_update` with
+    ``recruit = 1 - exp(-rate dt)`` and ``burnout = rate dt``, then the status rules of the
+    module); returns which collectives dissolve now."""
+    k = volunteers.shape[0]
+    members = np.zeros(k, np.int64)
+    failing = np.zeros(k, np.int64)
+    for i in range(member.shape[0]):
+        c = collective_of[i]
+        if member[i] and c >= 0:
+            members[c] += 1
+            if unmet[i]:
+                failing[c] += 1
+    ending = np.zeros(k, np.bool_)
+    counts[:] = 0
+    for c in range(k):
+        renewed = celebrated_now[c] > celebrated[c]
+        celebrated[c] = celebrated_now[c]
+        if status[c] == DISSOLVED:
+            counts[DISSOLVED] += 1
+            focus[c] = -1
+            continue
+        v = volunteers[c]
+        gap = share * members[c] - v
+        if gap > 0.0:
+            v += recruit * gap
+        if burnout > 0.0 and failing[c] > 0:
+            v *= np.exp(-burnout * failing[c] / members[c])
+        if renewed:
+            v += renewal
+        volunteers[c] = v
+        if v < floor:
+            if status[c] == ACTIVE:
+                status[c] = STALLED
+                stalled_since[c] = month
+            if month - stalled_since[c] >= stall_months - 1e-9:
+                ending[c] = True
+        else:
+            status[c] = ACTIVE
+            stalled_since[c] = np.nan
+        if status[c] != ACTIVE:
+            focus[c] = -1  # no campaign while stalled
+        counts[status[c]] += 1
+    return ending
+
+
 class Capacity(Component):
     """Volunteers, stalls and dissolution of collectives (keys in ``[collectives]``)."""
 
@@ -85,6 +136,7 @@ class Capacity(Component):
         "celebrated",
         "stalled_months",
         "active_months",
+        "counts",
     )
     contrasts: ClassVar[tuple[Contrast, ...]] = (
         Contrast(
@@ -120,6 +172,7 @@ class Capacity(Component):
         self.celebrated = colls.state.celebrated.copy()
         self.stalled_months = 0.0
         self.active_months = 0.0
+        self.counts = np.array([k, 0, 0], np.int64)  # active, stalled, dissolved
 
     def step(self) -> None:
         """Capacity: volunteers join, burn out and renew; collectives stall and dissolve.
@@ -129,44 +182,33 @@ class Capacity(Component):
         """
         model = self.model
         colls, cc, s = model.collectives, model.config.collectives, model.state
-        k = colls.count
-        if k == 0:
+        if colls.count == 0:
             return
         dt = model.config.run.dt
-        inside = s.member & (colls.of >= 0)
-        members = np.bincount(colls.of[inside], minlength=k)
-        failing = np.bincount(colls.of[inside & s.unmet], minlength=k) / np.maximum(members, 1)
-        celebrated = colls.state.celebrated > self.celebrated
-        self.celebrated = colls.state.celebrated.copy()
-        standing = self.status != DISSOLVED
-        self.volunteers = np.where(
-            standing,
-            volunteer_update(
-                self.volunteers,
-                members,
-                failing,
-                celebrated,
-                cc.volunteer_share,
-                cc.volunteer_rate,
-                cc.burnout_rate,
-                cc.celebration_volunteers,
-                dt,
-            ),
-            0.0,
+        ending = capacity_step(
+            s.member,
+            s.unmet,
+            colls.of,
+            colls.state.celebrated,
+            self.celebrated,
+            self.volunteers,
+            self.status,
+            self.stalled_since,
+            colls.state.focus,
+            self.counts,
+            cc.volunteer_share,
+            -math.expm1(-cc.volunteer_rate * dt),
+            cc.burnout_rate * dt,
+            cc.celebration_volunteers,
+            cc.capacity_floor,
+            cc.stall_months,
+            model.month,
         )
-        low = standing & (self.volunteers < cc.capacity_floor)
-        newly = low & (self.status == ACTIVE)
-        self.stalled_since[newly] = model.month
-        self.status[standing & ~low] = ACTIVE
-        self.stalled_since[standing & ~low] = np.nan
-        self.status[low] = STALLED
-        ending = low & (model.month - self.stalled_since >= cc.stall_months - 1e-9)
         if ending.any():
             self.dissolve(np.flatnonzero(ending))
-        stalled = self.status != ACTIVE
-        colls.state.focus[stalled] = -1  # no campaign while stalled or gone
-        self.stalled_months += float(np.count_nonzero(self.status == STALLED)) * dt
-        self.active_months += float(np.count_nonzero(self.status == ACTIVE)) * dt
+            self.counts[:] = np.bincount(self.status, minlength=3)
+        self.stalled_months += float(self.counts[STALLED]) * dt
+        self.active_months += float(self.counts[ACTIVE]) * dt
 
     def dissolve(self, which: np.ndarray) -> None:
         """Dissolve collectives ``which``: members leave, nobody can join, the hub of each
@@ -182,8 +224,9 @@ class Capacity(Component):
         colls.hosted[gone] = False
 
     def update_results(self, step: int) -> None:
-        for name, code in (("active", ACTIVE), ("stalled", STALLED), ("dissolved", DISSOLVED)):
-            self.result[name][step] = np.count_nonzero(self.status == code)
+        self.result["active"][step] = self.counts[ACTIVE]
+        self.result["stalled"][step] = self.counts[STALLED]
+        self.result["dissolved"][step] = self.counts[DISSOLVED]
 
     def summary(self) -> dict[str, float]:
         standing = self.status != DISSOLVED
