@@ -57,6 +57,7 @@ class Contrast:
     tolerance: float = 0.0  # for "same": the largest |b - a| accepted
     relative: bool = False  # for "same": tolerance relative to arm a's mean
     seeds: Sequence[int] = field(default=range(20))
+    base: str | None = None  # a bundled scenario's file name (default: the default scenario)
 
 
 def outcome_name(outcome: Outcome) -> str:

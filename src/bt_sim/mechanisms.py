@@ -89,6 +89,8 @@ def check(c: Contrast, e: Effect) -> bool:
 
 def measure(c: Contrast, base: str = DEFAULT) -> Result:
     """Run the contrast with paired seeds and check its claim."""
+    if c.base is not None:
+        base = str(Path(DEFAULT).parent / c.base)
     (effect,) = paired_effect(base, c.a, c.b, [c.outcome], c.seeds, c.common)
     return Result(c, effect, check(c, effect))
 
@@ -111,6 +113,8 @@ def table(results: Sequence[Result]) -> str:
     for r in results:
         c, e = r.contrast, r.effect
         switch = f"`{' '.join(c.a) or 'default'}` -> `{' '.join(c.b)}`"
+        if c.base:
+            switch += f" on `scenarios/{c.base}`"
         if c.common:
             switch += f" with `{' '.join(c.common)}`"
         expected = c.claim

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import typing
 
-from bt_sim.scenario.schema import Behaviour, Scenario
+from bt_sim.scenario.schema import Behaviour, Intervention, Scenario
 from bt_sim.scenario.validate import scenario_to_dict
 
 
@@ -29,9 +29,10 @@ def to_toml(scenario: Scenario) -> str:
         if isinstance(v, dict):
             lines.append(f"\n[{k}]")
             lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items()]
-    for item in data["behaviours"]:
-        lines.append("\n[[behaviours]]")
-        lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in item.items()]
+    for table in ("behaviours", "interventions"):
+        for item in data[table]:
+            lines.append(f"\n[[{table}]]")
+            lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in item.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -50,7 +51,7 @@ def direction_text(direction: str | None) -> str:
 def _rows(cls: type, prefix: str) -> list[tuple[str, str, str, str, str, str]]:
     rows = []
     hints = typing.get_type_hints(cls)
-    defaults = cls() if cls is not Behaviour else Behaviour()
+    defaults = cls()
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
         path = f"{prefix}{f.name}"
@@ -59,6 +60,9 @@ def _rows(cls: type, prefix: str) -> list[tuple[str, str, str, str, str, str]]:
             continue
         if f.name == "behaviours":
             rows += _rows(Behaviour, "behaviours[].")
+            continue
+        if f.name == "interventions":
+            rows += _rows(Intervention, "interventions[].")
             continue
         meta = f.metadata
         if meta.get("choices"):

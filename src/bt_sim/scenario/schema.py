@@ -764,6 +764,13 @@ class CollectivesConfig:
     stall_months: float = key(
         12.0, "months", "a collective stalled this long dissolves (its members leave)", 0.25, 1200
     )
+    volunteer_hours: float = key(
+        8.0,
+        "hours/month",
+        "hours a volunteer gives a month: a collective's budget for its interventions",
+        0,
+        1000,
+    )
 
 
 @dataclass(frozen=True)
@@ -912,6 +919,54 @@ class OutputConfig:
     hub_panel: bool = key(True, "", "export the hub's published panel")
 
 
+INTERVENTION_KINDS = ("energy_coach", "feedback_dashboard")
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """A building block a collective carries out (an ``[[interventions]]`` entry)."""
+
+    name: str = key("intervention", "", "identifier (letters, digits, underscore)")
+    enabled: bool = key(True, "", "whether collectives carry it out")
+    kind: str = key(
+        "energy_coach",
+        "",
+        "energy_coach (home visits that build self-efficacy) or feedback_dashboard (members "
+        "see their own use, as with a smart meter)",
+        choices=INTERVENTION_KINDS,
+    )
+    start_month: float = key(0.0, "months", "month the first round starts", 0, 1e6)
+    months: float = key(12.0, "months", "length of a round", 0.25, 1e6)
+    every_months: float = key(
+        0.0, "months", "a new round starts this often (0: one round only)", 0, 1e6
+    )
+    target: str = key(
+        "random",
+        "",
+        "whom an energy coach visits first in the collective's neighbourhood (a targeting rule: "
+        "usual_suspects, random, degree, bridges, positive_deviants, disadvantaged)",
+        choices=TARGETING_RULES,
+    )
+    visits_per_month: float = key(
+        2.0, "visits/month", "home visits per collective while a round runs (energy_coach)", 0, 1e4
+    )
+    hours_per_visit: float = key(3.0, "hours", "volunteer hours a home visit takes", 0, 1e4)
+    efficacy_gain: float = key(
+        0.3,
+        "fraction",
+        "share of a visited household's self-efficacy gap a visit closes (energy_coach)",
+        0,
+        1,
+    )
+    hours_per_month: float = key(
+        4.0,
+        "hours/month",
+        "volunteer hours a running dashboard takes per collective (feedback_dashboard)",
+        0,
+        1e4,
+    )
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """How the model is composed."""
@@ -940,3 +995,4 @@ class Scenario:
     hub: HubConfig = field(default_factory=HubConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    interventions: tuple[Intervention, ...] = field(default=())

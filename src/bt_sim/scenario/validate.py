@@ -13,7 +13,7 @@ import typing
 from typing import Any
 
 from bt_sim.errors import ScenarioError
-from bt_sim.scenario.schema import Behaviour, Scenario
+from bt_sim.scenario.schema import Behaviour, Intervention, Scenario
 
 #: The smallest ``hub.k`` a scenario may set (below ``HUB_K_WARN`` it is valid with a warning).
 HUB_K_FLOOR = 5
@@ -83,6 +83,8 @@ def _build(cls: type, data: Any, path: str, problems: list) -> Any:
             kwargs[name] = _build(tp, value, sub, problems)
         elif name == "behaviours":
             kwargs[name] = _build_behaviours(value, sub, problems)
+        elif name == "interventions":
+            kwargs[name] = _build_interventions(value, sub, problems)
         elif typing.get_origin(tp) is tuple or isinstance(tp, types.GenericAlias):
             kwargs[name] = _build_strings(value, sub, problems)
         else:
@@ -97,19 +99,31 @@ def _build_strings(value: Any, path: str, problems: list) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _build_behaviours(value: Any, path: str, problems: list) -> tuple[Behaviour, ...]:
-    if not isinstance(value, list) or not value:
-        problems.append((path, "expected a non-empty array of tables ([[behaviours]])"))
+def _build_named(
+    cls: type, value: Any, path: str, problems: list, table: str, nonempty: bool
+) -> tuple:
+    """An array of tables of ``cls``, each named by a unique identifier."""
+    if not isinstance(value, list | tuple) or (nonempty and not value):
+        what = "a non-empty array" if nonempty else "an array"
+        problems.append((path, f"expected {what} of tables ([[{table}]])"))
         return ()
-    out = tuple(_build(Behaviour, item, f"{path}[{i}]", problems) for i, item in enumerate(value))
+    out = tuple(_build(cls, item, f"{path}[{i}]", problems) for i, item in enumerate(value))
     seen = set()
-    for i, b in enumerate(out):
-        if not _NAME.match(b.name):
-            problems.append((f"{path}[{i}].name", f"expected an identifier, got {b.name!r}"))
-        if b.name in seen:
-            problems.append((f"{path}[{i}].name", f"duplicate behaviour name {b.name!r}"))
-        seen.add(b.name)
+    for i, x in enumerate(out):
+        if not _NAME.match(x.name):
+            problems.append((f"{path}[{i}].name", f"expected an identifier, got {x.name!r}"))
+        if x.name in seen:
+            problems.append((f"{path}[{i}].name", f"duplicate {table[:-1]} name {x.name!r}"))
+        seen.add(x.name)
     return out
+
+
+def _build_interventions(value: Any, path: str, problems: list) -> tuple[Intervention, ...]:
+    return _build_named(Intervention, value, path, problems, "interventions", nonempty=False)
+
+
+def _build_behaviours(value: Any, path: str, problems: list) -> tuple[Behaviour, ...]:
+    return _build_named(Behaviour, value, path, problems, "behaviours", nonempty=True)
 
 
 def _cross_checks(s: Scenario, problems: list) -> None:
@@ -132,6 +146,22 @@ def _cross_checks(s: Scenario, problems: list) -> None:
         )
     if net.kind == "edgelist" and not net.edgelist:
         problems.append(("network.edgelist", "expected a file path when network.kind = 'edgelist'"))
+    months = s.run.steps * s.run.dt
+    for i, x in enumerate(s.interventions):
+        if x.start_month >= months:
+            problems.append(
+                (
+                    f"interventions[{i}].start_month",
+                    f"expected a month within the run (before {months:g}), got {x.start_month:g}",
+                )
+            )
+        if x.every_months and x.every_months < x.months:
+            problems.append(
+                (
+                    f"interventions[{i}].every_months",
+                    f"expected 0 or at least months ({x.months:g}), got {x.every_months:g}",
+                )
+            )
     if s.model.components:
         from bt_sim.component import check_components, load_component
         from bt_sim.components import DEFAULT_COMPONENTS
@@ -217,5 +247,6 @@ def scenario_from_dict(data: dict, source: str) -> Scenario:
 def scenario_to_dict(scenario: Scenario) -> dict:
     """The scenario as plain TOML-compatible data (behaviours as a list of tables)."""
     return dataclasses.asdict(scenario, dict_factory=dict) | {
-        "behaviours": [dataclasses.asdict(b) for b in scenario.behaviours]
+        "behaviours": [dataclasses.asdict(b) for b in scenario.behaviours],
+        "interventions": [dataclasses.asdict(x) for x in scenario.interventions],
     }
