@@ -84,12 +84,15 @@ def order(
     net: Network,
     saving: np.ndarray | None = None,
     propensity: np.ndarray | None = None,
+    score: np.ndarray | None = None,
 ) -> np.ndarray:
     """``candidates`` (household ids) ordered by ``rule``, first to last.
 
     Ties, and the random rules, are broken by the uniform of each household in ``keyed``
     (keyed by household id, so a household's place does not depend on the other candidates).
-    ``usual_suspects`` needs ``propensity``; ``positive_deviants`` needs ``saving``.
+    ``usual_suspects`` needs ``propensity``; ``positive_deviants`` needs ``saving``. A caller
+    that orders many sets of candidates passes the whole population's ``score`` (from
+    :func:`scores`) once, instead of having it computed again for each.
 
     >>> from bt_sim.network import from_edges
     >>> from bt_sim.population import draw_population
@@ -102,15 +105,16 @@ def order(
     candidates = np.asarray(candidates, np.int64)
     if candidates.size == 0:
         return candidates
-    u = keyed.uniform(pop.n)[candidates]
+    u = keyed.uniform_at(candidates)
     if rule == "usual_suspects":
         if propensity is None:
             raise ValueError("the usual_suspects rule needs the outreach propensity")
-        w = np.asarray(propensity, np.float64)[candidates]
+        w = np.asarray(propensity)[candidates].astype(np.float64)
         with np.errstate(divide="ignore"):
             race = np.where(w > 0, -np.log1p(-u) / np.where(w > 0, w, 1.0), np.inf)
         return candidates[np.lexsort((candidates, race))]
-    score = scores(rule, pop, net, saving, propensity)
+    if score is None:
+        score = scores(rule, pop, net, saving, propensity)
     if score is None:  # random
         return candidates[np.lexsort((candidates, u))]
     return candidates[np.lexsort((candidates, u, -score[candidates]))]
@@ -125,10 +129,11 @@ def choose(
     net: Network,
     saving: np.ndarray | None = None,
     propensity: np.ndarray | None = None,
+    score: np.ndarray | None = None,
 ) -> np.ndarray:
     """The first ``count`` of :func:`order` (all of them if there are fewer); households of
     weight 0 are never chosen under ``usual_suspects``."""
-    ranked = order(rule, candidates, keyed, pop, net, saving, propensity)
+    ranked = order(rule, candidates, keyed, pop, net, saving, propensity, score)
     if rule == "usual_suspects" and propensity is not None:
         ranked = ranked[np.asarray(propensity)[ranked] > 0]
     return ranked[: max(int(count), 0)]

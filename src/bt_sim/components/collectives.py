@@ -134,6 +134,8 @@ class Collectives(Component):
         member = np.zeros(pop.n, bool)
         bounds = pop.neighbourhood_bounds()
         stream = keyed.sub("founders")
+        saving = model.state.saving
+        score = targeting.scores(cc.founder_rule, pop, model.network, saving, self.propensity)
         for nb in self.nbhd:  # neighbourhoods are contiguous ranges of households
             homes = np.arange(bounds[nb], bounds[nb + 1])
             picked = targeting.choose(
@@ -143,8 +145,9 @@ class Collectives(Component):
                 stream,
                 pop,
                 model.network,
-                saving=model.state.saving,
+                saving=saving,
                 propensity=self.propensity,
+                score=score,
             )
             member[picked] = True
         return member

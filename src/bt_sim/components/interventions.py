@@ -149,6 +149,7 @@ class Interventions(Component):
             cap.status == ACTIVE, cap.volunteers * model.config.collectives.volunteer_hours * dt, 0
         )
         self.dashboard[:] = False
+        self._scores: dict[str, np.ndarray | None] = {}  # each rule's scores, once a step
         for i, x in enumerate(self.catalogue):
             inside = overlap(month - dt, month, x.start_month, x.months, x.every_months)
             if not x.enabled or inside <= 1e-12:
@@ -190,14 +191,20 @@ class Interventions(Component):
         order = self.orders[i].get(c)
         if order is None:
             homes = np.flatnonzero(model.collectives.of == c)
+            pop, net, colls = model.population, model.network, model.collectives
+            if x.target not in self._scores:
+                self._scores[x.target] = targeting.scores(
+                    x.target, pop, net, model.state.saving, colls.propensity
+                )
             order = self.orders[i][c] = targeting.order(
                 x.target,
                 homes,
                 self.keyed,
-                model.population,
-                model.network,
+                pop,
+                net,
                 saving=model.state.saving,
-                propensity=model.collectives.propensity,
+                propensity=colls.propensity,
+                score=self._scores[x.target],
             )
         todo = order[~self.visited[i][order]][:visits]
         if todo.size:
