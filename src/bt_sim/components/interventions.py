@@ -145,44 +145,54 @@ class Interventions(Component):
             return
         colls, cap = model.collectives, model.capacity
         dt, month = model.config.run.dt, model.month
-        budget = np.where(
-            cap.status == ACTIVE, cap.volunteers * model.config.collectives.volunteer_hours * dt, 0
-        )
-        self.dashboard[:] = False
+        active = cap.status == ACTIVE
+        budget = np.where(active, cap.volunteers * model.config.collectives.volunteer_hours * dt, 0)
+        on = np.zeros(colls.count, bool)  # collectives whose dashboard runs this step
         self._scores: dict[str, np.ndarray | None] = {}  # each rule's scores, once a step
         for i, x in enumerate(self.catalogue):
             inside = overlap(month - dt, month, x.start_month, x.months, x.every_months)
             if not x.enabled or inside <= 1e-12:
                 continue
-            r = round_of(month - dt + inside, x.start_month, x.every_months)
-            for c in np.flatnonzero(cap.status == ACTIVE):
-                if x.kind == "energy_coach":
-                    if self.rounds[i][c] != r:  # a new round: everyone can be visited again
-                        self.rounds[i][c] = r
-                        self.visited[i][colls.of == c] = False
-                        self.orders[i].pop(int(c), None)
-                    self.owed[i][c] += x.visits_per_month * inside
-                    visits = math.floor(self.owed[i][c] + 1e-9)
-                    cost = visits * x.hours_per_visit
-                else:
-                    visits, cost = 0, x.hours_per_month * inside
-                if cost > budget[c] + 1e-9:
-                    self.totals[x.name][2] += inside
-                    self.step_counts[2] += 1
-                    if x.kind == "energy_coach":
-                        self.owed[i][c] -= visits  # the visits lapse
-                    continue
-                budget[c] -= cost
-                self.totals[x.name][1] += inside
-                if x.kind == "energy_coach":
-                    self.owed[i][c] -= visits
-                    done = self.visit(i, x, int(c), visits)
+            if x.kind == "energy_coach":
+                r = round_of(month - dt + inside, x.start_month, x.every_months)
+                for c in np.flatnonzero(active & (self.rounds[i] != r)):  # a new round
+                    self.rounds[i][c] = r
+                    self.visited[i][self.homes(int(c))] = False
+                    self.orders[i].pop(int(c), None)
+                owed = self.owed[i]
+                owed[active] += x.visits_per_month * inside
+                visits = np.where(active, np.floor(owed + 1e-9), 0.0)
+                cost = visits * x.hours_per_visit
+                owed -= visits  # visits due are made, or lapse for want of hours
+            else:
+                visits = np.zeros(colls.count)
+                cost = np.full(colls.count, x.hours_per_month * inside)
+            ok = active & (cost <= budget + 1e-9)
+            refused = active & ~ok
+            budget[ok] -= cost[ok]
+            self.totals[x.name][1] += inside * np.count_nonzero(ok)
+            self.totals[x.name][2] += inside * np.count_nonzero(refused)
+            self.step_counts[2] += int(np.count_nonzero(refused))
+            if x.kind == "energy_coach":
+                for c in np.flatnonzero(ok & (visits > 0)):
+                    done = self.visit(i, x, int(c), int(visits[c]))
                     self.totals[x.name][0] += done
                     self.step_counts[0] += done
-                else:
-                    self.dashboard |= model.state.member & (colls.of == c)
-                    self.step_counts[1] += 1
+            else:
+                on |= ok
+                self.step_counts[1] += int(np.count_nonzero(ok))
+        if not on.any() and not self.dashboard.any():
+            return  # no dashboard now or before: the meters are the households' own
+        of = colls.of
+        self.dashboard = model.state.member & (of >= 0) & on[np.maximum(of, 0)]
         model.mastery.meter[:] = self.base_meter | self.dashboard
+
+    def homes(self, c: int) -> slice:
+        """The households of collective ``c``'s neighbourhood (a contiguous range)."""
+        model = self.model
+        bounds = model.population.neighbourhood_bounds()
+        nb = model.collectives.nbhd[c]
+        return slice(int(bounds[nb]), int(bounds[nb + 1]))
 
     def visit(self, i: int, x, c: int, visits: int) -> int:
         """Visit the next ``visits`` households of collective ``c``'s order under
@@ -190,7 +200,8 @@ class Interventions(Component):
         model = self.model
         order = self.orders[i].get(c)
         if order is None:
-            homes = np.flatnonzero(model.collectives.of == c)
+            span = self.homes(c)
+            homes = np.arange(span.start, span.stop)
             pop, net, colls = model.population, model.network, model.collectives
             if x.target not in self._scores:
                 self._scores[x.target] = targeting.scores(
