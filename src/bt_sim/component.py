@@ -156,8 +156,10 @@ def insert_at(plan: list[Phase], phases: Sequence[Phase], anchor: tuple[str, str
         plan.extend(phases)
         return
     where, name = anchor
-    if where not in ("before", "after") or name not in names:
-        raise ValueError(f"no phase named {name!r} to put phases {where} ({', '.join(names)})")
+    if where not in ("before", "after"):
+        raise ValueError(f"an anchor is ('before' or 'after', phase name), got {anchor!r}")
+    if name not in names:
+        raise ValueError(f"no phase named {name!r} in the plan ({', '.join(names)})")
     at = names.index(name) + (0 if where == "before" else 1)
     plan[at:at] = list(phases)
 

@@ -107,22 +107,21 @@ def paired_effect(
     """
     a = run_outcomes(base, [*common, *arm_a], seeds, outcomes)
     b = run_outcomes(base, [*common, *arm_b], seeds, outcomes)
-    effects = []
-    for k, o in enumerate(outcomes):
-        # A pair counts only where the outcome is defined in both arms (e.g. a mean over
-        # compared households needs someone compared); ``seeds`` says how many pairs did.
-        ok = np.isfinite(a[:, k]) & np.isfinite(b[:, k])
-        d = b[ok, k] - a[ok, k]
-        n = int(ok.sum())
-        se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-        effects.append(
-            Effect(
-                outcome_name(o),
-                float(a[ok, k].mean()) if n else float("nan"),
-                float(b[ok, k].mean()) if n else float("nan"),
-                float(d.mean()) if n else float("nan"),
-                se,
-                n,
-            )
-        )
-    return effects
+    return [Effect(outcome_name(o), *paired(a[:, k], b[:, k])) for k, o in enumerate(outcomes)]
+
+
+def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float, int]:
+    """``(mean of a, mean of b, mean of b - a, its standard error, pairs)`` over the pairs
+    where both values are defined (e.g. a mean over compared households needs someone
+    compared); NaN where there are too few pairs.
+
+    >>> paired(np.array([1.0, 2.0, np.nan]), np.array([2.0, 4.0, 5.0]))[2:]
+    (1.5, 0.5, 2)
+    """
+    ok = np.isfinite(a) & np.isfinite(b)
+    d = b[ok] - a[ok]
+    n = int(ok.sum())
+    se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    if not n:
+        return float("nan"), float("nan"), float("nan"), se, n
+    return float(a[ok].mean()), float(b[ok].mean()), float(d.mean()), se, n

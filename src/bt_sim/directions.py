@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bt_sim.contrast import paired
 from bt_sim.scenario.schema import Behaviour, Scenario
 
 #: The behaviour whose keys are swept for a behaviour's declared directions (in the default
@@ -135,11 +136,8 @@ class Checked:
 
 def paired_step(values: np.ndarray, i: int, j: int, levels: Sequence) -> Step:
     """The paired difference of level ``j`` less level ``i`` over the seeds (rows)."""
-    ok = np.isfinite(values[:, i]) & np.isfinite(values[:, j])
-    d = values[ok, j] - values[ok, i]
-    n = int(ok.sum())
-    se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    return Step(levels[i], levels[j], float(d.mean()) if n else float("nan"), se, n)
+    _, _, diff, se, n = paired(values[:, i], values[:, j])
+    return Step(levels[i], levels[j], diff, se, n)
 
 
 def verdict(sign: int, steps: Sequence[Step], whole: Step, z: float = 3.0) -> str:

@@ -186,11 +186,6 @@ class Keyed:
         b = np.ascontiguousarray(np.broadcast_to(b, a.shape), np.float64)
         return _beta_range(self.key, a, b)
 
-    def order(self, n: int) -> np.ndarray:
-        """A random order of entities ``0 .. n - 1`` whose prefixes are nested: the first
-        ``k`` of it are the first ``k`` whatever else is drawn."""
-        return np.argsort(self.uniform(n), kind="stable")
-
 
 def smallest(keys: np.ndarray, candidates: np.ndarray, count: int) -> np.ndarray:
     """The ``count`` candidates with the smallest ``keys`` (ties by index), in increasing key.

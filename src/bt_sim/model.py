@@ -264,19 +264,12 @@ class TransitionModel(mesa.Model):
         self, phase: Phase, before: str | None = None, after: str | None = None
     ) -> None:
         """Insert ``phase`` into the plan before or after the phase of that name (or last)."""
-        names = [p.name for p in self.phases]
-        if phase.name in names:
-            raise ValueError(f"a phase named {phase.name!r} is already in the plan")
         if before is not None and after is not None:
             raise ValueError("give before or after, not both")
-        anchor = before if before is not None else after
-        if anchor is None:
-            self.phases.append(phase)
-            return
-        if anchor not in names:
-            raise ValueError(f"no phase named {anchor!r} in the plan ({', '.join(names)})")
-        at = names.index(anchor) + (0 if before is not None else 1)
-        self.phases.insert(at, phase)
+        if before is not None:
+            insert_at(self.phases, [phase], ("before", before))
+        else:
+            insert_at(self.phases, [phase], None if after is None else ("after", after))
 
     def remove_phase(self, name: str) -> Phase:
         """Take the phase ``name`` out of the plan and return it."""

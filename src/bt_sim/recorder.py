@@ -200,9 +200,10 @@ class Recorder:
                 )
             )
 
-        add("overall", ["all"], self.overall_means()[:, None, :], self.variables)
+        overall = self.overall_means()
+        add("overall", ["all"], overall[:, None, :], self.variables)
         if extra:
-            t = self.overall_means().shape[0]
+            t = overall.shape[0]
             values = np.stack([np.asarray(v, np.float64)[:t] for v in extra.values()], axis=1)
             add("overall", ["all"], values[:, None, :], list(extra))
         add("group", list(GROUPS), self.group_means(), self.variables)

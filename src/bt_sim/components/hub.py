@@ -85,9 +85,3 @@ class Hub(Component):
         """Every distinct roster the hub has published per group (ground truth for
         researchers and the attacker tests, never part of the panel)."""
         return self.past.by_group()
-
-    def continue_from(self, other: Component) -> None:
-        import copy
-
-        self.past = copy.deepcopy(other.past)
-        self.releases = list(other.releases)

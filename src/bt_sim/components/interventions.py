@@ -135,6 +135,8 @@ class Interventions(Component):
         self.totals = {x.name: [0.0, 0.0, 0.0] for x in self.catalogue}  # visits, carried, refused
         self.dashboard = np.zeros(n, bool)
         self.step_counts = [0, 0, 0]
+        self.bounds = model.population.neighbourhood_bounds()
+        self._scores: dict[str, np.ndarray | None] = {}  # each rule's scores, once a step
 
     def step(self) -> None:
         """Interventions: each active collective carries out the building blocks that run now,
@@ -148,7 +150,7 @@ class Interventions(Component):
         active = cap.status == ACTIVE
         budget = np.where(active, cap.volunteers * model.config.collectives.volunteer_hours * dt, 0)
         on = np.zeros(colls.count, bool)  # collectives whose dashboard runs this step
-        self._scores: dict[str, np.ndarray | None] = {}  # each rule's scores, once a step
+        self._scores.clear()
         for i, x in enumerate(self.catalogue):
             inside = overlap(month - dt, month, x.start_month, x.months, x.every_months)
             if not x.enabled or inside <= 1e-12:
@@ -189,10 +191,8 @@ class Interventions(Component):
 
     def homes(self, c: int) -> slice:
         """The households of collective ``c``'s neighbourhood (a contiguous range)."""
-        model = self.model
-        bounds = model.population.neighbourhood_bounds()
-        nb = model.collectives.nbhd[c]
-        return slice(int(bounds[nb]), int(bounds[nb + 1]))
+        nb = self.model.collectives.nbhd[c]
+        return slice(int(self.bounds[nb]), int(self.bounds[nb + 1]))
 
     def visit(self, i: int, x, c: int, visits: int) -> int:
         """Visit the next ``visits`` households of collective ``c``'s order under

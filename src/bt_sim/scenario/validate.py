@@ -81,10 +81,9 @@ def _build(cls: type, data: Any, path: str, problems: list) -> Any:
         value = data[name]
         if dataclasses.is_dataclass(tp):
             kwargs[name] = _build(tp, value, sub, problems)
-        elif name == "behaviours":
-            kwargs[name] = _build_behaviours(value, sub, problems)
-        elif name == "interventions":
-            kwargs[name] = _build_interventions(value, sub, problems)
+        elif name in NAMED_TABLES:
+            item, nonempty = NAMED_TABLES[name]
+            kwargs[name] = _build_named(item, value, sub, problems, name, nonempty)
         elif typing.get_origin(tp) is tuple or isinstance(tp, types.GenericAlias):
             kwargs[name] = _build_strings(value, sub, problems)
         else:
@@ -97,6 +96,10 @@ def _build_strings(value: Any, path: str, problems: list) -> tuple[str, ...]:
         problems.append((path, f"expected an array of strings, got {value!r}"))
         return ()
     return tuple(value)
+
+
+#: Arrays of named tables: the class of an entry, and whether the array may be empty.
+NAMED_TABLES = {"behaviours": (Behaviour, True), "interventions": (Intervention, False)}
 
 
 def _build_named(
@@ -116,14 +119,6 @@ def _build_named(
             problems.append((f"{path}[{i}].name", f"duplicate {table[:-1]} name {x.name!r}"))
         seen.add(x.name)
     return out
-
-
-def _build_interventions(value: Any, path: str, problems: list) -> tuple[Intervention, ...]:
-    return _build_named(Intervention, value, path, problems, "interventions", nonempty=False)
-
-
-def _build_behaviours(value: Any, path: str, problems: list) -> tuple[Behaviour, ...]:
-    return _build_named(Behaviour, value, path, problems, "behaviours", nonempty=True)
 
 
 def _cross_checks(s: Scenario, problems: list) -> None:
