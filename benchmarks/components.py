@@ -1,12 +1,14 @@
 """Time per step with the building blocks off and on, stepped in turn in one process.
 
 Two models of the same town (``scenarios/interventions.toml`` at 100,000 households, 500
-neighbourhoods, a collective in a third of them, seed 1): one with its interventions disabled,
-one with the energy coach and the feedback dashboard running in every collective, and volunteer
-burn-out on in both (``--burnout``) or off. Each step of each model is timed by CPU time
+neighbourhoods, a collective in a third of them, seed 1): one with only the collective
+purchase (the model's joint action before the building blocks: the default catalogue), one with
+every kind running in every collective (the coach, the dashboard, the gatekeeper programme, the
+yearly neighbourhood event and the purchase), and volunteer burn-out on in both
+(``--burnout``) or off. Each step of each model is timed by CPU time
 (``time.process_time``), the two stepped in turn over the same steps, after a warm-up run that
-loads the compiled kernels. Prints CPU ms a step for each, the ratio, the interventions
-phase's own share, and the machine's load:
+loads the compiled kernels. Prints CPU ms a step for each, the ratio, the building blocks'
+phases' own share (``interventions`` and ``purchase``), and the machine's load:
 
     python benchmarks/components.py
     python benchmarks/components.py --households 20000 --steps 60 --burnout 0.05
@@ -26,7 +28,9 @@ from pathlib import Path  # noqa: E402
 from bt_sim import TransitionModel, load_scenario  # noqa: E402
 
 SCENARIO = str(Path(__file__).resolve().parents[1] / "scenarios" / "interventions.toml")
-OFF = ["interventions.coach.enabled=false", "interventions.dashboard.enabled=false"]
+OFF = [
+    f"interventions.{name}.enabled=false" for name in ("coach", "dashboard", "gatekeepers", "event")
+]
 
 
 def main() -> int:
@@ -58,7 +62,9 @@ def main() -> int:
             m.step()
             cpu[name] += time.process_time() - t0
     for name, m in models.items():
-        phase[name] = m.phase_seconds.get("interventions", 0.0)
+        phase[name] = m.phase_seconds.get("interventions", 0.0) + m.phase_seconds.get(
+            "purchase", 0.0
+        )
     per = {k: 1000 * v / args.steps for k, v in cpu.items()}
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M')}, {n:,} households, {models['on'].collectives.count}"
@@ -67,13 +73,15 @@ def main() -> int:
     for name in models:
         print(
             f"interventions {name:>3}: {per[name]:6.2f} CPU ms a step "
-            f"(interventions phase {1000 * phase[name] / args.steps:5.2f} ms)"
+            f"(building blocks' phases {1000 * phase[name] / args.steps:5.2f} ms)"
         )
     print(f"ratio on / off: {per['on'] / per['off']:.2f} (target at most 1.5)")
     s = models["on"].summary()
     print(
         f"coach visits {s['interventions:coach:visits']:.0f}, dashboard collective-months "
-        f"{s['interventions:dashboard:carried_months']:.0f}"
+        f"{s['interventions:dashboard:carried_months']:.0f}, event ties made "
+        f"{s['interventions:event:new_ties']:.0f}, programme collective-months "
+        f"{s['interventions:gatekeepers:carried_months']:.0f}"
     )
     return 0
 

@@ -234,7 +234,14 @@ class BaselineModel(mesa.Model):
         self.n_collectives = int(source.collectives.count)
         self.collective_weight = soc.collective_weight if self.n_collectives else 0.0
         self.action_rate = m.action_rate if m.enabled else 0.0
-        self.joint_rate = cc.joint_rate
+        # The joint-action campaign: the default catalogue's collective purchase (rounds of
+        # ``every_months`` back to back from that month, on the behaviour saving most); a
+        # catalogue without one has no joint action.
+        buy = next(
+            (x for x in sc.interventions if x.enabled and x.kind == "collective_purchase"), None
+        )
+        self.joint_rate = buy.pull_rate if buy else 0.0
+        self.joint_discount = buy.discount if buy else 0.0
         # measure
         self.log_keep = [float(x) for x in source.log_keep]
         self.kpi_effect = [float(x) for x in source.kpi_effect]
@@ -277,7 +284,7 @@ class BaselineModel(mesa.Model):
         k = self.n_collectives
         self.shared_goal, self.milestone = cc.shared_goal, cc.milestone
         self.celebration_gain = cc.celebration_gain
-        self.campaign_months = cc.campaign_months
+        self.campaign_months = buy.every_months if buy else math.inf
         self.dialogue_step = -math.expm1(-cc.dialogue_gain * dt) if cc.dialogue_gain > 0 else 0.0
         self.outreach_rate, self.tie_rate = cc.outreach_rate, cc.tie_rate
         self.other_member_weight = cc.other_member_weight
@@ -295,7 +302,7 @@ class BaselineModel(mesa.Model):
         households = [BaselineHousehold(self, i) for i in range(n)]
         eligible = source.eligible.tolist()
         ready = household_readiness(source).astype(float).tolist()
-        ready_joint = household_readiness(source, discount=sc.collectives.joint_discount)
+        ready_joint = household_readiness(source, discount=self.joint_discount)
         ready_joint = ready_joint.astype(float).tolist()
         droppable = source.droppable.tolist()
         key = np.where(pop.gatekeeper, sc.social.key_figure_weight, 1.0).tolist()

@@ -41,11 +41,10 @@ def test_the_kernel_equals_the_reference():
     since = np.array([np.nan, 10.0, 2.0, np.nan, np.nan, 11.5])
     cel_now = np.array([1, 0, 2, 0, 3, 0])
     cel = np.array([0, 0, 2, 0, 2, 0])
-    focus = np.array([1, 2, 3, 4, 0, 1])
     counts = np.zeros(3, np.int64)
     ref_v = vol.copy()
-    ending = capacity_step(member, unmet, of, cel_now, cel.copy(), vol, status, since, focus,
-                           counts, 0.1, 1 - math.exp(-0.2), 0.5, 1.0, 2.0, 6.0, 12.0)  # fmt: skip
+    ending = capacity_step(member, unmet, of, cel_now, cel.copy(), vol, status, since, counts,
+                           0.1, 1 - math.exp(-0.2), 0.5, 1.0, 2.0, 6.0, 12.0)  # fmt: skip
     inside = member & (of >= 0)
     m = np.bincount(of[inside], minlength=k)
     f = np.bincount(of[inside & unmet], minlength=k) / np.maximum(m, 1)
@@ -56,7 +55,6 @@ def test_the_kernel_equals_the_reference():
     assert np.array_equal(status[standing & ~low], np.zeros((standing & ~low).sum()))
     assert (status[low] == STALLED).all() and status[3] == DISSOLVED
     assert np.array_equal(ending, low & (12.0 - np.where(np.isnan(since), 12.0, since) >= 6.0))
-    assert (focus[status != ACTIVE] == -1).all()
     assert counts.sum() == k and counts[2] == 1
 
 
@@ -80,11 +78,12 @@ def test_a_dissolved_collective_loses_its_members_and_publishes_nothing_new():
     m = TransitionModel(load_scenario(None, BURN), seed=1)
     when = {}
     while m.running:
+        stalled = m.capacity.status != ACTIVE  # as the step's interventions see it
         m.step()
         for c in np.flatnonzero(m.capacity.status == DISSOLVED):
             when.setdefault(int(c), m.steps_done)
-        stalled = m.capacity.status != ACTIVE
-        assert (m.collectives.state.focus[stalled] == -1).all()  # no campaign
+        assert not m.interventions.purchases[0].running[stalled].any()  # no joint purchase
+        assert (m.interventions.joint_action()[1][stalled] == -1).all()
     assert when, "with this burn-out some collective dissolves"
     panel = m.hub_panel()
     for c, step in when.items():

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from bt_sim import TransitionModel, load_scenario
-from bt_sim.directions import BEHAVIOUR, Step, check, declared, verdict
+from bt_sim.directions import BEHAVIOUR, INTERVENTION, Step, check, declared, verdict
 from bt_sim.mechanisms import main as mechanisms_main
 from bt_sim.scenario.reference import _rows
 from bt_sim.scenario.schema import Scenario
@@ -20,7 +20,12 @@ def test_every_declared_direction_names_an_outcome_of_the_summary_and_a_real_key
     m = TransitionModel(load_scenario(None, ["population.households=200", "run.steps=2"]))
     m.run()
     summary = m.summary()
-    keys = {r[0].replace("behaviours[].", f"behaviours.{BEHAVIOUR}.") for r in _rows(Scenario, "")}
+    keys = {
+        r[0]
+        .replace("behaviours[].", f"behaviours.{BEHAVIOUR}.")
+        .replace("interventions[].", f"interventions.{INTERVENTION}.")
+        for r in _rows(Scenario, "")
+    }
     for d in items:
         assert d.outcome in summary, d
         assert d.key in keys, d

@@ -51,8 +51,10 @@ def reference_adoption(m, x, u):
         share[rows] = (1 - cw) * share[rows] + cw * fellow
     joint = np.zeros(s.adopted.shape[0])
     focus_of = np.full(s.adopted.shape[0], -1)
+    discount = np.zeros(s.adopted.shape[0])
     joint[rows] = x["joint"][c]
     focus_of[rows] = x["focus"][c]
+    discount[rows] = x["discount"][c]
     ready = household_readiness(m)
     action = sc.mastery.action_rate if sc.mastery.enabled else 0.0
     rate = social.full_rate(
@@ -67,13 +69,14 @@ def reference_adoption(m, x, u):
         soc.response_midpoint,
         soc.response_steepness,
     )
-    # Joint action: a member's campaign behaviour, bought at a discount.
+    # Joint action: a member's purchase behaviour, bought at its collective's discount.
     focus = np.flatnonzero(focus_of >= 0)
     if focus.size:
         b = focus_of[focus]
-        disc = household_readiness(m, focus, discount=sc.collectives.joint_discount)[
-            np.arange(focus.size), b
-        ]
+        disc = np.zeros(focus.size)
+        for d in np.unique(discount[focus]):
+            at = np.flatnonzero(discount[focus] == d)
+            disc[at] = household_readiness(m, focus[at], discount=d)[np.arange(at.size), b[at]]
         f_share = share[focus, b]
         pull = soc.q + action * x["unmet"][focus]
         resp = social.response(f_share, soc.response, soc.response_midpoint, soc.response_steepness)
@@ -104,13 +107,17 @@ def kernel_adoption(m, x):
         (),
         ("run.dt=0.5", "social.q=0.4", "social.response=sigmoid"),
         ("mastery.enabled=false",),
-        ("collectives.joint_rate=2", "collectives.campaign_months=1"),
+        (
+            "interventions.purchase.pull_rate=2",
+            "interventions.purchase.months=1",
+            "interventions.purchase.every_months=1",
+        ),
         # Every behaviour costs and the campaign discounts it: the bound that spares most
         # hazards is looser than the costs allow, never tighter.
         (
             "behaviours.lower_thermostat.cost=50",
             "behaviours.shorter_showers.cost=20",
-            "collectives.joint_discount=0.9",
+            "interventions.purchase.discount=0.9",
             "social.p=0.02",
         ),
     ],

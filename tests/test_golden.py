@@ -23,12 +23,16 @@ from bt_sim import TransitionModel, load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 CASES = json.loads((ROOT / "tests" / "data" / "golden.json").read_text(encoding="utf-8"))
 #: The components whose outputs the stored file holds (none of them adds outputs); any other
-#: component's outputs are new.
+#: component's outputs are new, and so are the collectives' representation series (added with
+#: the per-collective outputs).
 STORED = ("hub", "mastery", "collectives")
+ADDED = ("collectives:representation:",)
 
 
 def new_output(name: str, model) -> bool:
-    return any(name.startswith(f"{c}:") for c in model.components if c not in STORED)
+    return name.startswith(ADDED) or any(
+        name.startswith(f"{c}:") for c in model.components if c not in STORED
+    )
 
 
 def digest(df) -> str:

@@ -40,7 +40,7 @@ def test_the_coach_visits_disadvantaged_households_first():
     m = TransitionModel(sc, seed=2)
     before = m.state.efficacy.copy()
     m.run()
-    visited = m.interventions.visited[0]
+    visited = m.interventions.kinds[0].visited
     assert visited.sum() == 3 * 2 * 6  # months 6-12, two a month, three collectives
     assert m.population.disadvantaged[visited].all()
     assert (m.collectives.of[visited] >= 0).all()
@@ -52,12 +52,12 @@ def test_an_intervention_without_the_hours_is_not_carried_out():
     m = TransitionModel(sc, seed=3)
     m.run()
     s = m.summary()
-    assert s["interventions:coach:visits"] == 0 and not m.interventions.visited[0].any()
+    assert s["interventions:coach:visits"] == 0 and not m.interventions.kinds[0].visited.any()
     assert s["interventions:coach:refused_months"] == 3 * 18  # months 6-24
     assert s["interventions:dashboard:refused_months"] == 3 * 24
     assert s["interventions:dashboard:carried_months"] == 0
     ts = m.timeseries()
-    assert ts[ts["variable"] == "interventions:refused"]["value"].max() == 6
+    assert ts[ts["variable"] == "interventions:refused"]["value"].max() == 3 * 5  # all five
 
 
 def test_a_dashboard_gives_members_a_meter_while_it_runs():
@@ -95,4 +95,124 @@ def test_a_bad_catalogue_is_refused_before_any_work(tmp_path, capsys, change, ke
     code = main(["run", EXAMPLE, "--set", change, "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and expect in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_default_purchase_is_the_joint_action_campaign():
+    """The default catalogue's purchase picks a behaviour at months 6, 12, ... and runs in
+    every step after month 6 in every collective; none before."""
+    m = TransitionModel(load_scenario(None, ["run.steps=14"]), seed=5)
+    (buy,) = m.interventions.purchases
+    assert buy.x.name == "purchase" and buy.x.kind == "collective_purchase"
+    picks = []
+    while m.running:
+        before = buy.focus.copy()
+        m.step()
+        ran = buy.running.copy()
+        assert ran.all() == (m.month > 6) and ran.any() == (m.month > 6)
+        if not np.array_equal(before, buy.focus) or m.month in (6, 12):
+            picks.append(m.month)
+    assert picks[:1] == [6] and set(picks) <= {6, 12}
+    assert (buy.focus >= 0).all()
+    joint, focus, discount = m.interventions.joint_action()
+    assert np.array_equal(focus, buy.focus) and (discount == 0.3).all()
+    progress = m.collectives.state.progress
+    np.testing.assert_array_equal(joint, 0.05 * (1.0 - progress))
+
+
+def test_a_purchase_of_a_named_behaviour():
+    m = TransitionModel(
+        load_scenario(None, ["run.steps=8", "interventions.purchase.behaviour=insulation"]), 6
+    )
+    m.run()
+    b = m.behaviour_names.index("insulation")
+    assert (m.interventions.purchases[0].focus == b).all()
+
+
+def test_a_gatekeeper_programme_reaches_hard_to_reach_households_while_it_runs():
+    off = [f"interventions.{n}.enabled=false" for n in ("coach", "dashboard", "purchase", "event")]
+    sc = load_scenario(EXAMPLE, ["run.steps=20", *off])
+    m = TransitionModel(sc, seed=7)
+    colls, gk = m.collectives, m.interventions
+    base_p, base_r = gk.base_propensity.copy(), gk.base_reach.copy()
+    m.run(4)  # months 3-15: the first round
+    hosted = colls.of >= 0
+    boost = hosted & gk.hard
+    np.testing.assert_allclose(colls.propensity[boost], 3 * base_p[boost], rtol=1e-6)
+    assert np.array_equal(colls.propensity[~boost], base_p[~boost])
+    key = hosted & m.population.gatekeeper
+    np.testing.assert_allclose(colls.reach[key], 3 * base_r[key], rtol=1e-6)
+    m.run()  # the round is over at month 15
+    assert np.array_equal(colls.propensity, base_p) and np.array_equal(colls.reach, base_r)
+    assert m.summary()["interventions:gatekeepers:carried_months"] == 3 * 12
+
+
+def test_the_cheapest_first_carries_out_more_when_hours_are_short():
+    """A budget of 5 volunteers (the founders: none recruited or renewed) x 1.7 hours = 8.5 hours
+    a month; in month 7 four entries run:
+    the coach (2 visits, 6 hours), the dashboard (4), the programme (6) and the purchase (4).
+    In catalogue order only the coach fits; the cheapest first fits the dashboard and the
+    purchase."""
+    refused = {}
+    for rule in ("plan", "cheapest"):
+        sc = load_scenario(EXAMPLE, ["run.steps=7", "collectives.volunteer_hours=1.7",
+                                     "collectives.volunteer_share=0",
+                                     "collectives.celebration_volunteers=0",
+                                     f"collectives.choice={rule}"])  # fmt: skip
+        m = TransitionModel(sc, seed=8)
+        m.run()
+        want = {"plan": [6.0] * 3, "cheapest": [8.0] * 3}[rule]
+        assert m.interventions.spent.tolist() == want
+        assert m.interventions.running.tolist() == ([1] * 3 if rule == "plan" else [2] * 3)
+        refused[rule] = m.timeseries().query("variable == 'interventions:refused'")["value"]
+    assert refused["plan"].iloc[-1] == 9 and refused["cheapest"].iloc[-1] == 6
+
+
+def test_per_collective_outputs_are_researcher_only_and_match_the_state():
+    m = TransitionModel(load_scenario(EXAMPLE, ["run.steps=10"]), seed=9)
+    m.run()
+    ts = m.timeseries()
+    assert "collective_truth" in ts.attrs["researcher_only_scopes"]
+    mine = ts[ts["scope"] == "collective_truth"]
+    last = mine[mine["step"] == 10].set_index(["unit", "variable"])["value"]
+    units = [str(int(nb)) for nb in m.collectives.nbhd]
+    for c, unit in enumerate(units):
+        assert last[(unit, "capacity:volunteers")] == m.capacity.volunteers[c]
+        assert last[(unit, "capacity:state")] == m.capacity.status[c]
+        assert last[(unit, "interventions:hours")] == m.interventions.spent[c]
+        assert last[(unit, "interventions:running")] == 4  # all four entries in month 10
+        inside = m.collectives.of == c
+        members = inside & m.state.member
+        for g, name, flag in (
+            (0, "disadvantaged", m.population.disadvantaged),
+            (1, "senior", m.population.age_group == 2),
+            (2, "renter", ~m.population.owner),
+        ):
+            want = flag[members].mean() / flag[inside].mean()
+            got = last[(unit, f"collectives:representation:{name}")]
+            assert abs(got - want) < 1e-12, (g, name)
+    # the hours of month 10: 2 visits x 3 hours + 4 + 6 + 4
+    assert (m.interventions.spent == 20).all()
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "expect"),
+    [
+        ("collectives.joint_rate=0.1", r"collectives\.joint_rate", "pull_rate"),
+        ("collectives.campaign_months=3", r"collectives\.campaign_months", "every_months"),
+        ("interventions.purchase.behaviour=solar", r"interventions\[3\]\.behaviour",
+         "a behaviour of the scenario"),
+        ("interventions.gatekeepers.join_gain=-1", r"interventions\[2\]\.join_gain",
+         "expected a value in"),
+        ("collectives.choice=loudest", r"collectives\.choice", "expected one of"),
+        ("interventions.nosuch.kind=energy_coach", r"interventions\.nosuch",
+         "no intervention 'nosuch'"),
+    ],
+)  # fmt: skip
+def test_moved_keys_and_bad_purchases_are_refused(tmp_path, capsys, change, key, expect):
+    with pytest.raises(ScenarioError, match=key):
+        load_scenario(EXAMPLE, [change])
+    code = main(["run", EXAMPLE, "--set", change, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and expect in err and "Traceback" not in err, err
     assert not (tmp_path / "out").exists()

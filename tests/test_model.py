@@ -169,6 +169,7 @@ def test_the_step_is_a_plan_of_phases_that_a_new_mechanism_extends():
         "measure",
         "hub",
         "reflect",
+        "purchase",
         "collectives",
         "capacity",
         "record",

@@ -60,10 +60,11 @@ class Component:
     streams : dict of str to str
         The named random streams it draws from and what each decides; registered when the
         class is defined (:func:`bt_sim.streams.register_stream`).
-    phases : tuple of (phase name, method name or function)
+    phases : tuple of (phase name, method name or function[, anchor])
         Its phases, in order: a method of the component (no argument) or a function of the
         model (``run(model)``), each advancing the component one step. The phase's streams
-        are the component's.
+        are the component's. A phase with an anchor of its own goes there; the others go
+        at the component's ``anchor``.
     anchor : ("before" or "after", phase name) or None
         Where its phases go in a plan that already exists (a component added to the default
         ones); ``None`` appends them.
@@ -88,6 +89,7 @@ class Component:
     phases: ClassVar[tuple[tuple[str, Any], ...]] = ()
     anchor: ClassVar[tuple[str, str] | None] = ("before", "record")
     results: ClassVar[dict[str, str]] = {}
+    collective_results: ClassVar[dict[str, str]] = {}
     dynamic: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()
     contrasts: ClassVar[tuple[Any, ...]] = ()
@@ -101,6 +103,14 @@ class Component:
         self.model = model
         steps = model.config.run.steps
         self.result = {name: np.full(steps + 1, np.nan) for name in self.results}
+        self.per_collective: dict[str, np.ndarray] = {}
+
+    def allocate_per_collective(self, collectives: int) -> None:
+        """Preallocate the per-collective results (after every component's set-up)."""
+        steps = self.model.config.run.steps
+        self.per_collective = {
+            name: np.full((steps + 1, collectives), np.nan) for name in self.collective_results
+        }
 
     # ---- the lifecycle ------------------------------------------------------------------
     def init_state(self, keyed: Keyed) -> None:
@@ -117,6 +127,11 @@ class Component:
                 grown = np.full(max(2 * values.shape[0], step + 1), np.nan)
                 grown[: values.shape[0]] = values
                 self.result[name] = grown
+        for name, values in self.per_collective.items():
+            if step >= values.shape[0]:
+                grown = np.full((max(2 * values.shape[0], step + 1), values.shape[1]), np.nan)
+                grown[: values.shape[0]] = values
+                self.per_collective[name] = grown
 
     def summary(self) -> dict[str, float]:
         """End-of-run outcomes the component adds to the model's summary."""
@@ -134,14 +149,36 @@ class Component:
         """The component's phases, bound to it."""
         return plan_of(type(self), self)
 
+    def placed(self) -> list[tuple[list[Phase], tuple[str, str] | None]]:
+        """The component's phases with where each goes: runs of phases at the component's
+        anchor, and each phase that has an anchor of its own."""
+        return placed_of(type(self), self)
+
 
 def plan_of(cls: type[Component], component: Component | None = None) -> list[Phase]:
     """The phases of component class ``cls`` (methods bound to ``component``)."""
-    out = []
-    for phase, run in cls.phases:
+    return [phase for phases, _ in placed_of(cls, component) for phase in phases]
+
+
+def placed_of(
+    cls: type[Component], component: Component | None = None
+) -> list[tuple[list[Phase], tuple[str, str] | None]]:
+    """:meth:`Component.placed` of class ``cls`` (methods bound to ``component``)."""
+    out: list[tuple[list[Phase], tuple[str, str] | None]] = []
+    grouping = False  # whether the last group collects phases at the component's anchor
+    for entry in cls.phases:
+        phase, run = entry[0], entry[1]
         if isinstance(run, str):
             run = _Bound(cls, run, component)
-        out.append(Phase(phase, run, tuple(cls.streams)))
+        bound = Phase(phase, run, tuple(cls.streams))
+        if len(entry) > 2:
+            out.append(([bound], entry[2]))
+            grouping = False
+        elif grouping:
+            out[-1][0].append(bound)
+        else:
+            out.append(([bound], cls.anchor))
+            grouping = True
     return out
 
 

@@ -29,11 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from bt_sim.contrast import paired
-from bt_sim.scenario.schema import Behaviour, Scenario
+from bt_sim.scenario.schema import Behaviour, Intervention, Scenario
 
 #: The behaviour whose keys are swept for a behaviour's declared directions (in the default
 #: scenario: cheap, open to every household, and not dropped once done).
 BEHAVIOUR = "draught_proofing"
+#: The intervention whose keys are swept for an intervention's declared directions (the
+#: default catalogue's collective purchase).
+INTERVENTION = "purchase"
 LEVELS = 5
 SEED = 20240612
 
@@ -79,12 +82,14 @@ def _section_fields(cls) -> list[tuple[str, dataclasses.Field]]:
 
 def declared(behaviour: str = BEHAVIOUR) -> list[Declared]:
     """Every key of the schema that declares a direction, in schema order (a behaviour's keys
-    for ``behaviour``)."""
+    for ``behaviour``, an intervention's for the default catalogue's :data:`INTERVENTION`)."""
     out = []
     for section in dataclasses.fields(Scenario):
         factory = section.default_factory
         if section.name == "behaviours":
             cls, prefix = Behaviour, f"behaviours.{behaviour}."
+        elif section.name == "interventions":
+            cls, prefix = Intervention, f"interventions.{INTERVENTION}."
         elif factory is not dataclasses.MISSING and dataclasses.is_dataclass(factory):
             cls, prefix = factory, f"{section.name}."
         else:

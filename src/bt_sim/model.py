@@ -128,8 +128,10 @@ class TransitionModel(mesa.Model):
             self.components[cls.name].init_state(keyed)
         self.phases: list[Phase] = core_phases()
         for comp in self.components.values():
-            insert_at(self.phases, comp.plan(), comp.anchor)
-        self._reporting = [c for c in self.components.values() if c.results]
+            for phases, anchor in comp.placed():
+                insert_at(self.phases, phases, anchor)
+            comp.allocate_per_collective(self.collectives.count)
+        self._reporting = [c for c in self.components.values() if c.results or c.collective_results]
         self.recorder = Recorder(
             scenario.run.steps,
             self.behaviour_names,
@@ -345,7 +347,12 @@ class TransitionModel(mesa.Model):
         extra = {
             f"{c.name}:{name}": values for c in self._reporting for name, values in c.result.items()
         }
-        return self.recorder.timeseries(self.config.run.dt, extra)
+        per_collective = {
+            f"{c.name}:{name}": values
+            for c in self._reporting
+            for name, values in c.per_collective.items()
+        }
+        return self.recorder.timeseries(self.config.run.dt, extra, per_collective)
 
     def hub_panel(self) -> pd.DataFrame:
         """The hub's published aggregates per release, collective and size class."""

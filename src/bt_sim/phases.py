@@ -70,12 +70,13 @@ def core_phases() -> list[Phase]:
 def default_phases() -> list[Phase]:
     """The model's default plan, in order: the core phases with the default components'
     phases at their anchors (:mod:`bt_sim.components`)."""
-    from bt_sim.component import insert_at, plan_of
+    from bt_sim.component import insert_at, placed_of
     from bt_sim.components import DEFAULT_COMPONENTS
 
     plan = core_phases()
     for cls in DEFAULT_COMPONENTS:
-        insert_at(plan, plan_of(cls), cls.anchor)
+        for phases, anchor in placed_of(cls):
+            insert_at(plan, phases, anchor)
     return plan
 
 

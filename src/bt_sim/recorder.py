@@ -176,12 +176,18 @@ class Recorder:
         return {name: m[:, :, self.variables.index(name)] for name in SCALARS}
 
     # ---- tidy tables --------------------------------------------------------------------------
-    def timeseries(self, dt: float, extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    def timeseries(
+        self,
+        dt: float,
+        extra: dict[str, np.ndarray] | None = None,
+        per_collective: dict[str, np.ndarray] | None = None,
+    ) -> pd.DataFrame:
         """The tidy per-step table: step, month, scope, unit, variable, value.
 
         The ``collective_truth`` scope is researcher-only ground truth (all members, no k rule);
         the table's ``attrs["researcher_only_scopes"]`` names it. ``extra`` adds overall
-        series (name to one value per step, step 0 included): the components' results.
+        series (name to one value per step, step 0 included): the components' results;
+        ``per_collective`` adds series to that scope (name to shape (steps + 1, collectives)).
         """
         parts = []
 
@@ -226,6 +232,12 @@ class Recorder:
                 np.concatenate([vals, members[:, :, None]], axis=2),
                 [*self.variables[:b], "kpi_saving", "consenting", "members"],
             )
+            if per_collective:
+                t = members.shape[0]
+                values = np.stack(
+                    [np.asarray(v, np.float64)[:t] for v in per_collective.values()], axis=2
+                )
+                add(TRUTH_SCOPE, units, values, list(per_collective))
         df = pd.concat(parts, ignore_index=True)
         df.insert(1, "month", df["step"] * dt)
         df["scope"] = pd.Categorical(

@@ -82,11 +82,8 @@ class CollectiveState:
         ``saving / shared_goal``, clipped to [0, 1].
     celebrated : int64 ndarray
         Milestones (steps of ``collectives.milestone``) celebrated so far.
-    focus : int64 ndarray
-        The behaviour of the current joint-action campaign (-1: none yet).
     """
 
     saving: np.ndarray
     progress: np.ndarray
     celebrated: np.ndarray
-    focus: np.ndarray

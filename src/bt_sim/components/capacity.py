@@ -13,7 +13,8 @@ stalled collective that finds volunteers again becomes active.
 
 State per collective: ``volunteers``, ``status`` (0 active, 1 stalled, 2 dissolved) and the
 month its stall began. Phase ``capacity`` right after ``collectives``; no random numbers.
-Results: the number of collectives active, stalled and dissolved each step; the summary adds
+Results: the number of collectives active, stalled and dissolved each step, and per collective
+(researcher-only) its ``volunteers`` and ``state``; the summary adds
 ``capacity:stalled`` and ``capacity:dissolved`` (collectives at the end),
 ``capacity:stalled_months`` and ``capacity:active_months`` (collective-months in each state
 over the run) and ``capacity:volunteers`` (the mean over collectives still standing).
@@ -69,7 +70,7 @@ def volunteer_update(
 @njit(cache=True, nogil=True, error_model="numpy")
 def capacity_step(
     member, unmet, collective_of, celebrated_now, celebrated, volunteers, status, stalled_since,
-    focus, counts, share, recruit, burnout, renewal, floor, stall_months, month,
+    counts, share, recruit, burnout, renewal, floor, stall_months, month,
 ):  # fmt: skip
     """One step of every collective's capacity, in place (as :func:`volunteer_update` with
     ``recruit = 1 - exp(-rate dt)`` and ``burnout = rate dt``, then the status rules of the
@@ -90,7 +91,6 @@ def capacity_step(
         celebrated[c] = celebrated_now[c]
         if status[c] == DISSOLVED:
             counts[DISSOLVED] += 1
-            focus[c] = -1
             continue
         v = volunteers[c]
         gap = share * members[c] - v
@@ -110,8 +110,6 @@ def capacity_step(
         else:
             status[c] = ACTIVE
             stalled_since[c] = np.nan
-        if status[c] != ACTIVE:
-            focus[c] = -1  # no campaign while stalled
         counts[status[c]] += 1
     return ending
 
@@ -128,6 +126,10 @@ class Capacity(Component):
         "active": "collectives",
         "stalled": "collectives",
         "dissolved": "collectives",
+    }
+    collective_results: ClassVar[dict[str, str]] = {
+        "volunteers": "volunteers",
+        "state": "0 active, 1 stalled, 2 dissolved",
     }
     dynamic = (
         "volunteers",
@@ -194,7 +196,6 @@ class Capacity(Component):
             self.volunteers,
             self.status,
             self.stalled_since,
-            colls.state.focus,
             self.counts,
             cc.volunteer_share,
             -math.expm1(-cc.volunteer_rate * dt),
@@ -227,6 +228,8 @@ class Capacity(Component):
         self.result["active"][step] = self.counts[ACTIVE]
         self.result["stalled"][step] = self.counts[STALLED]
         self.result["dissolved"][step] = self.counts[DISSOLVED]
+        self.per_collective["volunteers"][step] = self.volunteers
+        self.per_collective["state"][step] = self.status
 
     def summary(self) -> dict[str, float]:
         standing = self.status != DISSOLVED

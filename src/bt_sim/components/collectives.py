@@ -3,8 +3,10 @@
 State: ``count`` collectives in the neighbourhoods ``nbhd`` (sorted ids; collective ``c`` sits
 in ``nbhd[c]``), each household's collective ``of`` (-1 outside a host neighbourhood) and
 ``hosted``, the outreach ``propensity`` and tie ``reach`` of each household, and the
-collectives' own ``state`` (saving, progress, celebrated milestones, campaign focus). Members
-are the household column ``model.state.member``. Phase: ``collectives``
+collectives' own ``state`` (saving, progress, celebrated milestones). Members
+are the household column ``model.state.member``. Per collective (researcher-only) the time
+series gains ``representation:<group>``: the members' share of disadvantaged, 65+ and renting
+households over the neighbourhood's (1 is representative). Phase: ``collectives``
 (:func:`bt_sim.rules.collective.collective_phase`). Streams: ``recruit``, ``leave`` and
 ``consent``; at construction ``placement`` (the order in which neighbourhoods get one) and
 the ``founders`` sub-stream of ``initial``.
@@ -22,6 +24,9 @@ from bt_sim.contrast import Contrast
 from bt_sim.keyed import Keyed
 from bt_sim.rules import collective as coll
 from bt_sim.state import CollectiveState
+
+#: The groups whose representation among members is recorded per collective.
+REPRESENTED = ("disadvantaged", "senior", "renter")
 
 
 def behaviours_in_host_neighbourhoods(model) -> float:
@@ -42,6 +47,9 @@ class Collectives(Component):
     phases = (("collectives", coll.collective_phase),)
     anchor = ("before", "record")
     dynamic = ("state", "hosted")
+    collective_results: ClassVar[dict[str, str]] = {
+        f"representation:{g}": "ratio" for g in REPRESENTED
+    }
     contrasts: ClassVar[tuple[Contrast, ...]] = (
         Contrast(
             "goals: shared goal 0.1 -> 0.3 (saving)",
@@ -68,15 +76,6 @@ class Collectives(Component):
             "community groups raise uptake beyond talk: joint action, shared goals, peers "
             "(Kraaij et al. 2024; Middlemiss 2011)",
             common=("collectives.placement=first", "collectives.dialogue_gain=0"),
-        ),
-        Contrast(
-            "collectives: joint action off -> on",
-            ("collectives.joint_rate=0",),
-            ("collectives.joint_rate=0.05",),
-            behaviours_in_host_neighbourhoods,
-            "raises",
-            "collective purchasing and joint action (Kraaij et al. 2024)",
-            common=("collectives.placement=first",),
         ),
         Contrast(
             "founders: usual suspects -> disadvantaged households first",
@@ -120,9 +119,46 @@ class Collectives(Component):
             saving=np.zeros(k),
             progress=np.zeros(k),
             celebrated=np.zeros(k, np.int64),
-            focus=np.full(k, -1, np.int64),
         )
         model.state.member[:] = self.founders(keyed)
+        # Who counts in each group of the representativeness outputs, and each host
+        # neighbourhood's share of them.
+        self.groups = np.stack([pop.disadvantaged, pop.age_group == 2, ~pop.owner], axis=1).astype(
+            np.float64
+        )
+        hosts = np.flatnonzero(self.of >= 0)
+        size = np.bincount(self.of[hosts], minlength=k)
+        self.nbhd_share = (
+            np.stack(
+                [np.bincount(self.of[hosts], self.groups[hosts, g], k) for g in range(3)], axis=1
+            )
+            / np.maximum(size, 1)[:, None]
+        )
+
+    def representation(self) -> np.ndarray:
+        """Per collective and group (disadvantaged, 65+, renters): the members' share of the
+        group over the neighbourhood's (1: as in the neighbourhood; NaN without members),
+        shape (collectives, 3)."""
+        k = self.count
+        rows = np.flatnonzero(self.model.state.member & (self.of >= 0))
+        c = self.of[rows]
+        members = np.bincount(c, minlength=k)
+        share = (
+            np.stack([np.bincount(c, self.groups[rows, g], k) for g in range(3)], axis=1)
+            / np.maximum(members, 1)[:, None]
+        )
+        out = np.full((k, 3), np.nan)
+        np.divide(
+            share, self.nbhd_share, out=out, where=(members[:, None] > 0) & (self.nbhd_share > 0)
+        )
+        return out
+
+    def update_results(self, step: int) -> None:
+        if not self.count:
+            return
+        r = self.representation()
+        for g, name in enumerate(REPRESENTED):
+            self.per_collective[f"representation:{name}"][step] = r[:, g]
 
     def founders(self, keyed: Keyed) -> np.ndarray:
         """The founding members: in each host, the first ``collectives.founders`` households

@@ -141,9 +141,9 @@ def _check_outputs(spec: SweepSpec, data: dict) -> None:
     from bt_sim.model import TransitionModel
     from bt_sim.scenario.validate import scenario_from_dict
 
-    probe = apply_params(data, {"run.steps": 1, "run.replicates": 1})
+    probe = apply_params(data, {"run.replicates": 1})  # the run's own length: its schedules hold
     model = TransitionModel(scenario_from_dict(probe, spec.source), seed=0)
-    model.run()
+    model.run(1)
     have = [k for k, v in model.summary().items() if isinstance(v, int | float)]
     problems = []
     for k in spec.outputs or ():

@@ -115,13 +115,8 @@ def full_inputs(model: TransitionModel) -> dict:
     if roles is None:
         model.ties.set_exposure(sums)
     k = max(model.collectives.count, 1)
-    cs = model.collectives.state
     count, total = fused.member_totals(s.member, model.collectives.of, s.adopted, k)
-    if model.collectives.count:
-        joint = sc.collectives.joint_rate * (1.0 - cs.progress)
-        focus = cs.focus
-    else:
-        joint, focus = np.zeros(k), np.full(k, -1, np.int64)
+    joint, focus, discount = model.interventions.joint_action()
     return {
         "sums": sums,
         "roles": model.ties.role_args(),
@@ -129,6 +124,7 @@ def full_inputs(model: TransitionModel) -> dict:
         "fellow_total": total,
         "joint": np.asarray(joint, np.float64),
         "focus": np.asarray(focus, np.int64),
+        "discount": np.asarray(discount, np.float64),
         "unmet": s.unmet if sc.mastery.enabled else np.zeros(s.unmet.shape, bool),
     }
 
@@ -162,7 +158,7 @@ def full_adoption_from(
         soc.collective_weight,
         x["joint"],
         x["focus"],
-        sc.collectives.joint_discount,
+        x["discount"],
         soc.p,
         soc.q,
         RESPONSES[soc.response],

@@ -4,14 +4,12 @@ A collective (one per host neighbourhood) works towards a *shared goal*: its mem
 saving (``collectives.shared_goal``). It tracks its progress at the collective level and
 celebrates each new step of ``collectives.milestone`` it reaches, which raises its members'
 self-efficacy (collective mastery: achievements made visible; Bandura 2000 on collective
-efficacy). It runs *joint-action campaigns*: for ``collectives.campaign_months`` at a time it
-picks the behaviour that would save its members most, buys it together
-(``collectives.joint_discount`` off the cost) and pulls members towards it at a rate that grows
-with how far the collective still is from its goal (``collectives.joint_rate``); a more
-ambitious goal means more joint action. Members talk (dialogue lifts self-efficacy), see what
-fellow members do (:func:`fellow_member_share`), and stay while they get value from the
-collective (a successful check, a peer comparison, progress towards the goal), leaving at up to
-``collectives.leave_rate`` when they get none.
+efficacy). Its joint action is a building block (a collective purchase,
+:mod:`bt_sim.components.interventions.purchase`): :func:`campaign_choice` picks the behaviour
+it buys, and the further the collective is from its goal the harder it pulls. Members talk
+(dialogue lifts self-efficacy), see what fellow members do (:func:`fellow_member_share`), and
+stay while they get value from the collective (a successful check, a peer comparison, progress
+towards the goal), leaving at up to ``collectives.leave_rate`` when they get none.
 
 Collectives recruit through outreach, which favours "the usual suspects" (better-off, literate
 owners who speak the local language) unless that bias is low, and through ties to members,
@@ -28,7 +26,6 @@ from numba import njit
 
 from bt_sim.draws import uniform
 from bt_sim.rules.fused import below_hazard, member_ties
-from bt_sim.rules.social import household_readiness
 
 if TYPE_CHECKING:
     from bt_sim.model import TransitionModel
@@ -188,28 +185,18 @@ def campaign_choice(
 
 
 def collective_phase(model: TransitionModel) -> None:
-    """Collectives: progress and celebrations, campaigns, dialogue, joining and leaving."""
+    """Collectives: progress and celebrations, dialogue, joining and leaving."""
     if not model.collectives.count:
         return
     sc, s, cs = model.config, model.state, model.collectives.state
-    cc, dt, k = sc.collectives, sc.run.dt, model.collectives.count
+    cc, dt = sc.collectives, sc.run.dt
     # 1. Progress towards the shared goal; a new milestone is celebrated.
     top = math.ceil(cc.shared_goal / cc.milestone - 1e-9)  # the last milestone
     celebrate = progress_step(
         s.member, model.collectives.of, s.saving, cc.shared_goal, cc.milestone, top,
         cc.celebration_gain > 0, cs.saving, cs.progress, cs.celebrated,
     )  # fmt: skip
-    # 2. A new joint-action campaign at the start of each campaign period.
-    t0 = model.month - dt
-    if math.floor(model.month / cc.campaign_months + 1e-9) > math.floor(
-        t0 / cc.campaign_months + 1e-9
-    ):
-        rows = np.flatnonzero(s.member)
-        ready = household_readiness(model, rows, discount=cc.joint_discount)
-        cs.focus = campaign_choice(
-            ready, ~s.adopted[rows], model.kpi_effect, model.collectives.of[rows], k
-        )
-    # 3.-4. Celebration and dialogue; joining (outreach and ties) and leaving (members who get
+    # 2.-3. Celebration and dialogue; joining (outreach and ties) and leaving (members who get
     # little value), in one pass (see :func:`membership_step`).
     step = model.steps_done
     adj = model.adjacency

@@ -140,7 +140,7 @@ def full_adoption(
       for a member of collective ``c``, ``s <- (1 - cw) s + cw * fellow``, ``fellow`` the share
       of the *other* members of ``c`` performing ``b`` (0 for a member alone);
     * readiness ``r = 1 / (1 + cost'_b / income_rel_i) * (1 - difficulty_b (1 - time_i))``,
-      ``cost' = cost (1 - discount)`` for the member's campaign behaviour ``focus_c``;
+      ``cost' = cost (1 - discount_c)`` for the member's purchase behaviour ``focus_c``;
     * rate ``r * e_i * (p + (q + action_rate * unmet_i) * f(s)) + [b = focus_c] r e_i joint_c``
       with ``f`` the exposure response (:func:`bt_sim.rules.social.response`);
     * adopted when ``u < 1 - exp(-rate dt)``, ``u`` the pair's uniform
@@ -166,7 +166,8 @@ def full_adoption(
     valid = (
         p >= 0.0
         and (cost.min() if nb else 0.0) >= 0.0
-        and 0.0 <= discount <= 1.0
+        and (discount.min() if discount.size else 0.0) >= 0.0
+        and (discount.max() if discount.size else 0.0) <= 1.0
         and 0.0 <= collective_weight <= 1.0
         and diff_min >= 0.0
         and (difficulty.max() if nb else 0.0) <= 1.0
@@ -233,7 +234,7 @@ def full_adoption(
         if mix:
             others = fellow_count[c] - 1
             fellow = fellow_total[c, b] / others if others > 0 else 0.0
-        cb = cost[b] * (1.0 - discount) if b == fb else cost[b]
+        cb = cost[b] * (1.0 - discount[c]) if b == fb else cost[b]
         factor = (1.0 - difficulty[b] * slack) * scale / (inc + cb)
         extra = joint[c] if b == fb else 0.0
         if valid:

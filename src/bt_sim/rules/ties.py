@@ -439,6 +439,12 @@ class Ties:
             arrays = self._scratch[name] = [np.zeros(self.n) for _ in range(count)]
         return arrays
 
+    def rewired(self) -> None:
+        """The ties changed (weights, or new ties in free places): the incrementally kept sums
+        start again from scratch at their next update (the role codes read the ties as they
+        are)."""
+        self._sums = {}
+
     def copy_from(self, other: Ties) -> None:
         """Take over the sums of another model's ties over the same network (a continuation)."""
         self._exposure = other._exposure.copy()

@@ -168,7 +168,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def apply_override(data: dict, parts: list[str], value: Any) -> None:
-    """Set a dotted key in resolved scenario data; behaviours are addressed by name or index."""
+    """Set a dotted key in resolved scenario data; behaviours and interventions are addressed
+    by name or index."""
     node: Any = data
     for depth, part in enumerate(parts[:-1]):
         where = ".".join(parts[: depth + 1])
@@ -176,26 +177,30 @@ def apply_override(data: dict, parts: list[str], value: Any) -> None:
             node = _list_item(node, part, where)
             continue
         if part not in node:
-            if part == "behaviours":
-                raise ScenarioError([("--set", where, "no behaviours to override")])
+            if part in ("behaviours", "interventions"):
+                raise ScenarioError([("--set", where, f"no {part} to override")])
             node[part] = {}
         node = node[part]
         if not isinstance(node, dict | list):
             raise ScenarioError([("--set", where, "is a value, not a table")])
     last = parts[-1]
     if isinstance(node, list):
-        raise ScenarioError([("--set", ".".join(parts), "expected a key after the behaviour")])
+        raise ScenarioError(
+            [("--set", ".".join(parts), f"expected a key after the {parts[0][:-1]}")]
+        )
     node[last] = value
 
 
 def _list_item(items: list, part: str, where: str) -> dict:
+    table = where.rsplit(".", 1)[0]
+    what = "intervention" if table.endswith("interventions") else "behaviour"
     if part.isdigit() and int(part) < len(items):
         return items[int(part)]
     for item in items:
         if isinstance(item, dict) and item.get("name") == part:
             return item
     names = ", ".join(str(i.get("name")) for i in items if isinstance(i, dict))
-    raise ScenarioError([("--set", where, f"no behaviour {part!r} (have: {names})")])
+    raise ScenarioError([("--set", where, f"no {what} {part!r} (have: {names})")])
 
 
 def load_scenario(
@@ -256,10 +261,10 @@ def scenario_from_data(
     for text in overrides:
         parts, value = parse_override(text)
         origins[".".join(parts)] = "--set"
-        if parts[0] == "behaviours" and "behaviours" not in data:
+        if parts[0] in ("behaviours", "interventions") and parts[0] not in data:
             from bt_sim.scenario.validate import scenario_to_dict
 
-            data["behaviours"] = scenario_to_dict(Scenario())["behaviours"]
+            data[parts[0]] = scenario_to_dict(Scenario())[parts[0]]  # the default array
         apply_override(data, parts, value)
     try:
         return scenario_from_dict(data, source)

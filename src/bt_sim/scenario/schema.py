@@ -558,6 +558,7 @@ class MasteryConfig:
 
 
 #: Targeting rules: whom a collective or an intervention reaches first (:mod:`bt_sim.targeting`).
+CHOICE_RULES = ("plan", "cheapest")
 TARGETING_RULES = (
     "usual_suspects",
     "random",
@@ -711,29 +712,6 @@ class CollectivesConfig:
         direction="+mean_efficacy",
         source="celebrated achievements build efficacy (Bandura 1997)",
     )
-    campaign_months: float = key(
-        6.0, "months", "length of a joint-action campaign on one behaviour", 0.25, 120
-    )
-    joint_rate: float = key(
-        0.05,
-        "1/month",
-        "members' adoption rate of the campaign behaviour at the full remaining goal gap",
-        0,
-        100,
-        direction="+behaviours_per_household",
-        span=(0, 0.3),
-        source="joint action (Kraaij et al. 2024)",
-    )
-    joint_discount: float = key(
-        0.3,
-        "fraction",
-        "cost reduction of the campaign behaviour for members (joint purchase)",
-        0,
-        1,
-        direction="+kpi_saving",
-        source="a collective purchase lowers the cost barrier of costly measures "
-        "(Kraaij et al. 2024)",
-    )
     volunteer_share: float = key(
         0.1, "fraction", "share of members a collective's volunteers grow towards", 0, 1
     )
@@ -770,6 +748,13 @@ class CollectivesConfig:
         "hours a volunteer gives a month: a collective's budget for its interventions",
         0,
         1000,
+    )
+    choice: str = key(
+        "plan",
+        "",
+        "which interventions a collective carries out when its hours do not cover them all: "
+        "plan (the catalogue's order) or cheapest (the cheapest first, so as many as possible)",
+        choices=CHOICE_RULES,
     )
 
 
@@ -919,20 +904,33 @@ class OutputConfig:
     hub_panel: bool = key(True, "", "export the hub's published panel")
 
 
-INTERVENTION_KINDS = ("energy_coach", "feedback_dashboard")
+INTERVENTION_KINDS = (
+    "collective_purchase",
+    "energy_coach",
+    "feedback_dashboard",
+    "gatekeeper_programme",
+    "neighbourhood_event",
+)
 
 
 @dataclass(frozen=True)
 class Intervention:
-    """A building block a collective carries out (an ``[[interventions]]`` entry)."""
+    """A building block a collective carries out (an ``[[interventions]]`` entry).
+
+    Every kind has a name, a dated schedule and a cost in volunteer hours; the other keys
+    belong to the kinds named in their description (the others ignore them).
+    """
 
     name: str = key("intervention", "", "identifier (letters, digits, underscore)")
     enabled: bool = key(True, "", "whether collectives carry it out")
     kind: str = key(
         "energy_coach",
         "",
-        "energy_coach (home visits that build self-efficacy) or feedback_dashboard (members "
-        "see their own use, as with a smart meter)",
+        "collective_purchase (members buy one behaviour together at a discount), energy_coach "
+        "(home visits that build self-efficacy), feedback_dashboard (members see their own use, "
+        "as with a smart meter), gatekeeper_programme (key figures bring hard-to-reach "
+        "households in) or neighbourhood_event (members and neighbours meet: ties are made and "
+        "strengthened)",
         choices=INTERVENTION_KINDS,
     )
     start_month: float = key(0.0, "months", "month the first round starts", 0, 1e6)
@@ -961,10 +959,90 @@ class Intervention:
     hours_per_month: float = key(
         4.0,
         "hours/month",
-        "volunteer hours a running dashboard takes per collective (feedback_dashboard)",
+        "volunteer hours a round takes per collective and month (every kind but energy_coach)",
         0,
         1e4,
     )
+    behaviour: str = key(
+        "",
+        "",
+        "the behaviour bought together (collective_purchase); empty: each collective picks, "
+        "when a round starts, the one that would save its members most",
+    )
+    discount: float = key(
+        0.3,
+        "fraction",
+        "cost reduction of the purchased behaviour for members (collective_purchase)",
+        0,
+        1,
+        direction="+kpi_saving",
+        source="a collective purchase lowers the cost barrier of costly measures "
+        "(Kraaij et al. 2024)",
+    )
+    pull_rate: float = key(
+        0.05,
+        "1/month",
+        "members' adoption rate of the purchased behaviour at the full remaining goal gap "
+        "(collective_purchase)",
+        0,
+        100,
+        direction="+behaviours_per_household",
+        span=(0, 0.3),
+        source="joint action (Kraaij et al. 2024)",
+    )
+    join_gain: float = key(
+        2.0,
+        "ratio",
+        "outreach to hard-to-reach households (low literacy, not speaking the local language or "
+        "short of time) is this many times stronger while a round runs, and key figures' ties "
+        "recruit this many times more (gatekeeper_programme)",
+        0,
+        100,
+    )
+    attendance: float = key(
+        0.5,
+        "fraction",
+        "chance that a member attends (neighbourhood_event, held when a round starts)",
+        0,
+        1,
+    )
+    guest_share: float = key(
+        0.05,
+        "fraction",
+        "chance that another household of the neighbourhood attends (neighbourhood_event)",
+        0,
+        1,
+    )
+    new_ties: int = key(
+        1,
+        "ties",
+        "each attendee makes ties with this many attendees before and as many after it in a "
+        "random order (neighbourhood_event)",
+        0,
+        3,
+    )
+    tie_gain: float = key(
+        0.5,
+        "fraction",
+        "ties between attendees gain this share of their weight at the start (up to 3 times "
+        "it; neighbourhood_event)",
+        0,
+        2,
+    )
+
+
+#: The default catalogue: today's joint-action campaign, a collective purchase of the
+#: behaviour that would save the members most, in rounds of six months from month 6.
+DEFAULT_INTERVENTIONS: tuple[Intervention, ...] = (
+    Intervention(
+        name="purchase",
+        kind="collective_purchase",
+        start_month=6.0,
+        months=6.0,
+        every_months=6.0,
+        hours_per_month=4.0,
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -995,4 +1073,4 @@ class Scenario:
     hub: HubConfig = field(default_factory=HubConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    interventions: tuple[Intervention, ...] = field(default=())
+    interventions: tuple[Intervention, ...] = field(default=DEFAULT_INTERVENTIONS)

@@ -13,7 +13,7 @@ import typing
 from typing import Any
 
 from bt_sim.errors import ScenarioError
-from bt_sim.scenario.schema import Behaviour, Intervention, Scenario
+from bt_sim.scenario.schema import DEFAULT_INTERVENTIONS, Behaviour, Intervention, Scenario
 
 #: The smallest ``hub.k`` a scenario may set (below ``HUB_K_WARN`` it is valid with a warning).
 HUB_K_FLOOR = 5
@@ -70,8 +70,9 @@ def _build(cls: type, data: Any, path: str, problems: list) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for name in data:
         if name not in fields:
+            where = f"{path}.{name}" if path else name
             known = ", ".join(sorted(fields))
-            problems.append((f"{path}.{name}" if path else name, f"unknown key (known: {known})"))
+            problems.append((where, MOVED.get(where, f"unknown key (known: {known})")))
     kwargs = {}
     for name, f in fields.items():
         if name not in data:
@@ -97,6 +98,18 @@ def _build_strings(value: Any, path: str, problems: list) -> tuple[str, ...]:
         return ()
     return tuple(value)
 
+
+_PURCHASE = (
+    "the joint-action campaign is now a building block: an [[interventions]] entry of kind "
+    "'collective_purchase' (the default catalogue's 'purchase'); set its {} instead, e.g. "
+    "--set interventions.purchase.{}=..."
+)
+#: Keys that no longer exist, and where their setting went.
+MOVED = {
+    "collectives.joint_rate": _PURCHASE.format("pull_rate", "pull_rate"),
+    "collectives.joint_discount": _PURCHASE.format("discount", "discount"),
+    "collectives.campaign_months": _PURCHASE.format("months and every_months", "months"),
+}
 
 #: Arrays of named tables: the class of an entry, and whether the array may be empty.
 NAMED_TABLES = {"behaviours": (Behaviour, True), "interventions": (Intervention, False)}
@@ -142,12 +155,30 @@ def _cross_checks(s: Scenario, problems: list) -> None:
     if net.kind == "edgelist" and not net.edgelist:
         problems.append(("network.edgelist", "expected a file path when network.kind = 'edgelist'"))
     months = s.run.steps * s.run.dt
+    names = [b.name for b in s.behaviours]
     for i, x in enumerate(s.interventions):
-        if x.start_month >= months:
+        # (the default catalogue's entries may fall after a short run: not the user's doing)
+        if x.start_month >= months and x not in DEFAULT_INTERVENTIONS:
             problems.append(
                 (
                     f"interventions[{i}].start_month",
                     f"expected a month within the run (before {months:g}), got {x.start_month:g}",
+                )
+            )
+        if x.kind == "collective_purchase" and x.behaviour and x.behaviour not in names:
+            problems.append(
+                (
+                    f"interventions[{i}].behaviour",
+                    f"expected '' or a behaviour of the scenario ({', '.join(names)}), "
+                    f"got {x.behaviour!r}",
+                )
+            )
+        if x.kind == "neighbourhood_event" and x.enabled and net.kind == "complete":
+            problems.append(
+                (
+                    f"interventions[{i}].kind",
+                    "a neighbourhood_event changes ties: expected a network with ties "
+                    "(network.kind other than 'complete')",
                 )
             )
         if x.every_months and x.every_months < x.months:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bt_sim.scenario.schema import Scenario
+from bt_sim.scenario.schema import DEFAULT_INTERVENTIONS, Scenario
 
 # Keys that only the full rule reads.
 FULL_ONLY = {
@@ -21,7 +21,6 @@ FULL_ONLY = {
         "collective_weight",
     ),
     "mastery": ("action_rate", "drop_chance"),
-    "collectives": ("joint_rate", "joint_discount", "campaign_months"),
 }
 THRESHOLD_ONLY = ("threshold_mean", "threshold_sd")
 
@@ -52,6 +51,13 @@ def inert_settings(s: Scenario) -> list[str]:
                 f"{sec}.{n}: read only by social.rule = 'full'; ignored under {rule!r}"
                 for n in names
                 if _changed(section, n)
+            ]
+        if s.interventions != DEFAULT_INTERVENTIONS:
+            out += [
+                f"interventions[{i}] ({x.name}): a collective purchase acts only under "
+                f"social.rule = 'full'; ignored under {rule!r}"
+                for i, x in enumerate(s.interventions)
+                if x.enabled and x.kind == "collective_purchase"
             ]
         if s.mastery.enabled:
             out.append(

@@ -1,0 +1,408 @@
+"""Interventions (building blocks) as a component: what collectives do, when, and at what cost.
+
+The scenario's ``[[interventions]]`` catalogue lists the building blocks every active
+collective carries out, each of a kind (one module each), on a dated schedule
+(:mod:`~bt_sim.components.interventions.schedule`: a first round from ``start_month`` for
+``months``, again every ``every_months``; a step counts the months of it inside a round, so
+what a round does does not depend on the step length), and each paid for in volunteer hours
+from the collective's budget (its volunteers times ``collectives.volunteer_hours`` a month,
+:mod:`bt_sim.components.capacity`). Which interventions a collective carries out when its
+hours do not cover them all is ``collectives.choice``: ``plan`` pays for them in catalogue
+order, ``cheapest`` the cheapest first (so as many as possible). One it has no hours for is
+not carried out that step, and the outputs count it. Stalled and dissolved collectives carry
+out nothing.
+
+Kinds:
+
+* ``collective_purchase`` (:mod:`.purchase`): members buy one behaviour together at a
+  discount, pulled towards it while the collective is short of its goal; the default
+  catalogue's ``purchase`` is the model's joint-action campaign.
+* ``energy_coach`` (:mod:`.coach`): home visits, in the order of a targeting rule, that
+  build the visited households' self-efficacy.
+* ``feedback_dashboard`` (:mod:`.dashboard`): members get meter-quality feedback.
+* ``gatekeeper_programme`` (:mod:`.gatekeeper`): key figures bring hard-to-reach households
+  in.
+* ``neighbourhood_event`` (:mod:`.event`): members and neighbours meet; ties among them are
+  made and strengthened (the network changes during the run).
+
+Phases: ``interventions`` before ``adopt`` (costs, hours and what runs this step) and
+``purchase`` before ``collectives`` (a collective purchase whose round starts picks its
+behaviour). Stream ``event`` (who attends an event and whom they meet); the coach's order
+breaks ties by the ``interventions`` sub-stream of ``initial``, keyed by household. Results
+per step: ``visits``, ``dashboards``, ``purchases`` and ``gatekeepers`` (collectives carrying
+one out), ``event_ties`` (ties made at events), ``refused``
+(collective-interventions not carried out for want of hours), ``hours`` (volunteer hours
+spent); per collective (researcher-only) the ``hours`` it spent and the interventions it
+``running``. The summary adds, per entry, ``<name>:carried_months`` and
+``<name>:refused_months`` (collective-months; a coach also ``<name>:visits``) and, per kind,
+``carried:<kind>``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from bt_sim import targeting
+from bt_sim.component import Component
+from bt_sim.components.capacity import ACTIVE
+from bt_sim.components.collectives import behaviours_in_host_neighbourhoods
+from bt_sim.components.hub import member_saving
+from bt_sim.components.interventions.coach import EnergyCoach
+from bt_sim.components.interventions.dashboard import FeedbackDashboard
+from bt_sim.components.interventions.event import NeighbourhoodEvent
+from bt_sim.components.interventions.gatekeeper import GatekeeperProgramme, hard_to_reach
+from bt_sim.components.interventions.kind import Kind
+from bt_sim.components.interventions.purchase import CollectivePurchase
+from bt_sim.components.interventions.schedule import overlap, round_of, started
+from bt_sim.contrast import Contrast
+
+if TYPE_CHECKING:
+    from bt_sim.keyed import Keyed
+
+__all__ = ["KINDS", "Interventions", "Kind", "overlap", "round_of", "started"]
+
+EXAMPLE = "interventions.toml"  # the bundled town with the whole catalogue
+CITY = "interventions_city.toml"  # a second world with the same catalogue
+
+#: The kinds, by their ``kind`` value.
+KINDS: dict[str, type[Kind]] = {
+    cls.kind: cls
+    for cls in (
+        CollectivePurchase,
+        EnergyCoach,
+        FeedbackDashboard,
+        GatekeeperProgramme,
+        NeighbourhoodEvent,
+    )
+}
+_ONLY = tuple(
+    f"interventions.{n}.enabled=false" for n in ("coach", "dashboard", "gatekeepers", "event")
+)
+
+
+def _only(name: str) -> tuple[str, ...]:
+    """Settings that switch off the example's other entries."""
+    return tuple(s for s in _ONLY if not s.startswith(f"interventions.{name}."))
+
+
+def disadvantaged_members(model) -> float:
+    """Disadvantaged households among the members of collectives at the end."""
+    return float(np.count_nonzero(model.state.member & model.population.disadvantaged))
+
+
+def member_tie_strength(model) -> float:
+    """Mean weight of the ties a member of a collective has with fellow members, at the end."""
+    s, of, adj = model.state, model.collectives.of, model.adjacency
+    rows = np.flatnonzero(s.member & (of >= 0))
+    if not rows.size or adj is None:
+        return float("nan")
+    sub = adj[rows][:, rows].tocoo()
+    same = of[rows[sub.row]] == of[rows[sub.col]]
+    return float(sub.data[same].sum() / rows.size)
+
+
+def host_behaviours(model) -> float:
+    """Mean behaviours per household of the neighbourhoods with a collective at the end."""
+    mine = model.collectives.of >= 0
+    return float(model.state.adopted[mine].sum(axis=1).mean()) if mine.any() else float("nan")
+
+
+def disadvantaged_behaviours(model) -> float:
+    """Mean behaviours per disadvantaged household of the host neighbourhoods at the end."""
+    mine = model.population.disadvantaged & (model.collectives.of >= 0)
+    return float(model.state.adopted[mine].sum(axis=1).mean()) if mine.any() else float("nan")
+
+
+def _building_blocks(world: str) -> tuple[Contrast, ...]:
+    """The building blocks' contrasts on one of the bundled worlds with the whole catalogue."""
+    where = "" if world == EXAMPLE else " (second world)"
+    second = (
+        Contrast(
+            f"collective purchase: no pull -> the default pull{where}",
+            ("interventions.purchase.pull_rate=0",),
+            ("interventions.purchase.pull_rate=0.05",),
+            host_behaviours,
+            "raises",
+            "collective purchasing and joint action (Kraaij et al. 2024)",
+            common=_only("purchase"),
+            base=world,
+        ),
+    )
+    return (
+        *(second if where else ()),
+        Contrast(
+            f"energy coach: off -> on (2 visits a month, disadvantaged first){where}",
+            ("interventions.coach.enabled=false",),
+            ("interventions.coach.enabled=true",),
+            "mean_efficacy",
+            "raises",
+            "home visits and coaching build self-efficacy by verbal persuasion and modelling "
+            "(Bandura 1997; Abrahamse et al. 2005)",
+            common=_only("coach"),
+            base=world,
+        ),
+        Contrast(
+            f"energy coach: random -> disadvantaged households first, equal hours{where}",
+            ("interventions.coach.target=random",),
+            ("interventions.coach.target=disadvantaged",),
+            disadvantaged_behaviours,
+            "raises",
+            "outreach that seeks out low-income households first reaches those a general "
+            "offer misses (Middlemiss 2011; Bamberg et al. 2015)",
+            common=_only("coach"),
+            base=world,
+            seeds=range(40),  # a few dozen households a round: a small effect
+        ),
+        Contrast(
+            f"feedback dashboard: off -> on for members{where}",
+            ("interventions.dashboard.enabled=false",),
+            ("interventions.dashboard.enabled=true",),
+            member_saving,
+            "raises",
+            "feedback on energy use saves a few % (Fischer 2008; Abrahamse et al. 2005)",
+            common=_only("dashboard"),
+            base=world,
+            seeds=range(40),  # a small effect (members only, 30 % have meters already)
+        ),
+        Contrast(
+            f"neighbourhood event: off -> on (ties among members){where}",
+            ("interventions.event.enabled=false",),
+            ("interventions.event.enabled=true",),
+            member_tie_strength,
+            "raises",
+            "meeting in person makes and strengthens ties (Granovetter 1973; McAdam & Paulsen "
+            "1993)",
+            common=_only("event"),
+            base=world,
+        ),
+        Contrast(
+            f"neighbourhood event: off -> on (adoption){where}",
+            ("interventions.event.enabled=false",),
+            ("interventions.event.enabled=true",),
+            host_behaviours,
+            "raises",
+            "denser ties among members and neighbours carry recruitment and imitation (McAdam "
+            "& Paulsen 1993; Centola 2010)",
+            common=_only("event"),
+            base=world,
+        ),
+        Contrast(
+            f"gatekeeper programme: off -> on{where}",
+            ("interventions.gatekeepers.enabled=false",),
+            ("interventions.gatekeepers.enabled=true",),
+            disadvantaged_members,
+            "raises",
+            "trusted intermediaries reach groups formal outreach misses (Bamberg et al. 2015; "
+            "Middlemiss 2011)",
+            common=_only("gatekeepers"),
+            base=world,
+        ),
+    )
+
+
+class Interventions(Component):
+    """The collectives' building blocks (``[[interventions]]``)."""
+
+    name = "interventions"
+    section = "interventions"
+    phases = (
+        ("interventions", "step"),
+        ("purchase", "choose", ("before", "collectives")),
+    )
+    anchor = ("before", "adopt")
+    requires = ("collectives", "capacity", "mastery")
+    streams: ClassVar[dict[str, str]] = {
+        "event": "who attends a neighbourhood event, and the order in which attendees meet",
+    }
+    results: ClassVar[dict[str, str]] = {
+        "visits": "households",
+        "dashboards": "collectives",
+        "purchases": "collectives",
+        "gatekeepers": "collectives",
+        "event_ties": "ties",
+        "refused": "collective-interventions",
+        "hours": "volunteer hours",
+    }
+    collective_results: ClassVar[dict[str, str]] = {
+        "hours": "volunteer hours",
+        "running": "interventions",
+    }
+    dynamic = ("totals", "dashboard", "gatekeeping")
+    contrasts: ClassVar[tuple[Contrast, ...]] = (
+        Contrast(
+            "collective purchase: no pull -> the default pull",
+            ("interventions.purchase.pull_rate=0",),
+            ("interventions.purchase.pull_rate=0.05",),
+            behaviours_in_host_neighbourhoods,
+            "raises",
+            "collective purchasing and joint action (Kraaij et al. 2024)",
+            common=("collectives.placement=first",),
+        ),
+        *(c for world in (EXAMPLE, CITY) for c in _building_blocks(world)),
+    )
+
+    def init_state(self, keyed: Keyed) -> None:
+        model = self.model
+        colls = model.collectives
+        k = colls.count
+        self.catalogue = model.config.interventions
+        self.keyed = keyed.sub("interventions")
+        self.room = None  # the network's room for ties made at events (made by an event)
+        self.kinds: list[Kind] = [KINDS[x.kind](self, i, x) for i, x in enumerate(self.catalogue)]
+        self.purchases = [x for x in self.kinds if isinstance(x, CollectivePurchase)]
+        self.totals = {x.name: [0.0, 0.0] for x in self.catalogue}  # carried, refused
+        self.base_meter = model.mastery.meter.copy()
+        self.dashboard = np.zeros(model.population.n, bool)
+        self.base_propensity = colls.propensity.copy()
+        self.base_reach = colls.reach.copy()
+        self.hard = hard_to_reach(model.population)
+        self.gain = np.ones(k, np.float32)
+        self.gatekeeping = False
+        self.spent = np.zeros(k)  # hours spent this step, per collective
+        self.running = np.zeros(k, np.int64)  # interventions carried out this step
+        self.step_counts = dict.fromkeys(self.results, 0.0)
+        self.bounds = model.population.neighbourhood_bounds()
+        self._scores: dict[str, np.ndarray | None] = {}  # each rule's scores, once a step
+        for p in self.purchases:  # a round that starts with the run picks its behaviour now
+            if p.x.enabled and k and started(0.0, p.x.start_month, p.x.every_months):
+                p.choose()
+
+    def step(self) -> None:
+        """Interventions: each active collective carries out the building blocks that run now,
+        as far as its volunteers' hours go (``collectives.choice``)."""
+        model = self.model
+        self.step_counts = dict.fromkeys(self.results, 0.0)
+        colls, cap = model.collectives, model.capacity
+        if not self.kinds or colls.count == 0:
+            return
+        dt, month = model.config.run.dt, model.month
+        active = cap.status == ACTIVE
+        budget = np.where(active, cap.volunteers * model.config.collectives.volunteer_hours * dt, 0)
+        self._scores.clear()
+        self.gain[:] = 1.0
+        due: list[tuple[Kind, float, np.ndarray]] = []
+        for kind in self.kinds:
+            x = kind.x
+            kind.prepare(active)
+            inside = overlap(month - dt, month, x.start_month, x.months, x.every_months)
+            if not x.enabled or inside <= 1e-12:
+                kind.idle()
+                continue
+            due.append((kind, inside, kind.cost(active, inside)))
+        oks = decide(
+            np.array([c for _, _, c in due]).reshape(len(due), colls.count),
+            budget,
+            active,
+            model.config.collectives.choice,
+        )
+        on = {cls: np.zeros(colls.count, bool) for cls in KINDS.values()}
+        self.spent[:] = 0.0
+        self.running[:] = 0
+        for (kind, inside, cost), ok in zip(due, oks, strict=True):
+            refused = active & ~ok
+            self.totals[kind.x.name][0] += inside * np.count_nonzero(ok)
+            self.totals[kind.x.name][1] += inside * np.count_nonzero(refused)
+            self.step_counts["refused"] += np.count_nonzero(refused)
+            self.spent[ok] += cost[ok]
+            self.running += ok
+            self.step_counts[kind.counts] += kind.carry_out(ok, inside)
+            on[type(kind)] |= ok
+        self.step_counts["hours"] = float(self.spent.sum())
+        for cls, mask in on.items():
+            cls.apply(self, mask)
+
+    def choose(self) -> None:
+        """Purchase: a collective purchase whose round starts this step picks, in each
+        collective, the behaviour it buys."""
+        model = self.model
+        if not model.collectives.count:
+            return
+        dt = model.config.run.dt
+        for p in self.purchases:
+            if p.x.enabled and p.starts(model.month - dt, model.month):
+                p.choose()
+
+    def joint_action(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per collective, for the adoption rule: the pull towards the behaviour bought, the
+        behaviour (-1: none) and its discount, from the first collective purchase carried out
+        there now."""
+        colls = self.model.collectives
+        k = max(colls.count, 1)
+        joint, focus, discount = np.zeros(k), np.full(k, -1, np.int64), np.zeros(k)
+        for p in reversed(self.purchases):  # the first in the catalogue wins
+            run = np.flatnonzero(p.running & (p.focus >= 0))
+            joint[run] = p.x.pull_rate * (1.0 - colls.state.progress[run])
+            focus[run] = p.focus[run]
+            discount[run] = p.x.discount
+        return joint, focus, discount
+
+    def homes(self, c: int) -> slice:
+        """The households of collective ``c``'s neighbourhood (a contiguous range)."""
+        nb = self.model.collectives.nbhd[c]
+        return slice(int(self.bounds[nb]), int(self.bounds[nb + 1]))
+
+    def scores(self, rule: str) -> np.ndarray | None:
+        """A targeting rule's scores for the population, computed once a step."""
+        if rule not in self._scores:
+            model = self.model
+            self._scores[rule] = targeting.scores(
+                rule,
+                model.population,
+                model.network,
+                model.state.saving,
+                model.collectives.propensity,
+            )
+        return self._scores[rule]
+
+    def update_results(self, step: int) -> None:
+        for name in self.results:
+            self.result[name][step] = self.step_counts[name]
+        self.per_collective["hours"][step] = self.spent
+        self.per_collective["running"][step] = self.running
+
+    def summary(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        by_kind = dict.fromkeys(KINDS, 0.0)
+        for kind in self.kinds:
+            name = kind.x.name
+            out.update({f"{name}:{key}": v for key, v in kind.summary().items()})
+            carried, refused = self.totals[name]
+            out[f"{name}:carried_months"] = carried
+            out[f"{name}:refused_months"] = refused
+            by_kind[kind.kind] += carried
+        out.update({f"carried:{kind}": v for kind, v in by_kind.items()})
+        return out
+
+    def continue_from(self, other: Component) -> None:
+        super().continue_from(other)
+        for mine, theirs in zip(self.kinds, other.kinds, strict=True):
+            mine.continue_from(theirs)
+
+
+def decide(costs: np.ndarray, budget: np.ndarray, active: np.ndarray, rule: str) -> np.ndarray:
+    """Which collectives carry out each due intervention: ``costs`` (entries x collectives,
+    hours), paid from ``budget`` (spent in place) in catalogue order (``plan``) or the
+    cheapest first (``cheapest``); an entry a collective has not the hours for is skipped and
+    the next one tried.
+
+    >>> decide(np.array([[5.0], [2.0], [2.0]]), np.array([4.0]), np.array([True]), "plan")
+    array([[False],
+           [ True],
+           [ True]])
+    >>> decide(np.array([[3.0], [2.0]]), np.array([4.0]), np.array([True]), "cheapest")
+    array([[False],
+           [ True]])
+    """
+    e, k = costs.shape
+    ok = np.zeros((e, k), bool)
+    order = np.argsort(costs, axis=0, kind="stable") if rule == "cheapest" else None
+    cols = np.arange(k)
+    for r in range(e):
+        which = np.full(k, r) if order is None else order[r]
+        cost = costs[which, cols]
+        fits = active & (cost <= budget + 1e-9)
+        budget[fits] -= cost[fits]
+        ok[which[fits], cols[fits]] = True
+    return ok
