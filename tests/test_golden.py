@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = json.loads((ROOT / "tests" / "data" / "golden.json").read_text(encoding="utf-8"))
 #: The components whose outputs the stored file holds (none of them adds outputs); any other
 #: component's outputs are new, and so are the collectives' representation series (added with
-#: the per-collective outputs).
+#: the per-collective outputs) and the count of collectives founded during a run.
 STORED = ("hub", "mastery", "collectives")
-ADDED = ("collectives:representation:",)
+ADDED = ("collectives:representation:", "collectives:founded", "collectives:refused_foundings")
 
 
 def new_output(name: str, model) -> bool:

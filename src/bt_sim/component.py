@@ -137,6 +137,11 @@ class Component:
         """End-of-run outcomes the component adds to the model's summary."""
         return {}
 
+    def on_founding(self, c: int, founders: np.ndarray) -> None:
+        """Set up the state of collective ``c``, founded now with the households ``founders``
+        (:meth:`bt_sim.components.collectives.Collectives.found`); its slot was allocated at
+        construction."""
+
     def continue_from(self, other: Component) -> None:
         """Take over the dynamic state of the same component of another model."""
         import copy

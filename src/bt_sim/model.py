@@ -295,7 +295,8 @@ class TransitionModel(mesa.Model):
         same = (
             other.population.n == self.population.n
             and other.behaviour_names == self.behaviour_names
-            and np.array_equal(other.collectives.nbhd, self.collectives.nbhd)
+            and np.array_equal(other.collectives.order, self.collectives.order)
+            and other.collectives.count == self.collectives.count
             and np.array_equal(other.population.income, self.population.income)
             and set(other.components) == set(self.components)
         )

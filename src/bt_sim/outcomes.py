@@ -164,8 +164,9 @@ def summarise(model: TransitionModel) -> dict[str, float | str]:
         notes.append("peer_curtailment: nobody compared")
     out["mean_effort"] = float(s.effort.mean())
     out["mean_goal"] = float(s.goal.mean())
-    if model.collectives.count:
-        out["collective_progress"] = float(model.collectives.state.progress.mean())
+    colls = model.collectives
+    if colls.founded.any():
+        out["collective_progress"] = float(colls.state.progress[colls.founded].mean())
     else:
         out["collective_progress"] = float("nan")
         notes.append("collective_progress: no collectives")

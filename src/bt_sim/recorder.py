@@ -150,12 +150,17 @@ class Recorder:
         """Means per neighbourhood, shape (t, c, v)."""
         return self.nb_sum[self._t()] / self.nb_count[None, :, None]
 
+    def founded(self) -> np.ndarray:
+        """The collectives founded by now (a collective founded later has no neighbourhood)."""
+        return np.flatnonzero(self.collective_nbhd >= 0)
+
     def collective_series(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per collective: member counts (t, k) and means over members (t, k, v)."""
-        sums = self.nb_member_sum[self._t()][:, self.collective_nbhd].astype(np.float64)
-        members = self.nb_sum[self._t()][
-            :, self.collective_nbhd, self.variables.index("members")
-        ].astype(np.float64)
+        """Per collective founded: member counts (t, k) and means over members (t, k, v)."""
+        nbhd = self.collective_nbhd[self.founded()]
+        sums = self.nb_member_sum[self._t()][:, nbhd].astype(np.float64)
+        members = self.nb_sum[self._t()][:, nbhd, self.variables.index("members")].astype(
+            np.float64
+        )
         return members, _div(sums, members[:, :, None])
 
     @property
@@ -216,9 +221,9 @@ class Recorder:
         b = len(self.behaviours)
         nb_units = [str(c) for c in range(self.nb_count.shape[0])]
         add("neighbourhood", nb_units, self.neighbourhood_means()[:, :, :b], self.variables[:b])
-        if self.collective_nbhd.size:
+        if self.founded().size:
             members, means = self.collective_series()
-            units = [str(int(c)) for c in self.collective_nbhd]
+            units = [str(int(c)) for c in self.collective_nbhd[self.founded()]]
             keep = [
                 *range(b),
                 self.variables.index("kpi_saving"),
@@ -236,7 +241,7 @@ class Recorder:
                 t = members.shape[0]
                 values = np.stack(
                     [np.asarray(v, np.float64)[:t] for v in per_collective.values()], axis=2
-                )
+                )[:, self.founded()]
                 add(TRUTH_SCOPE, units, values, list(per_collective))
         df = pd.concat(parts, ignore_index=True)
         df.insert(1, "month", df["step"] * dt)

@@ -11,7 +11,8 @@ collective *stalls*: it starts no new campaign. If it stays stalled for
 can join any more, and its hub publishes nothing new (what it published stays published). A
 stalled collective that finds volunteers again becomes active.
 
-State per collective: ``volunteers``, ``status`` (0 active, 1 stalled, 2 dissolved) and the
+State per collective: ``volunteers``, ``status`` (0 active, 1 stalled, 2 dissolved, 3 not
+founded yet: room for a collective founded during the run) and the
 month its stall began. Phase ``capacity`` right after ``collectives``; no random numbers.
 Results: the number of collectives active, stalled and dissolved each step, and per collective
 (researcher-only) its ``volunteers`` and ``state``; the summary adds
@@ -36,7 +37,7 @@ from bt_sim.contrast import Contrast
 if TYPE_CHECKING:
     from bt_sim.keyed import Keyed
 
-ACTIVE, STALLED, DISSOLVED = 0, 1, 2
+ACTIVE, STALLED, DISSOLVED, UNFOUNDED = 0, 1, 2, 3
 
 
 def volunteer_update(
@@ -87,6 +88,8 @@ def capacity_step(
     ending = np.zeros(k, np.bool_)
     counts[:] = 0
     for c in range(k):
+        if status[c] == UNFOUNDED:  # room for a collective founded later
+            continue
         renewed = celebrated_now[c] > celebrated[c]
         celebrated[c] = celebrated_now[c]
         if status[c] == DISSOLVED:
@@ -169,12 +172,13 @@ class Capacity(Component):
         self.volunteers = np.bincount(colls.of[member & (colls.of >= 0)], minlength=k).astype(
             np.float64
         )
-        self.status = np.zeros(k, np.int8)
+        self.status = np.where(colls.founded, ACTIVE, UNFOUNDED).astype(np.int8)
         self.stalled_since = np.full(k, np.nan)
         self.celebrated = colls.state.celebrated.copy()
         self.stalled_months = 0.0
         self.active_months = 0.0
-        self.counts = np.array([k, 0, 0], np.int64)  # active, stalled, dissolved
+        self.counts = np.bincount(self.status, minlength=4).astype(np.int64)
+        # (active, stalled, dissolved, not founded yet)
 
     def step(self) -> None:
         """Capacity: volunteers join, burn out and renew; collectives stall and dissolve.
@@ -207,7 +211,7 @@ class Capacity(Component):
         )
         if ending.any():
             self.dissolve(np.flatnonzero(ending))
-            self.counts[:] = np.bincount(self.status, minlength=3)
+            self.counts[:] = np.bincount(self.status, minlength=4)
         self.stalled_months += float(self.counts[STALLED]) * dt
         self.active_months += float(self.counts[ACTIVE]) * dt
 
@@ -231,8 +235,15 @@ class Capacity(Component):
         self.per_collective["volunteers"][step] = self.volunteers
         self.per_collective["state"][step] = self.status
 
+    def on_founding(self, c: int, founders: np.ndarray) -> None:
+        self.volunteers[c] = float(founders.size)
+        self.status[c] = ACTIVE
+        self.stalled_since[c] = np.nan
+        self.celebrated[c] = 0
+        self.counts[:] = np.bincount(self.status, minlength=4)
+
     def summary(self) -> dict[str, float]:
-        standing = self.status != DISSOLVED
+        standing = (self.status == ACTIVE) | (self.status == STALLED)
         return {
             "stalled": float(np.count_nonzero(self.status == STALLED)),
             "dissolved": float(np.count_nonzero(self.status == DISSOLVED)),

@@ -44,9 +44,15 @@ class Collectives(Component):
         "leave": "leaving a collective",
         "consent": "a new member's consent to share data with the hub",
     }
-    phases = (("collectives", coll.collective_phase),)
+    phases = (
+        ("found", "found_due", ("before", "adopt")),
+        ("collectives", coll.collective_phase),
+    )
     anchor = ("before", "record")
-    dynamic = ("state", "hosted")
+    dynamic = (
+        "state", "hosted", "nbhd", "founded", "founded_month", "of", "due", "refused",
+        "founded_during", "nbhd_share",
+    )  # fmt: skip
     collective_results: ClassVar[dict[str, str]] = {
         f"representation:{g}": "ratio" for g in REPRESENTED
     }
@@ -101,16 +107,24 @@ class Collectives(Component):
         model = self.model
         sc, pop = model.config, model.population
         cc = sc.collectives
-        k = cc.count
+        k0 = cc.count
+        k = cc.max_count or k0 + len(sc.foundings)  # room for those founded during the run
         nb_income = np.bincount(pop.neighbourhood, np.log(pop.income), pop.n_neighbourhoods)
         nb_income /= np.maximum(np.bincount(pop.neighbourhood, minlength=pop.n_neighbourhoods), 1)
-        chosen = placement_order(
+        self.order = placement_order(
             cc.placement, nb_income, Keyed.of(model.streams.sequence("placement"))
-        )[:k]
-        self.nbhd = np.sort(chosen).astype(np.int64)
+        )
+        self.nbhd = np.full(k, -1, np.int64)  # -1: a collective not founded (yet)
+        self.nbhd[:k0] = np.sort(self.order[:k0])
         self.count = k
+        self.founded = np.zeros(k, bool)
+        self.founded[:k0] = True
+        self.founded_month = np.where(self.founded, 0.0, np.nan)
+        self.keyed = keyed
+        self.refused = 0  # foundings refused (no room, or a neighbourhood with a collective)
+        self.founded_during = 0  # collectives founded during the run
         of_nbhd = np.full(pop.n_neighbourhoods, -1, np.int64)
-        of_nbhd[self.nbhd] = np.arange(k)
+        of_nbhd[self.nbhd[:k0]] = np.arange(k0)
         self.of = of_nbhd[pop.neighbourhood].astype(np.int32)
         self.hosted = self.of >= 0
         self.propensity = coll.outreach_propensity(pop, cc)
@@ -120,7 +134,13 @@ class Collectives(Component):
             progress=np.zeros(k),
             celebrated=np.zeros(k, np.int64),
         )
-        model.state.member[:] = self.founders(keyed)
+        self.bounds = pop.neighbourhood_bounds()
+        member = model.state.member
+        score = targeting.scores(
+            cc.founder_rule, pop, model.network, model.state.saving, self.propensity
+        )
+        for c in range(k0):
+            member[self.founders_of(c, cc.founder_rule, cc.founders, score)] = True
         # Who counts in each group of the representativeness outputs, and each host
         # neighbourhood's share of them.
         self.groups = np.stack([pop.disadvantaged, pop.age_group == 2, ~pop.owner], axis=1).astype(
@@ -134,6 +154,90 @@ class Collectives(Component):
             )
             / np.maximum(size, 1)[:, None]
         )
+        self.due = sorted(sc.foundings, key=lambda f: f.month)  # foundings still to come
+
+    def homes(self, c: int) -> np.ndarray:
+        """The households of collective ``c``'s neighbourhood (a contiguous range)."""
+        nb = self.nbhd[c]
+        return np.arange(self.bounds[nb], self.bounds[nb + 1])
+
+    def founders_of(
+        self, c: int, rule: str, count: int, score: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The founding members of collective ``c``: the first ``count`` households of its
+        neighbourhood in the order of ``rule`` (:mod:`bt_sim.targeting`; by default a
+        weighted random order in proportion to the outreach propensity, Efraimidis and
+        Spirakis 2006), keyed by household, so one more founder keeps the others and a
+        collective founded later starts with those it would have had at the start. ``score``:
+        the rule's scores for the population, when already computed."""
+        model = self.model
+        saving = model.state.saving
+        if score is None:
+            score = targeting.scores(rule, model.population, model.network, saving, self.propensity)
+        return targeting.choose(
+            rule,
+            self.homes(c),
+            count,
+            self.keyed.sub("founders"),
+            model.population,
+            model.network,
+            saving=saving,
+            propensity=self.propensity,
+            score=score,
+        )
+
+    def found_due(self) -> None:
+        """Found: the collectives of ``[[foundings]]`` whose month falls in this step are
+        founded at its start."""
+        model = self.model
+        month, cc = model.month, model.config.collectives
+        while self.due and self.due[0].month < month - 1e-9:
+            f = self.due.pop(0)
+            self.found(
+                f.neighbourhood,
+                f.founder_rule or cc.founder_rule,
+                cc.founders if f.founders < 0 else f.founders,
+            )
+
+    def found(self, neighbourhood: int, rule: str, founders: int) -> int:
+        """Found a collective in ``neighbourhood`` (-1: the next one without a collective in
+        the placement order) with ``founders`` founding members chosen by ``rule``; returns its
+        index, or -1 when it is refused (no room left, or the neighbourhood has or had one).
+
+        Every component sets up its state for it (:meth:`bt_sim.component.Component.on_founding`).
+        """
+        free = np.flatnonzero(~self.founded)
+        taken = set(self.nbhd[self.founded].tolist())
+        if neighbourhood < 0:
+            left = [nb for nb in self.order.tolist() if nb not in taken]
+            neighbourhood = left[0] if left else -1
+        if not free.size or neighbourhood < 0 or neighbourhood in taken:
+            self.refused += 1
+            return -1
+        model = self.model
+        c = int(free[0])
+        self.nbhd[c] = neighbourhood
+        self.founded[c] = True
+        self.founded_month[c] = model.month - model.config.run.dt
+        self.founded_during += 1
+        homes = self.homes(c)
+        self.of[homes] = c
+        self.hosted[homes] = True
+        self.state.saving[c] = self.state.progress[c] = 0.0
+        self.state.celebrated[c] = 0
+        g = self.groups[homes]
+        self.nbhd_share[c] = g.mean(axis=0) if homes.size else 0.0
+        picked = self.founders_of(c, rule, founders)
+        model.state.member[picked] = True
+        for comp in model.components.values():
+            comp.on_founding(c, picked)
+        return c
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "founded": float(self.founded_during),
+            "refused_foundings": float(self.refused),
+        }
 
     def representation(self) -> np.ndarray:
         """Per collective and group (disadvantaged, 65+, renters): the members' share of the
@@ -159,34 +263,6 @@ class Collectives(Component):
         r = self.representation()
         for g, name in enumerate(REPRESENTED):
             self.per_collective[f"representation:{name}"][step] = r[:, g]
-
-    def founders(self, keyed: Keyed) -> np.ndarray:
-        """The founding members: in each host, the first ``collectives.founders`` households
-        of the order of ``collectives.founder_rule`` (:mod:`bt_sim.targeting`; by default a
-        weighted random order in proportion to the outreach propensity, Efraimidis and
-        Spirakis 2006), so one more founder keeps the others."""
-        model = self.model
-        pop, cc = model.population, model.config.collectives
-        member = np.zeros(pop.n, bool)
-        bounds = pop.neighbourhood_bounds()
-        stream = keyed.sub("founders")
-        saving = model.state.saving
-        score = targeting.scores(cc.founder_rule, pop, model.network, saving, self.propensity)
-        for nb in self.nbhd:  # neighbourhoods are contiguous ranges of households
-            homes = np.arange(bounds[nb], bounds[nb + 1])
-            picked = targeting.choose(
-                cc.founder_rule,
-                homes,
-                cc.founders,
-                stream,
-                pop,
-                model.network,
-                saving=saving,
-                propensity=self.propensity,
-                score=score,
-            )
-            member[picked] = True
-        return member
 
 
 def placement_order(placement: str, nb_income: np.ndarray, keyed: Keyed) -> np.ndarray:

@@ -42,7 +42,7 @@ class Hub(Component):
     }
     phases = (("hub", hub.hub_phase),)
     anchor = ("before", "record")
-    dynamic = ("past", "releases")
+    dynamic = ("past", "releases", "group")
     requires = ("collectives",)
     contrasts: ClassVar[tuple[Contrast, ...]] = (
         Contrast(
@@ -79,6 +79,19 @@ class Hub(Component):
         s = model.state
         consents = keyed.sub("founder_consent").uniform(pop.n) < sc.hub.consent_rate
         s.consent[:] = s.member & consents & self.active
+
+    def on_founding(self, c: int, founders: np.ndarray) -> None:
+        """A new collective's households join its peer groups; its founders consent as the
+        founders at the start do (the ``founder_consent`` sub-stream of ``initial``, keyed by
+        household)."""
+        model = self.model
+        sc, pop, colls = model.config, model.population, model.collectives
+        homes = colls.homes(c)
+        classes = sc.hub.size_classes
+        self.group[homes] = c * classes + hub.size_class(pop.size[homes], classes)
+        if self.active and founders.size:
+            keyed = colls.keyed.sub("founder_consent")
+            model.state.consent[founders] = keyed.uniform_at(founders) < sc.hub.consent_rate
 
     @property
     def history(self) -> dict[int, list[np.ndarray]]:

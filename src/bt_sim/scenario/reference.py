@@ -6,7 +6,7 @@ import dataclasses
 import json
 import typing
 
-from bt_sim.scenario.schema import Behaviour, Intervention, Scenario
+from bt_sim.scenario.schema import Behaviour, Founding, Intervention, Scenario
 from bt_sim.scenario.validate import scenario_to_dict
 
 
@@ -29,8 +29,8 @@ def to_toml(scenario: Scenario) -> str:
         if isinstance(v, dict):
             lines.append(f"\n[{k}]")
             lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items()]
-    for table in ("behaviours", "interventions"):
-        for item in data[table]:
+    for table in ("behaviours", "interventions", "foundings"):
+        for item in data.get(table, ()):
             lines.append(f"\n[[{table}]]")
             lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in item.items()]
     return "\n".join(lines) + "\n"
@@ -64,9 +64,13 @@ def _rows(cls: type, prefix: str) -> list[tuple[str, str, str, str, str, str]]:
         if f.name == "interventions":
             rows += _rows(Intervention, "interventions[].")
             continue
+        if f.name == "foundings":
+            rows += _rows(Founding, "foundings[].")
+            continue
         meta = f.metadata
         if meta.get("choices"):
-            allowed = ", ".join(meta["choices"])  # no "|": it would split the table cell
+            # no "|": it would split the table cell
+            allowed = ", ".join(c if c else '""' for c in meta["choices"])
         elif meta.get("lo") is not None:
             allowed = f"{meta['lo']:g} .. {meta['hi']:g}"
         else:

@@ -576,12 +576,20 @@ class CollectivesConfig:
     count: int = key(
         3,
         "collectives",
-        "number of collectives (one per neighbourhood)",
+        "number of collectives at the start (one per neighbourhood)",
         0,
         100_000,
         direction="+behaviours_per_household",
         span=(0, 10),
         source="community groups raise uptake (Middlemiss 2011)",
+    )
+    max_count: int = key(
+        0,
+        "collectives",
+        "room for collectives, those at the start and those founded during the run (the state "
+        "is allocated for this many; 0: collectives.count plus the [[foundings]])",
+        0,
+        100_000,
     )
     placement: str = key(
         "random",
@@ -1031,6 +1039,34 @@ class Intervention:
     )
 
 
+@dataclass(frozen=True)
+class Founding:
+    """A collective founded during the run (a ``[[foundings]]`` entry)."""
+
+    name: str = key("founding", "", "identifier (letters, digits, underscore)")
+    month: float = key(
+        12.0, "months", "month it is founded (at the start of the step that holds it)", 0, 1e6
+    )
+    neighbourhood: int = key(
+        -1,
+        "",
+        "the neighbourhood it is founded in (an id); -1: the next neighbourhood without a "
+        "collective in the order of collectives.placement",
+        -1,
+        10_000_000,
+    )
+    founder_rule: str = key(
+        "",
+        "",
+        "whom the founders are drawn from first (a targeting rule; empty: "
+        "collectives.founder_rule)",
+        choices=("", *TARGETING_RULES),
+    )
+    founders: int = key(
+        -1, "households", "founding members (-1: collectives.founders)", -1, 10_000_000
+    )
+
+
 #: The default catalogue: today's joint-action campaign, a collective purchase of the
 #: behaviour that would save the members most, in rounds of six months from month 6.
 DEFAULT_INTERVENTIONS: tuple[Intervention, ...] = (
@@ -1074,3 +1110,4 @@ class Scenario:
     output: OutputConfig = field(default_factory=OutputConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     interventions: tuple[Intervention, ...] = field(default=DEFAULT_INTERVENTIONS)
+    foundings: tuple[Founding, ...] = field(default=())

@@ -13,7 +13,13 @@ import typing
 from typing import Any
 
 from bt_sim.errors import ScenarioError
-from bt_sim.scenario.schema import DEFAULT_INTERVENTIONS, Behaviour, Intervention, Scenario
+from bt_sim.scenario.schema import (
+    DEFAULT_INTERVENTIONS,
+    Behaviour,
+    Founding,
+    Intervention,
+    Scenario,
+)
 
 #: The smallest ``hub.k`` a scenario may set (below ``HUB_K_WARN`` it is valid with a warning).
 HUB_K_FLOOR = 5
@@ -112,7 +118,11 @@ MOVED = {
 }
 
 #: Arrays of named tables: the class of an entry, and whether the array may be empty.
-NAMED_TABLES = {"behaviours": (Behaviour, True), "interventions": (Intervention, False)}
+NAMED_TABLES = {
+    "behaviours": (Behaviour, True),
+    "interventions": (Intervention, False),
+    "foundings": (Founding, False),
+}
 
 
 def _build_named(
@@ -132,6 +142,56 @@ def _build_named(
             problems.append((f"{path}[{i}].name", f"duplicate {table[:-1]} name {x.name!r}"))
         seen.add(x.name)
     return out
+
+
+def _check_foundings(s: Scenario, problems: list) -> None:
+    """Foundings: within the run, in a neighbourhood that exists (each at most once), and no
+    more collectives than the room for them or the neighbourhoods."""
+    cc, months = s.collectives, s.run.steps * s.run.dt
+    places = s.population.neighbourhoods
+    seen: dict[int, int] = {}
+    for i, f in enumerate(s.foundings):
+        if f.month >= months:
+            problems.append(
+                (
+                    f"foundings[{i}].month",
+                    f"expected a month within the run (before {months:g}), got {f.month:g}",
+                )
+            )
+        if f.neighbourhood >= places:
+            problems.append(
+                (
+                    f"foundings[{i}].neighbourhood",
+                    f"expected -1 or a neighbourhood id below population.neighbourhoods "
+                    f"({places}), got {f.neighbourhood}",
+                )
+            )
+        elif f.neighbourhood >= 0 and f.neighbourhood in seen:
+            problems.append(
+                (
+                    f"foundings[{i}].neighbourhood",
+                    f"expected one founding per neighbourhood; foundings[{seen[f.neighbourhood]}] "
+                    f"is also in {f.neighbourhood}",
+                )
+            )
+        seen.setdefault(f.neighbourhood, i) if f.neighbourhood >= 0 else None
+    wanted = cc.count + len(s.foundings)
+    if cc.max_count and wanted > cc.max_count:
+        problems.append(
+            (
+                "collectives.max_count",
+                f"expected room for collectives.count ({cc.count}) plus the foundings "
+                f"({len(s.foundings)}), at least {wanted}, got {cc.max_count}",
+            )
+        )
+    if s.foundings and wanted > places:
+        problems.append(
+            (
+                "foundings",
+                f"expected at most population.neighbourhoods ({places}) collectives in all "
+                f"(one per neighbourhood), got collectives.count + foundings = {wanted}",
+            )
+        )
 
 
 def _cross_checks(s: Scenario, problems: list) -> None:
@@ -211,6 +271,7 @@ def _cross_checks(s: Scenario, problems: list) -> None:
                 f"(one collective per neighbourhood), got {s.collectives.count}",
             )
         )
+    _check_foundings(s, problems)
     if pop.senior_share + pop.young_share > 1:
         problems.append(
             (
@@ -275,4 +336,5 @@ def scenario_to_dict(scenario: Scenario) -> dict:
     return dataclasses.asdict(scenario, dict_factory=dict) | {
         "behaviours": [dataclasses.asdict(b) for b in scenario.behaviours],
         "interventions": [dataclasses.asdict(x) for x in scenario.interventions],
+        "foundings": [dataclasses.asdict(x) for x in scenario.foundings],
     }

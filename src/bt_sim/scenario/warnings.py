@@ -87,10 +87,11 @@ def inert_settings(s: Scenario) -> list[str]:
             for n in ("response_midpoint", "response_steepness")
             if _changed(soc, n)
         ]
-    if s.collectives.count == 0:
+    if s.collectives.count == 0 and not s.foundings:
         sec = s.collectives
         out += [
-            f"collectives.{f.name}: there are no collectives (collectives.count = 0)"
+            f"collectives.{f.name}: there are no collectives (collectives.count = 0, no "
+            "[[foundings]])"
             for f in dataclasses.fields(sec)
             if f.name != "count" and _changed(sec, f.name)
         ]
@@ -131,7 +132,7 @@ def hub_warnings(s: Scenario) -> list[str]:
     from bt_sim.scenario.validate import HUB_K_WARN
 
     h = s.hub
-    if not h.enabled or s.collectives.count == 0:
+    if not h.enabled or (s.collectives.count == 0 and not s.foundings):
         return []
     out = []
     if h.k < HUB_K_WARN:

@@ -187,7 +187,7 @@ class Run:
                 else drawing.sample_edges(m.network.indptr, m.network.indices)
             )
             hosted = np.zeros(m.population.n_neighbourhoods, bool)
-            hosted[m.collectives.nbhd] = True
+            hosted[m.collectives.nbhd[m.collectives.founded]] = True
             self._painter = drawing.NetworkPainter(lay, edges, hosted)
         return self._painter
 
