@@ -216,3 +216,42 @@ def test_moved_keys_and_bad_purchases_are_refused(tmp_path, capsys, change, key,
     err = capsys.readouterr().err
     assert code == 2 and expect in err and "Traceback" not in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_outreach_takes_the_hours_the_interventions_leave():
+    """With 10 volunteers' worth of hours short, outreach slows in proportion: the outreach
+    propensity of a collective's households is the share of collectives.outreach_hours that
+    the hours left after its interventions cover."""
+    sc = load_scenario(EXAMPLE, ["run.steps=10", "collectives.outreach_hours=50"])
+    m = TransitionModel(sc, seed=10)
+    m.run(9)
+    budget = m.capacity.volunteers * m.config.collectives.volunteer_hours  # as the step sees it
+    m.step()
+    iv, colls = m.interventions, m.collectives
+    left = budget - iv.spent
+    np.testing.assert_allclose(iv.outreach, np.minimum(left, 50))
+    share = np.clip(left / 50, 0, 1)
+    hosted = colls.of >= 0
+    gain = np.where(iv.hard & hosted, iv.gain[np.maximum(colls.of, 0)], 1.0)
+    want = iv.base_propensity * gain * np.where(hosted, share[np.maximum(colls.of, 0)], 1.0)
+    np.testing.assert_allclose(colls.propensity, want, rtol=1e-6)
+    assert (share < 1).any()  # the test is about hours falling short
+
+
+@pytest.mark.parametrize("rule", ["random", "disadvantaged", "degree"])
+def test_the_outreach_rule_weights_whom_outreach_reaches(rule):
+    m = TransitionModel(load_scenario(None, [f"collectives.outreach_rule={rule}"]), seed=11)
+    p = m.collectives.propensity
+    assert abs(p.mean() - 1) < 1e-5
+    if rule == "random":
+        assert (p == 1).all()
+    elif rule == "disadvantaged":
+        dis = m.population.disadvantaged
+        assert p[dis].min() > p[~dis].max()
+    else:
+        deg = m.network.degree()
+        assert (np.diff(p[np.argsort(deg, kind="stable")]) >= -1e-6).all()  # more ties, more
+        assert p[deg == deg.max()].min() > p[deg == deg.min()].max()
+    # the usual_suspects founder rule keeps the usual suspects' weights
+    base = TransitionModel(load_scenario(None), seed=11)
+    assert np.array_equal(base.state.member, m.state.member)

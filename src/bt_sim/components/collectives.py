@@ -94,6 +94,15 @@ class Collectives(Component):
             "like them",
         ),
         Contrast(
+            "outreach: usual suspects -> disadvantaged households first",
+            ("collectives.outreach_rule=usual_suspects",),
+            ("collectives.outreach_rule=disadvantaged",),
+            "representativeness",
+            "raises",
+            "outreach aimed at under-represented groups brings them in (Middlemiss 2011; "
+            "Bamberg et al. 2015)",
+        ),
+        Contrast(
             "founders: usual suspects -> most connected households first",
             ("collectives.founder_rule=usual_suspects",),
             ("collectives.founder_rule=degree",),
@@ -127,7 +136,18 @@ class Collectives(Component):
         of_nbhd[self.nbhd[:k0]] = np.arange(k0)
         self.of = of_nbhd[pop.neighbourhood].astype(np.int32)
         self.hosted = self.of >= 0
-        self.propensity = coll.outreach_propensity(pop, cc)
+        # The usual suspects' propensity (the usual_suspects rule's weights) and the outreach
+        # propensity (the same unless collectives.outreach_rule says otherwise).
+        self.usual = coll.outreach_propensity(pop, cc)
+        if cc.outreach_rule == "usual_suspects":
+            self.propensity = self.usual.copy()
+        elif cc.outreach_rule == "random":
+            self.propensity = np.ones(pop.n, np.float32)
+        else:
+            score = targeting.scores(
+                cc.outreach_rule, pop, model.network, model.state.saving, self.usual
+            )
+            self.propensity = coll.outreach_propensity(pop, cc, score)
         self.reach = np.where(pop.gatekeeper, cc.gatekeeper_reach, 1.0).astype(np.float32)
         self.state = CollectiveState(
             saving=np.zeros(k),
@@ -137,7 +157,7 @@ class Collectives(Component):
         self.bounds = pop.neighbourhood_bounds()
         member = model.state.member
         score = targeting.scores(
-            cc.founder_rule, pop, model.network, model.state.saving, self.propensity
+            cc.founder_rule, pop, model.network, model.state.saving, self.usual
         )
         for c in range(k0):
             member[self.founders_of(c, cc.founder_rule, cc.founders, score)] = True
@@ -173,7 +193,7 @@ class Collectives(Component):
         model = self.model
         saving = model.state.saving
         if score is None:
-            score = targeting.scores(rule, model.population, model.network, saving, self.propensity)
+            score = targeting.scores(rule, model.population, model.network, saving, self.usual)
         return targeting.choose(
             rule,
             self.homes(c),
@@ -182,7 +202,7 @@ class Collectives(Component):
             model.population,
             model.network,
             saving=saving,
-            propensity=self.propensity,
+            propensity=self.usual,
             score=score,
         )
 

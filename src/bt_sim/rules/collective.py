@@ -33,13 +33,20 @@ if TYPE_CHECKING:
     from bt_sim.scenario.schema import CollectivesConfig
 
 
-def outreach_propensity(pop: Population, cfg: CollectivesConfig) -> np.ndarray:
+def outreach_propensity(
+    pop: Population, cfg: CollectivesConfig, score: np.ndarray | None = None
+) -> np.ndarray:
     """Relative chance of being reached by outreach, mean 1 over the population.
 
     ``exp(bias * z)`` with ``z`` a standardised usual-suspect score: the weighted sum of
     standardised log income, owning, not having low literacy, speaking the local language and
-    being 65+ (weights ``collectives.outreach_weight_*``).
+    being 65+ (weights ``collectives.outreach_weight_*``); or, given a targeting rule's
+    ``score`` (:func:`bt_sim.targeting.scores`), that score standardised.
     """
+    if score is not None:
+        z = (score - score.mean()) / (score.std() + 1e-9)
+        prop = np.exp(cfg.usual_suspects_bias * z)
+        return (prop / prop.mean()).astype(np.float32)
     log_inc = np.log(pop.income)
     z_inc = (log_inc - log_inc.mean()) / (log_inc.std() + 1e-9)
     z = (

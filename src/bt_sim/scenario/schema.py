@@ -607,6 +607,24 @@ class CollectivesConfig:
         span=(1, 50),
         source="a larger core recruits more (Granovetter 1978)",
     )
+    outreach_rule: str = key(
+        "usual_suspects",
+        "",
+        "whom a collective's outreach reaches first: usual_suspects (the outreach weights "
+        "below), random (everyone alike), or another targeting rule (degree, bridges, "
+        "positive_deviants, disadvantaged), each household weighted exp(usual_suspects_bias "
+        "* its standardised score)",
+        choices=TARGETING_RULES,
+    )
+    outreach_hours: float = key(
+        0.0,
+        "hours/month",
+        "volunteer hours a collective's outreach takes at its full rate: the hours its "
+        "interventions leave over go to outreach, which slows in proportion when they fall "
+        "short (0: outreach takes no hours)",
+        0,
+        1e4,
+    )
     founder_rule: str = key(
         "usual_suspects",
         "",

@@ -10,7 +10,9 @@ from the collective's budget (its volunteers times ``collectives.volunteer_hours
 hours do not cover them all is ``collectives.choice``: ``plan`` pays for them in catalogue
 order, ``cheapest`` the cheapest first (so as many as possible). One it has no hours for is
 not carried out that step, and the outputs count it. Stalled and dissolved collectives carry
-out nothing.
+out nothing. The hours left go to outreach (:meth:`Interventions.reach_out`): with
+``collectives.outreach_hours`` above 0, a collective short of them recruits by outreach in
+proportion.
 
 Kinds:
 
@@ -30,11 +32,12 @@ Phases: ``interventions`` before ``adopt`` (costs, hours and what runs this step
 behaviour). Stream ``event`` (who attends an event and whom they meet); the coach's order
 breaks ties by the ``interventions`` sub-stream of ``initial``, keyed by household. Results
 per step: ``visits``, ``dashboards``, ``purchases`` and ``gatekeepers`` (collectives carrying
-one out), ``event_ties`` (ties made at events), ``refused``
-(collective-interventions not carried out for want of hours), ``hours`` (volunteer hours
-spent); per collective (researcher-only) the ``hours`` it spent and the interventions it
-``running``. The summary adds, per entry, ``<name>:carried_months`` and
-``<name>:refused_months`` (collective-months; a coach also ``<name>:visits``) and, per kind,
+one out), ``event_ties`` (ties made at events), ``refused`` (collective-interventions not
+carried out for want of hours), ``hours`` (volunteer hours spent); per collective
+(researcher-only) the ``hours`` it spent, the interventions it has ``running`` and its
+``outreach_hours``. The summary adds, per entry, ``<name>:carried_months`` and
+``<name>:refused_months`` (collective-months; a coach also ``<name>:visits``, an event its
+``new_ties``, ``strengthened`` tie ends and ``attendances``) and, per kind,
 ``carried:<kind>``.
 """
 
@@ -228,6 +231,7 @@ class Interventions(Component):
     collective_results: ClassVar[dict[str, str]] = {
         "hours": "volunteer hours",
         "running": "interventions",
+        "outreach_hours": "volunteer hours",
     }
     dynamic = ("totals", "dashboard", "gatekeeping")
     contrasts: ClassVar[tuple[Contrast, ...]] = (
@@ -239,6 +243,16 @@ class Interventions(Component):
             "raises",
             "collective purchasing and joint action (Kraaij et al. 2024)",
             common=("collectives.placement=first",),
+        ),
+        Contrast(
+            "outreach hours: 200 a month (more than the volunteers have) -> none needed",
+            ("collectives.outreach_hours=200",),
+            ("collectives.outreach_hours=0",),
+            "members",
+            "raises",
+            "volunteers' hours are finite: what the interventions take is not there for "
+            "recruiting (Omoto & Snyder 1995)",
+            base=EXAMPLE,
         ),
         *(c for world in (EXAMPLE, CITY) for c in _building_blocks(world)),
     )
@@ -261,6 +275,7 @@ class Interventions(Component):
         self.gain = np.ones(k, np.float32)
         self.gatekeeping = False
         self.spent = np.zeros(k)  # hours spent this step, per collective
+        self.outreach = np.zeros(k)  # hours spent on outreach this step, per collective
         self.running = np.zeros(k, np.int64)  # interventions carried out this step
         self.step_counts = dict.fromkeys(self.results, 0.0)
         self.bounds = model.population.neighbourhood_bounds()
@@ -275,7 +290,7 @@ class Interventions(Component):
         model = self.model
         self.step_counts = dict.fromkeys(self.results, 0.0)
         colls, cap = model.collectives, model.capacity
-        if not self.kinds or colls.count == 0:
+        if colls.count == 0:
             return
         dt, month = model.config.run.dt, model.month
         active = cap.status == ACTIVE
@@ -312,6 +327,31 @@ class Interventions(Component):
         self.step_counts["hours"] = float(self.spent.sum())
         for cls, mask in on.items():
             cls.apply(self, mask)
+        self.reach_out(budget)
+
+    def reach_out(self, left: np.ndarray) -> None:
+        """Outreach with the hours the interventions ``left`` over: the outreach propensity of
+        each collective's households is its share of ``collectives.outreach_hours`` covered
+        (all of it when that is 0), times a gatekeeper programme's gain for hard-to-reach
+        households; key figures' reach takes the gain too."""
+        model = self.model
+        need = model.config.collectives.outreach_hours * model.config.run.dt
+        gk = bool((self.gain != 1.0).any())
+        if need <= 0 and not gk and not self.gatekeeping:
+            return  # the propensities are the households' own
+        colls, pop = model.collectives, model.population
+        of = colls.of
+        inside = of >= 0
+        at = np.maximum(of, 0)
+        g = np.where(inside, self.gain[at], np.float32(1.0)).astype(np.float32)
+        prop = self.base_propensity * np.where(self.hard, g, np.float32(1.0))
+        if need > 0:
+            share = np.clip(left / need, 0.0, 1.0)
+            self.outreach[:] = np.minimum(left, need)
+            prop = prop * np.where(inside, share[at], 1.0).astype(np.float32)
+        colls.propensity[:] = prop
+        colls.reach[:] = self.base_reach * np.where(pop.gatekeeper, g, np.float32(1.0))
+        self.gatekeeping = gk or need > 0
 
     def choose(self) -> None:
         """Purchase: a collective purchase whose round starts this step picks, in each
@@ -352,7 +392,7 @@ class Interventions(Component):
                 model.population,
                 model.network,
                 model.state.saving,
-                model.collectives.propensity,
+                model.collectives.usual,
             )
         return self._scores[rule]
 
@@ -361,6 +401,7 @@ class Interventions(Component):
             self.result[name][step] = self.step_counts[name]
         self.per_collective["hours"][step] = self.spent
         self.per_collective["running"][step] = self.running
+        self.per_collective["outreach_hours"][step] = self.outreach
 
     def summary(self) -> dict[str, float]:
         out: dict[str, float] = {}

@@ -67,7 +67,7 @@ class EnergyCoach(Kind):
                 model.population,
                 model.network,
                 saving=model.state.saving,
-                propensity=colls.propensity,
+                propensity=colls.usual,
                 score=self.comp.scores(x.target),
             )
         todo = order[~self.visited[order]][:visits]

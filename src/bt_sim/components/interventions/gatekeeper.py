@@ -31,18 +31,8 @@ class GatekeeperProgramme(Kind):
     counts = "gatekeepers"
 
     def carry_out(self, ok: np.ndarray, inside: float) -> float:
+        """Raise the collectives' outreach gain (applied by
+        :meth:`bt_sim.components.interventions.Interventions.reach_out`)."""
         gain = self.comp.gain
         gain[ok] = np.maximum(gain[ok], self.x.join_gain)
         return float(np.count_nonzero(ok))
-
-    @classmethod
-    def apply(cls, comp, on: np.ndarray) -> None:
-        if not on.any() and not comp.gatekeeping:
-            return
-        model = comp.model
-        colls, pop = model.collectives, model.population
-        of = colls.of
-        g = np.where(of >= 0, comp.gain[np.maximum(of, 0)], 1.0).astype(np.float32)
-        colls.propensity[:] = comp.base_propensity * np.where(comp.hard, g, np.float32(1.0))
-        colls.reach[:] = comp.base_reach * np.where(pop.gatekeeper, g, np.float32(1.0))
-        comp.gatekeeping = bool(on.any())
