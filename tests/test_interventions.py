@@ -255,3 +255,16 @@ def test_the_outreach_rule_weights_whom_outreach_reaches(rule):
     # the usual_suspects founder rule keeps the usual suspects' weights
     base = TransitionModel(load_scenario(None), seed=11)
     assert np.array_equal(base.state.member, m.state.member)
+
+
+def test_money_spent_is_recorded_per_entry_and_step():
+    """The example's event costs 150 EUR a month while a round runs (one month a year from
+    month 2) in each of three collectives: 3 x 150 in months 2-3 and 14-15 of a 20-month run."""
+    m = TransitionModel(load_scenario(EXAMPLE, ["run.steps=20"]), seed=12)
+    m.run()
+    s = m.summary()
+    assert s["interventions:event:euros"] == 2 * 3 * 150
+    assert s["interventions:coach:euros"] == 0
+    ts = m.timeseries()
+    euros = ts[ts["variable"] == "interventions:euros"]["value"].to_numpy()
+    assert euros.sum() == 2 * 3 * 150 and (euros[[3, 15]] == 450).all()

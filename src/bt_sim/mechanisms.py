@@ -20,10 +20,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from bt_sim.components import DEFAULT_COMPONENTS
 from bt_sim.contrast import Contrast, Effect, outcome_name, paired_effect
 
 DEFAULT = str(Path(__file__).resolve().parents[2] / "scenarios" / "default.toml")
+
+
+def costly_behaviours(model) -> float:
+    """Costly behaviours (above the median cost of the scenario's behaviours) per household at
+    the end."""
+    costly = model.cost > np.median(model.cost)
+    return float(model.state.adopted[:, costly].sum(axis=1).mean())
 
 
 CORE_CONTRASTS: tuple[Contrast, ...] = (
@@ -55,6 +64,15 @@ CORE_CONTRASTS: tuple[Contrast, ...] = (
         "every rate and noise is per month",
         tolerance=0.005,
         seeds=range(60),
+    ),
+    Contrast(
+        "income: median 2,900 -> 5,800 EUR a month, costs fixed (costly behaviours)",
+        ("population.income_median=2900",),
+        ("population.income_median=5800",),
+        costly_behaviours,
+        "raises",
+        "households with more income take up costly measures more (affordability; "
+        "Abrahamse & Steg 2009)",
     ),
 )
 

@@ -989,6 +989,14 @@ class Intervention:
         0,
         1e4,
     )
+    euros_per_month: float = key(
+        0.0,
+        "EUR/month",
+        "money a round costs per collective and month (materials, a hall, a dashboard "
+        "licence): recorded in the outputs for comparing costs, not limited by a budget",
+        0,
+        1e7,
+    )
     behaviour: str = key(
         "",
         "",

@@ -33,10 +33,11 @@ behaviour). Stream ``event`` (who attends an event and whom they meet); the coac
 breaks ties by the ``interventions`` sub-stream of ``initial``, keyed by household. Results
 per step: ``visits``, ``dashboards``, ``purchases`` and ``gatekeepers`` (collectives carrying
 one out), ``event_ties`` (ties made at events), ``refused`` (collective-interventions not
-carried out for want of hours), ``hours`` (volunteer hours spent); per collective
-(researcher-only) the ``hours`` it spent, the interventions it has ``running`` and its
-``outreach_hours``. The summary adds, per entry, ``<name>:carried_months`` and
-``<name>:refused_months`` (collective-months; a coach also ``<name>:visits``, an event its
+carried out for want of hours), ``hours`` (volunteer hours spent) and ``euros`` (money spent:
+the ``euros_per_month`` of each entry carried out); per collective (researcher-only) the
+``hours`` it spent, the interventions it has ``running`` and its ``outreach_hours``. The
+summary adds, per entry, ``<name>:carried_months`` and ``<name>:refused_months``
+(collective-months) and ``<name>:euros`` (a coach also ``<name>:visits``, an event its
 ``new_ties``, ``strengthened`` tie ends and ``attendances``) and, per kind,
 ``carried:<kind>``.
 """
@@ -227,6 +228,7 @@ class Interventions(Component):
         "event_ties": "ties",
         "refused": "collective-interventions",
         "hours": "volunteer hours",
+        "euros": "EUR",
     }
     collective_results: ClassVar[dict[str, str]] = {
         "hours": "volunteer hours",
@@ -266,7 +268,7 @@ class Interventions(Component):
         self.room = None  # the network's room for ties made at events (made by an event)
         self.kinds: list[Kind] = [KINDS[x.kind](self, i, x) for i, x in enumerate(self.catalogue)]
         self.purchases = [x for x in self.kinds if isinstance(x, CollectivePurchase)]
-        self.totals = {x.name: [0.0, 0.0] for x in self.catalogue}  # carried, refused
+        self.totals = {x.name: [0.0, 0.0, 0.0] for x in self.catalogue}  # carried, refused, EUR
         self.base_meter = model.mastery.meter.copy()
         self.dashboard = np.zeros(model.population.n, bool)
         self.base_propensity = colls.propensity.copy()
@@ -319,6 +321,9 @@ class Interventions(Component):
             refused = active & ~ok
             self.totals[kind.x.name][0] += inside * np.count_nonzero(ok)
             self.totals[kind.x.name][1] += inside * np.count_nonzero(refused)
+            euros = kind.x.euros_per_month * inside * np.count_nonzero(ok)
+            self.totals[kind.x.name][2] += euros
+            self.step_counts["euros"] += euros
             self.step_counts["refused"] += np.count_nonzero(refused)
             self.spent[ok] += cost[ok]
             self.running += ok
@@ -409,9 +414,10 @@ class Interventions(Component):
         for kind in self.kinds:
             name = kind.x.name
             out.update({f"{name}:{key}": v for key, v in kind.summary().items()})
-            carried, refused = self.totals[name]
+            carried, refused, euros = self.totals[name]
             out[f"{name}:carried_months"] = carried
             out[f"{name}:refused_months"] = refused
+            out[f"{name}:euros"] = euros
             by_kind[kind.kind] += carried
         out.update({f"carried:{kind}": v for kind, v in by_kind.items()})
         return out
