@@ -18,6 +18,7 @@ from bt_sim.errors import BtSimError, ScenarioError
 #: The modules with compiled kernels (a test checks the list against the sources).
 KERNEL_MODULES = (
     "components/capacity.py",
+    "components/collectives.py",
     "components/interventions/event.py",
     "draws.py",
     "keyed.py",

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+from numba import njit
 
 from bt_sim import targeting
 from bt_sim.component import Component
@@ -166,6 +167,7 @@ class Collectives(Component):
         self.groups = np.stack([pop.disadvantaged, pop.age_group == 2, ~pop.owner], axis=1).astype(
             np.float64
         )
+        self.flags = np.ascontiguousarray(self.groups.astype(np.uint8))
         hosts = np.flatnonzero(self.of >= 0)
         size = np.bincount(self.of[hosts], minlength=k)
         self.nbhd_share = (
@@ -259,30 +261,68 @@ class Collectives(Component):
             "refused_foundings": float(self.refused),
         }
 
-    def representation(self) -> np.ndarray:
+    def representation(self, counts: np.ndarray | None = None) -> np.ndarray:
         """Per collective and group (disadvantaged, 65+, renters): the members' share of the
         group over the neighbourhood's (1: as in the neighbourhood; NaN without members),
-        shape (collectives, 3)."""
-        k = self.count
-        rows = np.flatnonzero(self.model.state.member & (self.of >= 0))
-        c = self.of[rows]
-        members = np.bincount(c, minlength=k)
-        share = (
-            np.stack([np.bincount(c, self.groups[rows, g], k) for g in range(3)], axis=1)
-            / np.maximum(members, 1)[:, None]
-        )
-        out = np.full((k, 3), np.nan)
-        np.divide(
-            share, self.nbhd_share, out=out, where=(members[:, None] > 0) & (self.nbhd_share > 0)
-        )
+        shape (collectives, 3), now or from the ``counts`` of :func:`member_groups` (any
+        leading shape)."""
+        if counts is None:
+            counts = np.zeros((self.count, 4), np.int64)
+            member_groups(self.model.state.member, self.of, self.flags, counts)
+        members = counts[..., 0:1]
+        share = counts[..., 1:] / np.maximum(members, 1)
+        out = np.full(share.shape, np.nan)
+        np.divide(share, self.nbhd_share, out=out, where=(members > 0) & (self.nbhd_share > 0))
         return out
 
+    # The representation series are kept as member counts per step (one compiled pass) and
+    # divided when the time series is asked for.
+    def allocate_per_collective(self, collectives: int) -> None:
+        steps = self.model.config.run.steps
+        self._counts = np.zeros((steps + 1, collectives, 4), np.int64)
+
+    def make_room(self, step: int) -> None:
+        if step >= self._counts.shape[0]:
+            grown = np.zeros((max(2 * self._counts.shape[0], step + 1), *self._counts.shape[1:]))
+            grown[: self._counts.shape[0]] = self._counts
+            self._counts = grown.astype(np.int64)
+
+    @property
+    def per_collective(self) -> dict[str, np.ndarray]:
+        if not hasattr(self, "_counts"):
+            return {}
+        r = self.representation(self._counts)
+        return {f"representation:{g}": r[:, :, j] for j, g in enumerate(REPRESENTED)}
+
+    @per_collective.setter
+    def per_collective(self, value: dict) -> None:  # the base class's empty start
+        pass
+
     def update_results(self, step: int) -> None:
-        if not self.count:
-            return
-        r = self.representation()
-        for g, name in enumerate(REPRESENTED):
-            self.per_collective[f"representation:{name}"][step] = r[:, g]
+        if self.count:
+            member_groups(self.model.state.member, self.of, self.flags, self._counts[step])
+
+
+@njit(cache=True, nogil=True)
+def member_groups(member, collective_of, flags, out):
+    """Per collective: its members, and of them those with each flag (columns of ``flags``),
+    into ``out`` (shape (collectives, 1 + flags), overwritten); the numbers
+    :meth:`Collectives.representation` divides.
+
+    >>> out = np.zeros((1, 2), np.int64)
+    >>> member_groups(np.array([True, True, False]), np.array([0, 0, 0], np.int32),
+    ...               np.array([[1], [0], [1]], np.uint8), out)
+    >>> out.tolist()
+    [[2, 1]]
+    """
+    g = flags.shape[1]
+    out[:] = 0
+    for i in range(member.shape[0]):
+        c = collective_of[i]
+        if member[i] and c >= 0:
+            out[c, 0] += 1
+            for j in range(g):
+                out[c, 1 + j] += flags[i, j]
 
 
 def placement_order(placement: str, nb_income: np.ndarray, keyed: Keyed) -> np.ndarray:

@@ -268,6 +268,11 @@ class Interventions(Component):
         self.room = None  # the network's room for ties made at events (made by an event)
         self.kinds: list[Kind] = [KINDS[x.kind](self, i, x) for i, x in enumerate(self.catalogue)]
         self.purchases = [x for x in self.kinds if isinstance(x, CollectivePurchase)]
+        self.present = [
+            cls for cls in dict.fromkeys(type(x) for x in self.kinds) if cls.apply is not Kind.apply
+        ]  # the kind classes used that have a lasting effect to set
+        self.gatekeepers = any(isinstance(x, GatekeeperProgramme) for x in self.kinds)
+        self.reaching = self.gatekeepers or model.config.collectives.outreach_hours > 0
         self.totals = {x.name: [0.0, 0.0, 0.0] for x in self.catalogue}  # carried, refused, EUR
         self.base_meter = model.mastery.meter.copy()
         self.dashboard = np.zeros(model.population.n, bool)
@@ -290,15 +295,17 @@ class Interventions(Component):
         """Interventions: each active collective carries out the building blocks that run now,
         as far as its volunteers' hours go (``collectives.choice``)."""
         model = self.model
-        self.step_counts = dict.fromkeys(self.results, 0.0)
+        counts = self.step_counts = dict.fromkeys(self.results, 0.0)
         colls, cap = model.collectives, model.capacity
         if colls.count == 0:
             return
         dt, month = model.config.run.dt, model.month
         active = cap.status == ACTIVE
-        budget = np.where(active, cap.volunteers * model.config.collectives.volunteer_hours * dt, 0)
+        budget = cap.volunteers * (model.config.collectives.volunteer_hours * dt)
+        budget[~active] = 0.0
         self._scores.clear()
-        self.gain[:] = 1.0
+        if self.gatekeepers:
+            self.gain[:] = 1.0
         due: list[tuple[Kind, float, np.ndarray]] = []
         for kind in self.kinds:
             x = kind.x
@@ -308,31 +315,31 @@ class Interventions(Component):
                 kind.idle()
                 continue
             due.append((kind, inside, kind.cost(active, inside)))
-        oks = decide(
-            np.array([c for _, _, c in due]).reshape(len(due), colls.count),
-            budget,
-            active,
-            model.config.collectives.choice,
-        )
-        on = {cls: np.zeros(colls.count, bool) for cls in KINDS.values()}
+        oks = decide([c for _, _, c in due], budget, active, model.config.collectives.choice)
+        on = {cls: None for cls in self.present}
         self.spent[:] = 0.0
         self.running[:] = 0
+        n_active = int(np.count_nonzero(active))
         for (kind, inside, cost), ok in zip(due, oks, strict=True):
-            refused = active & ~ok
-            self.totals[kind.x.name][0] += inside * np.count_nonzero(ok)
-            self.totals[kind.x.name][1] += inside * np.count_nonzero(refused)
-            euros = kind.x.euros_per_month * inside * np.count_nonzero(ok)
-            self.totals[kind.x.name][2] += euros
-            self.step_counts["euros"] += euros
-            self.step_counts["refused"] += np.count_nonzero(refused)
-            self.spent[ok] += cost[ok]
+            x = kind.x
+            done = int(np.count_nonzero(ok))
+            totals = self.totals[x.name]
+            totals[0] += inside * done
+            totals[1] += inside * (n_active - done)  # ok is within active
+            totals[2] += x.euros_per_month * inside * done
+            counts["euros"] += x.euros_per_month * inside * done
+            counts["refused"] += n_active - done
+            self.spent += np.where(ok, cost, 0.0)
             self.running += ok
-            self.step_counts[kind.counts] += kind.carry_out(ok, inside)
-            on[type(kind)] |= ok
-        self.step_counts["hours"] = float(self.spent.sum())
+            counts[kind.counts] += kind.carry_out(ok, inside)
+            if type(kind) in on:
+                mask = on[type(kind)]
+                on[type(kind)] = ok.copy() if mask is None else mask | ok
+        counts["hours"] = float(self.spent.sum())
         for cls, mask in on.items():
-            cls.apply(self, mask)
-        self.reach_out(budget)
+            cls.apply(self, np.zeros(colls.count, bool) if mask is None else mask)
+        if self.reaching:
+            self.reach_out(budget)
 
     def reach_out(self, left: np.ndarray) -> None:
         """Outreach with the hours the interventions ``left`` over: the outreach propensity of
@@ -376,6 +383,13 @@ class Interventions(Component):
         colls = self.model.collectives
         k = max(colls.count, 1)
         joint, focus, discount = np.zeros(k), np.full(k, -1, np.int64), np.zeros(k)
+        if len(self.purchases) == 1 and colls.count:
+            p = self.purchases[0]
+            run = p.running & (p.focus >= 0)
+            np.multiply(p.x.pull_rate, 1.0 - colls.state.progress, out=joint, where=run)
+            np.copyto(focus, p.focus, where=run)
+            discount[run] = p.x.discount
+            return joint, focus, discount
         for p in reversed(self.purchases):  # the first in the catalogue wins
             run = np.flatnonzero(p.running & (p.focus >= 0))
             joint[run] = p.x.pull_rate * (1.0 - colls.state.progress[run])
@@ -428,28 +442,37 @@ class Interventions(Component):
             mine.continue_from(theirs)
 
 
-def decide(costs: np.ndarray, budget: np.ndarray, active: np.ndarray, rule: str) -> np.ndarray:
-    """Which collectives carry out each due intervention: ``costs`` (entries x collectives,
-    hours), paid from ``budget`` (spent in place) in catalogue order (``plan``) or the
-    cheapest first (``cheapest``); an entry a collective has not the hours for is skipped and
-    the next one tried.
+def decide(
+    costs: list[np.ndarray], budget: np.ndarray, active: np.ndarray, rule: str
+) -> list[np.ndarray]:
+    """Which collectives carry out each due intervention: ``costs`` (one array of hours per
+    collective for each entry), paid from ``budget`` (spent in place) in catalogue order
+    (``plan``) or the cheapest first (``cheapest``); an entry a collective has not the hours
+    for is skipped and the next one tried.
 
-    >>> decide(np.array([[5.0], [2.0], [2.0]]), np.array([4.0]), np.array([True]), "plan")
-    array([[False],
-           [ True],
-           [ True]])
-    >>> decide(np.array([[3.0], [2.0]]), np.array([4.0]), np.array([True]), "cheapest")
-    array([[False],
-           [ True]])
+    >>> decide([np.array([5.0]), np.array([2.0]), np.array([2.0])], np.array([4.0]),
+    ...        np.array([True]), "plan")
+    [array([False]), array([ True]), array([ True])]
+    >>> decide([np.array([3.0]), np.array([2.0])], np.array([4.0]), np.array([True]),
+    ...        "cheapest")
+    [array([False]), array([ True])]
     """
-    e, k = costs.shape
+    if rule != "cheapest" or len(costs) < 2:
+        out = []
+        for cost in costs:
+            fits = active & (cost <= budget + 1e-9)
+            budget -= np.where(fits, cost, 0.0)
+            out.append(fits)
+        return out
+    matrix = np.array(costs)
+    e, k = matrix.shape
     ok = np.zeros((e, k), bool)
-    order = np.argsort(costs, axis=0, kind="stable") if rule == "cheapest" else None
+    order = np.argsort(matrix, axis=0, kind="stable")
     cols = np.arange(k)
     for r in range(e):
-        which = np.full(k, r) if order is None else order[r]
-        cost = costs[which, cols]
+        which = order[r]
+        cost = matrix[which, cols]
         fits = active & (cost <= budget + 1e-9)
         budget[fits] -= cost[fits]
         ok[which[fits], cols[fits]] = True
-    return ok
+    return list(ok)
