@@ -6,6 +6,7 @@ one warm-up run that loads the compiled kernels. Point ``PYTHONPATH`` at another
 
     python benchmarks/whole_runs.py
     PYTHONPATH=/path/to/old/checkout/src python benchmarks/whole_runs.py
+    python benchmarks/whole_runs.py --set "interventions=[]"   # the default less its purchase
 """
 
 from __future__ import annotations
@@ -24,14 +25,19 @@ SIZES = ((2_000, 15), (100_000, 3))  # households, runs
 
 
 def main() -> int:
+    import argparse
+
     import bt_sim
 
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    args = ap.parse_args()
     print(
         f"# whole runs, {time.strftime('%Y-%m-%d %H:%M')}, engine from {bt_sim.__file__}, "
-        f"load {os.getloadavg()[0]:.2f}"
+        f"load {os.getloadavg()[0]:.2f}, set {args.set}"
     )
     for n, runs in SIZES:
-        sc = load_scenario(None, [f"population.households={n}", "run.steps=120"])
+        sc = load_scenario(None, [f"population.households={n}", "run.steps=120", *args.set])
         TransitionModel(sc, seed=0).run(3)
         cpu = []
         for r in range(runs):

@@ -164,15 +164,14 @@ class Collectives(Component):
             member[self.founders_of(c, cc.founder_rule, cc.founders, score)] = True
         # Who counts in each group of the representativeness outputs, and each host
         # neighbourhood's share of them.
-        self.groups = np.stack([pop.disadvantaged, pop.age_group == 2, ~pop.owner], axis=1).astype(
-            np.float64
+        self.flags = np.stack([pop.disadvantaged, pop.age_group == 2, ~pop.owner], axis=1).astype(
+            np.uint8
         )
-        self.flags = np.ascontiguousarray(self.groups.astype(np.uint8))
         hosts = np.flatnonzero(self.of >= 0)
         size = np.bincount(self.of[hosts], minlength=k)
         self.nbhd_share = (
             np.stack(
-                [np.bincount(self.of[hosts], self.groups[hosts, g], k) for g in range(3)], axis=1
+                [np.bincount(self.of[hosts], self.flags[hosts, g], k) for g in range(3)], axis=1
             )
             / np.maximum(size, 1)[:, None]
         )
@@ -247,7 +246,7 @@ class Collectives(Component):
         self.hosted[homes] = True
         self.state.saving[c] = self.state.progress[c] = 0.0
         self.state.celebrated[c] = 0
-        g = self.groups[homes]
+        g = self.flags[homes]
         self.nbhd_share[c] = g.mean(axis=0) if homes.size else 0.0
         picked = self.founders_of(c, rule, founders)
         model.state.member[picked] = True

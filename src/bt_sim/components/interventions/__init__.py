@@ -274,11 +274,16 @@ class Interventions(Component):
         self.gatekeepers = any(isinstance(x, GatekeeperProgramme) for x in self.kinds)
         self.reaching = self.gatekeepers or model.config.collectives.outreach_hours > 0
         self.totals = {x.name: [0.0, 0.0, 0.0] for x in self.catalogue}  # carried, refused, EUR
-        self.base_meter = model.mastery.meter.copy()
-        self.dashboard = np.zeros(model.population.n, bool)
-        self.base_propensity = colls.propensity.copy()
-        self.base_reach = colls.reach.copy()
-        self.hard = hard_to_reach(model.population)
+        # What the lasting effects change is kept apart only where a kind changes it: the
+        # households' own meters (a dashboard), outreach propensity and reach (a gatekeeper
+        # programme, or outreach paid in hours).
+        dashboards = any(isinstance(x, FeedbackDashboard) for x in self.kinds)
+        n = model.population.n
+        self.base_meter = model.mastery.meter.copy() if dashboards else None
+        self.dashboard = np.zeros(n if dashboards else 0, bool)
+        self.base_propensity = colls.propensity.copy() if self.reaching else None
+        self.base_reach = colls.reach.copy() if self.reaching else None
+        self.hard = hard_to_reach(model.population) if self.reaching else None
         self.gain = np.ones(k, np.float32)
         self.gatekeeping = False
         self.spent = np.zeros(k)  # hours spent this step, per collective
