@@ -29,6 +29,8 @@ def test_run_writes_tables_manifest_and_plot(tmp_path, capsys):
     )
     assert code == 0
     assert "final_adoption:insulation" in stdout and "results written to" in stdout
+    # what the collectives did: the default catalogue's purchase, stalls and foundings
+    assert "interventions:purchase:carried_months" in stdout and "capacity:dissolved" in stdout
     names = {p.name for p in out.iterdir()}
     assert names == {
         "timeseries.parquet",

@@ -261,15 +261,43 @@ _UNITS = {
 
 
 def describe(result: RunResult) -> str:
-    """A short text summary: mean (and range over replicates) of the main outcomes, with units."""
+    """A short text summary: mean (and range over replicates) of the main outcomes, with units,
+    then what the collectives did (building blocks carried out and refused, collectives
+    stalled, dissolved and founded) where the run has collectives."""
     s = result.summary
-    lines = [f"{'outcome':<34} {'unit':<9} {'mean':>9} {'min':>9} {'max':>9}"]
     cols = [c for c in s.columns if c.startswith("final_adoption:")] + list(_UNITS)
+    if "capacity:active_months" in s.columns and s["capacity:active_months"].max() > 0:
+        cols += [
+            c
+            for c in s.columns
+            if (c.startswith("interventions:") and c.endswith(tuple(_BLOCK_UNITS)))
+            or c in _COLLECTIVE_UNITS
+        ]
+    w = max(34, *(len(c) for c in cols))
+    lines = [f"{'outcome':<{w}} {'unit':<9} {'mean':>9} {'min':>9} {'max':>9}"]
     for c in cols:
         v = s[c].astype(float)
-        unit = _UNITS.get(c, "fraction")
-        lines.append(f"{c:<34} {unit:<9} {v.mean():>9.3f} {v.min():>9.3f} {v.max():>9.3f}")
+        unit = (
+            _UNITS.get(c)
+            or _COLLECTIVE_UNITS.get(c)
+            or _BLOCK_UNITS.get(c.rsplit(":", 1)[1], "fraction")
+        )
+        lines.append(f"{c:<{w}} {unit:<9} {v.mean():>9.3f} {v.min():>9.3f} {v.max():>9.3f}")
     return "\n".join(lines)
+
+
+#: What the collectives did, printed by :func:`describe` after the main outcomes.
+_COLLECTIVE_UNITS = {
+    "capacity:stalled": "count",
+    "capacity:dissolved": "count",
+    "collectives:founded": "count",
+}
+_BLOCK_UNITS = {
+    "carried_months": "coll-mon",  # collective-months
+    "refused_months": "coll-mon",
+    "visits": "visits",
+    "new_ties": "ties",
+}
 
 
 # Memory model of a run, fitted to peak resident memory measured on runs of 100,000-400,000
@@ -306,8 +334,11 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> dict[s
             tie_ends = 0.0
     else:
         tie_ends = float(pop.households) * net.mean_degree
-    scopes = 3 + pop.neighbourhoods + scenario.collectives.count
-    rows = float(reps) * (scenario.run.steps + 1) * scopes * (len(scenario.behaviours) + 6)
+    cc = scenario.collectives
+    collectives = cc.max_count or cc.count + len(scenario.foundings)
+    scopes = 3 + pop.neighbourhoods + collectives
+    per_step = scopes * (len(scenario.behaviours) + 6) + 10 * collectives + 20  # + components'
+    rows = float(reps) * (scenario.run.steps + 1) * per_step
     parts = {
         "households": _BASE_BYTES + _HOUSEHOLD_BYTES * pop.households,
         "network": _TIE_BYTES * tie_ends,
