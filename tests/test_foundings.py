@@ -144,3 +144,12 @@ def test_too_many_collectives_for_the_neighbourhoods(tmp_path, capsys):
     path = write(tmp_path)
     with pytest.raises(ScenarioError, match="foundings"):
         load_scenario(path, ["collectives.count=9"])
+
+
+def test_the_view_lists_only_collectives_founded(tmp_path):
+    from bt_sim.view.session import model_hub_table
+
+    m = TransitionModel(load_scenario(write(tmp_path)), seed=6)
+    m.run(13)
+    rows = model_hub_table(m).rows
+    assert [c for c, _ in rows] == [0, 1, 2, 3]  # neighbourhood 9 is founded at month 24

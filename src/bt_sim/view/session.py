@@ -348,9 +348,10 @@ def hub_table(panel, collectives, k: int, size_classes: int, step: int | None, d
 def model_hub_table(model) -> HubTable:
     sc = model.config
     step = latest_release(model.steps_done, sc.hub.report_months, sc.run.dt)
+    colls = model.collectives
     return hub_table(
         model.hub_panel(),
-        model.collectives.nbhd,
+        colls.nbhd[colls.founded],  # (room for collectives founded later has no row)
         sc.hub.k,
         sc.hub.size_classes,
         step,
