@@ -153,3 +153,15 @@ def test_the_view_lists_only_collectives_founded(tmp_path):
     m.run(13)
     rows = model_hub_table(m).rows
     assert [c for c, _ in rows] == [0, 1, 2, 3]  # neighbourhood 9 is founded at month 24
+
+
+def test_set_names_a_founding_that_does_not_exist(capsys, tmp_path):
+    code = main(["run", EXAMPLE, "--set", "foundings.a.month=2", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no founding 'a' (there are none)" in err
+    path = write(tmp_path)
+    sc = load_scenario(path, ["foundings.east.founders=3", "foundings.0.month=6"])
+    assert [(f.name, f.month, f.founders) for f in sc.foundings] == [
+        ("next", 6.0, -1),
+        ("east", 24.0, 3),
+    ]

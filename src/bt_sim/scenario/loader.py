@@ -168,8 +168,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def apply_override(data: dict, parts: list[str], value: Any) -> None:
-    """Set a dotted key in resolved scenario data; behaviours and interventions are addressed
-    by name or index."""
+    """Set a dotted key in resolved scenario data; the entries of an array of named tables
+    (:data:`ARRAYS`) are addressed by name or index."""
     node: Any = data
     for depth, part in enumerate(parts[:-1]):
         where = ".".join(parts[: depth + 1])
@@ -177,7 +177,7 @@ def apply_override(data: dict, parts: list[str], value: Any) -> None:
             node = _list_item(node, part, where)
             continue
         if part not in node:
-            if part in ("behaviours", "interventions"):
+            if part in ARRAYS:
                 raise ScenarioError([("--set", where, f"no {part} to override")])
             node[part] = {}
         node = node[part]
@@ -191,16 +191,20 @@ def apply_override(data: dict, parts: list[str], value: Any) -> None:
     node[last] = value
 
 
+#: The scenario's arrays of named tables, addressed by name or index with ``--set``.
+ARRAYS = ("behaviours", "interventions", "foundings")
+
+
 def _list_item(items: list, part: str, where: str) -> dict:
-    table = where.rsplit(".", 1)[0]
-    what = "intervention" if table.endswith("interventions") else "behaviour"
+    what = where.rsplit(".", 1)[0].split(".")[-1][:-1]  # behaviour, intervention, founding
     if part.isdigit() and int(part) < len(items):
         return items[int(part)]
     for item in items:
         if isinstance(item, dict) and item.get("name") == part:
             return item
     names = ", ".join(str(i.get("name")) for i in items if isinstance(i, dict))
-    raise ScenarioError([("--set", where, f"no {what} {part!r} (have: {names})")])
+    have = f"have: {names}" if names else "there are none"
+    raise ScenarioError([("--set", where, f"no {what} {part!r} ({have})")])
 
 
 def load_scenario(
@@ -261,7 +265,7 @@ def scenario_from_data(
     for text in overrides:
         parts, value = parse_override(text)
         origins[".".join(parts)] = "--set"
-        if parts[0] in ("behaviours", "interventions") and parts[0] not in data:
+        if parts[0] in ARRAYS and parts[0] not in data:
             from bt_sim.scenario.validate import scenario_to_dict
 
             data[parts[0]] = scenario_to_dict(Scenario())[parts[0]]  # the default array
