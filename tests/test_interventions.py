@@ -268,3 +268,25 @@ def test_money_spent_is_recorded_per_entry_and_step():
     ts = m.timeseries()
     euros = ts[ts["variable"] == "interventions:euros"]["value"].to_numpy()
     assert euros.sum() == 2 * 3 * 150 and (euros[[3, 15]] == 450).all()
+
+
+@pytest.mark.parametrize("rule", ["plan", "cheapest"])
+def test_the_compiled_payment_equals_the_reference(rule):
+    """:func:`pay` against :func:`decide` on random costs, budgets and stalls."""
+    from bt_sim.components.interventions import decide, pay
+
+    rng = np.random.default_rng(13)
+    for _ in range(200):
+        e, k = rng.integers(0, 6), rng.integers(1, 8)
+        costs = rng.choice([0.0, 2.0, 3.0, 4.0, 6.0, 12.0], size=(e, k))
+        budget = rng.uniform(0, 20, k)
+        active = rng.random(k) < 0.8
+        b1, b2 = budget.copy(), budget.copy()
+        want = decide(list(costs), b1, active, rule)
+        ok = np.zeros((e, k), bool)
+        spent, running, done = np.zeros(k), np.zeros(k, np.int64), np.zeros(e, np.int64)
+        pay(costs, b2, active, rule == "cheapest", ok, spent, running, done)
+        assert np.array_equal(ok, np.array(want).reshape(e, k))
+        np.testing.assert_allclose(b1, b2, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(spent, (costs * ok).sum(axis=0))
+        assert np.array_equal(running, ok.sum(axis=0)) and np.array_equal(done, ok.sum(axis=1))

@@ -20,6 +20,7 @@ KERNEL_MODULES = (
     "components/capacity.py",
     "components/collectives.py",
     "components/interventions/event.py",
+    "components/interventions/pay.py",
     "draws.py",
     "keyed.py",
     "network.py",

@@ -58,6 +58,7 @@ from bt_sim.components.interventions.dashboard import FeedbackDashboard
 from bt_sim.components.interventions.event import NeighbourhoodEvent
 from bt_sim.components.interventions.gatekeeper import GatekeeperProgramme, hard_to_reach
 from bt_sim.components.interventions.kind import Kind
+from bt_sim.components.interventions.pay import decide, pay
 from bt_sim.components.interventions.purchase import CollectivePurchase
 from bt_sim.components.interventions.schedule import overlap, round_of, started
 from bt_sim.contrast import Contrast
@@ -65,7 +66,7 @@ from bt_sim.contrast import Contrast
 if TYPE_CHECKING:
     from bt_sim.keyed import Keyed
 
-__all__ = ["KINDS", "Interventions", "Kind", "overlap", "round_of", "started"]
+__all__ = ["KINDS", "Interventions", "Kind", "decide", "overlap", "pay", "round_of", "started"]
 
 EXAMPLE = "interventions.toml"  # the bundled town with the whole catalogue
 CITY = "interventions_city.toml"  # a second world with the same catalogue
@@ -289,6 +290,10 @@ class Interventions(Component):
         self.spent = np.zeros(k)  # hours spent this step, per collective
         self.outreach = np.zeros(k)  # hours spent on outreach this step, per collective
         self.running = np.zeros(k, np.int64)  # interventions carried out this step
+        e = len(self.kinds)
+        self._costs = np.zeros((e, k))  # work arrays of the step's payment (pay)
+        self._ok = np.zeros((e, k), bool)
+        self._done = np.zeros(e, np.int64)
         self.step_counts = dict.fromkeys(self.results, 0.0)
         self.bounds = model.population.neighbourhood_bounds()
         self._scores: dict[str, np.ndarray | None] = {}  # each rule's scores, once a step
@@ -311,35 +316,37 @@ class Interventions(Component):
         self._scores.clear()
         if self.gatekeepers:
             self.gain[:] = 1.0
-        due: list[tuple[Kind, float, np.ndarray]] = []
+        some_idle = int(np.count_nonzero(active)) < colls.count
+        due: list[tuple[Kind, float]] = []
+        costs = self._costs
         for kind in self.kinds:
             x = kind.x
-            kind.prepare(active)
+            if some_idle:
+                kind.prepare(active)
             inside = overlap(month - dt, month, x.start_month, x.months, x.every_months)
             if not x.enabled or inside <= 1e-12:
                 kind.idle()
                 continue
-            due.append((kind, inside, kind.cost(active, inside)))
-        oks = decide([c for _, _, c in due], budget, active, model.config.collectives.choice)
+            costs[len(due)] = kind.cost(active, inside)
+            due.append((kind, inside))
+        n = len(due)
+        ok, done = self._ok[:n], self._done[:n]
+        cheapest = model.config.collectives.choice == "cheapest"
+        pay(costs[:n], budget, active, cheapest, ok, self.spent, self.running, done)
         on = {cls: None for cls in self.present}
-        self.spent[:] = 0.0
-        self.running[:] = 0
         n_active = int(np.count_nonzero(active))
-        for (kind, inside, cost), ok in zip(due, oks, strict=True):
+        for (kind, inside), ok_e, d in zip(due, ok, done.tolist(), strict=True):
             x = kind.x
-            done = int(np.count_nonzero(ok))
             totals = self.totals[x.name]
-            totals[0] += inside * done
-            totals[1] += inside * (n_active - done)  # ok is within active
-            totals[2] += x.euros_per_month * inside * done
-            counts["euros"] += x.euros_per_month * inside * done
-            counts["refused"] += n_active - done
-            self.spent += np.where(ok, cost, 0.0)
-            self.running += ok
-            counts[kind.counts] += kind.carry_out(ok, inside)
+            totals[0] += inside * d
+            totals[1] += inside * (n_active - d)  # what is carried out is within active
+            totals[2] += x.euros_per_month * inside * d
+            counts["euros"] += x.euros_per_month * inside * d
+            counts["refused"] += n_active - d
+            counts[kind.counts] += kind.carry_out(ok_e, inside)
             if type(kind) in on:
                 mask = on[type(kind)]
-                on[type(kind)] = ok.copy() if mask is None else mask | ok
+                on[type(kind)] = ok_e.copy() if mask is None else mask | ok_e
         counts["hours"] = float(self.spent.sum())
         for cls, mask in on.items():
             cls.apply(self, np.zeros(colls.count, bool) if mask is None else mask)
@@ -445,39 +452,3 @@ class Interventions(Component):
         super().continue_from(other)
         for mine, theirs in zip(self.kinds, other.kinds, strict=True):
             mine.continue_from(theirs)
-
-
-def decide(
-    costs: list[np.ndarray], budget: np.ndarray, active: np.ndarray, rule: str
-) -> list[np.ndarray]:
-    """Which collectives carry out each due intervention: ``costs`` (one array of hours per
-    collective for each entry), paid from ``budget`` (spent in place) in catalogue order
-    (``plan``) or the cheapest first (``cheapest``); an entry a collective has not the hours
-    for is skipped and the next one tried.
-
-    >>> decide([np.array([5.0]), np.array([2.0]), np.array([2.0])], np.array([4.0]),
-    ...        np.array([True]), "plan")
-    [array([False]), array([ True]), array([ True])]
-    >>> decide([np.array([3.0]), np.array([2.0])], np.array([4.0]), np.array([True]),
-    ...        "cheapest")
-    [array([False]), array([ True])]
-    """
-    if rule != "cheapest" or len(costs) < 2:
-        out = []
-        for cost in costs:
-            fits = active & (cost <= budget + 1e-9)
-            budget -= np.where(fits, cost, 0.0)
-            out.append(fits)
-        return out
-    matrix = np.array(costs)
-    e, k = matrix.shape
-    ok = np.zeros((e, k), bool)
-    order = np.argsort(matrix, axis=0, kind="stable")
-    cols = np.arange(k)
-    for r in range(e):
-        which = order[r]
-        cost = matrix[which, cols]
-        fits = active & (cost <= budget + 1e-9)
-        budget[fits] -= cost[fits]
-        ok[which[fits], cols[fits]] = True
-    return list(ok)

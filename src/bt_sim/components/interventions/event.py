@@ -127,7 +127,7 @@ class NeighbourhoodEvent(Kind):
         r = round_of(model.month - model.config.run.dt + inside, x.start_month, x.every_months)
         self._new = active & (self.rounds != r)
         self._round = r
-        return np.full(active.shape[0], x.hours_per_month * inside)
+        return x.hours_per_month * inside
 
     def carry_out(self, ok: np.ndarray, inside: float) -> float:
         held = np.flatnonzero(ok & self._new)

@@ -44,10 +44,10 @@ class Kind:
     def prepare(self, active: np.ndarray) -> None:
         """Every step, before the costs (``active``: the collectives that are active)."""
 
-    def cost(self, active: np.ndarray, inside: float) -> np.ndarray:
-        """Hours it takes each collective this step (``inside``: months of the step in a
-        round)."""
-        return np.full(active.shape[0], self.x.hours_per_month * inside)
+    def cost(self, active: np.ndarray, inside: float) -> float | np.ndarray:
+        """Hours it takes each collective this step, the same for all (a number) or one each
+        (an array); ``inside``: months of the step in a round."""
+        return self.x.hours_per_month * inside
 
     def carry_out(self, ok: np.ndarray, inside: float) -> float:
         """Act in the collectives ``ok`` this step; returns what it adds to ``counts``."""
