@@ -122,16 +122,14 @@ class Component:
 
     def make_room(self, step: int) -> None:
         """Grow the result arrays to hold ``step`` (a run taken past its planned steps)."""
-        for name, values in self.result.items():
-            if step >= values.shape[0]:
-                grown = np.full(max(2 * values.shape[0], step + 1), np.nan)
-                grown[: values.shape[0]] = values
-                self.result[name] = grown
-        for name, values in self.per_collective.items():
-            if step >= values.shape[0]:
-                grown = np.full((max(2 * values.shape[0], step + 1), values.shape[1]), np.nan)
-                grown[: values.shape[0]] = values
-                self.per_collective[name] = grown
+        for store in (self.result, self.per_collective):
+            for name, values in store.items():
+                store[name] = room_for(values, step, np.nan)
+
+    def collective_series(self) -> dict[str, np.ndarray]:
+        """The per-collective results, each of shape (steps + 1, collectives), for the time
+        series (``self.per_collective`` unless the component keeps them otherwise)."""
+        return self.per_collective
 
     def summary(self) -> dict[str, float]:
         """End-of-run outcomes the component adds to the model's summary."""
@@ -158,6 +156,20 @@ class Component:
         """The component's phases with where each goes: runs of phases at the component's
         anchor, and each phase that has an anchor of its own."""
         return placed_of(type(self), self)
+
+
+def room_for(values: np.ndarray, step: int, fill) -> np.ndarray:
+    """``values`` (steps first) with room for ``step``: itself, or a copy grown to at least
+    twice its length, the new rows ``fill``.
+
+    >>> room_for(np.zeros((2, 3)), 4, np.nan).shape
+    (5, 3)
+    """
+    if step < values.shape[0]:
+        return values
+    grown = np.full((max(2 * values.shape[0], step + 1), *values.shape[1:]), fill, values.dtype)
+    grown[: values.shape[0]] = values
+    return grown
 
 
 def plan_of(cls: type[Component], component: Component | None = None) -> list[Phase]:

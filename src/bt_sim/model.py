@@ -351,7 +351,7 @@ class TransitionModel(mesa.Model):
         per_collective = {
             f"{c.name}:{name}": values
             for c in self._reporting
-            for name, values in c.per_collective.items()
+            for name, values in c.collective_series().items()
         }
         return self.recorder.timeseries(self.config.run.dt, extra, per_collective)
 

@@ -132,7 +132,7 @@ class Capacity(Component):
     }
     collective_results: ClassVar[dict[str, str]] = {
         "volunteers": "volunteers",
-        "state": "0 active, 1 stalled, 2 dissolved",
+        "state": "0 active, 1 stalled, 2 dissolved, 3 not founded yet",
     }
     dynamic = (
         "volunteers",
@@ -237,9 +237,7 @@ class Capacity(Component):
 
     def on_founding(self, c: int, founders: np.ndarray) -> None:
         self.volunteers[c] = float(founders.size)
-        self.status[c] = ACTIVE
-        self.stalled_since[c] = np.nan
-        self.celebrated[c] = 0
+        self.status[c] = ACTIVE  # (its stall month and milestones are still at their start)
         self.counts[:] = np.bincount(self.status, minlength=4)
 
     def summary(self) -> dict[str, float]:

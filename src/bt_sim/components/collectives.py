@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from bt_sim import targeting
-from bt_sim.component import Component
+from bt_sim.component import Component, room_for
 from bt_sim.contrast import Contrast
 from bt_sim.keyed import Keyed
 from bt_sim.rules import collective as coll
@@ -52,7 +52,7 @@ class Collectives(Component):
     anchor = ("before", "record")
     dynamic = (
         "state", "hosted", "nbhd", "founded", "founded_month", "of", "due", "refused",
-        "founded_during", "nbhd_share",
+        "nbhd_share",
     )  # fmt: skip
     collective_results: ClassVar[dict[str, str]] = {
         f"representation:{g}": "ratio" for g in REPRESENTED
@@ -132,7 +132,6 @@ class Collectives(Component):
         self.founded_month = np.where(self.founded, 0.0, np.nan)
         self.keyed = keyed
         self.refused = 0  # foundings refused (no room, or a neighbourhood with a collective)
-        self.founded_during = 0  # collectives founded during the run
         of_nbhd = np.full(pop.n_neighbourhoods, -1, np.int64)
         of_nbhd[self.nbhd[:k0]] = np.arange(k0)
         self.of = of_nbhd[pop.neighbourhood].astype(np.int32)
@@ -240,12 +239,9 @@ class Collectives(Component):
         self.nbhd[c] = neighbourhood
         self.founded[c] = True
         self.founded_month[c] = model.month - model.config.run.dt
-        self.founded_during += 1
         homes = self.homes(c)
         self.of[homes] = c
         self.hosted[homes] = True
-        self.state.saving[c] = self.state.progress[c] = 0.0
-        self.state.celebrated[c] = 0
         g = self.flags[homes]
         self.nbhd_share[c] = g.mean(axis=0) if homes.size else 0.0
         picked = self.founders_of(c, rule, founders)
@@ -256,7 +252,7 @@ class Collectives(Component):
 
     def summary(self) -> dict[str, float]:
         return {
-            "founded": float(self.founded_during),
+            "founded": float(np.count_nonzero(self.founded) - self.model.config.collectives.count),
             "refused_foundings": float(self.refused),
         }
 
@@ -281,21 +277,11 @@ class Collectives(Component):
         self._counts = np.zeros((steps + 1, collectives, 4), np.int64)
 
     def make_room(self, step: int) -> None:
-        if step >= self._counts.shape[0]:
-            grown = np.zeros((max(2 * self._counts.shape[0], step + 1), *self._counts.shape[1:]))
-            grown[: self._counts.shape[0]] = self._counts
-            self._counts = grown.astype(np.int64)
+        self._counts = room_for(self._counts, step, 0)
 
-    @property
-    def per_collective(self) -> dict[str, np.ndarray]:
-        if not hasattr(self, "_counts"):
-            return {}
+    def collective_series(self) -> dict[str, np.ndarray]:
         r = self.representation(self._counts)
         return {f"representation:{g}": r[:, :, j] for j, g in enumerate(REPRESENTED)}
-
-    @per_collective.setter
-    def per_collective(self, value: dict) -> None:  # the base class's empty start
-        pass
 
     def update_results(self, step: int) -> None:
         if self.count:

@@ -77,7 +77,8 @@ class Hub(Component):
         self.past = hub.PastRosters(self.n_groups)
         self.releases: list[tuple[int, int, np.ndarray]] = []
         s = model.state
-        consents = keyed.sub("founder_consent").uniform(pop.n) < sc.hub.consent_rate
+        self.founder_consent = keyed.sub("founder_consent")  # keyed by household
+        consents = self.founder_consent.uniform(pop.n) < sc.hub.consent_rate
         s.consent[:] = s.member & consents & self.active
 
     def on_founding(self, c: int, founders: np.ndarray) -> None:
@@ -90,8 +91,8 @@ class Hub(Component):
         classes = sc.hub.size_classes
         self.group[homes] = c * classes + hub.size_class(pop.size[homes], classes)
         if self.active and founders.size:
-            keyed = colls.keyed.sub("founder_consent")
-            model.state.consent[founders] = keyed.uniform_at(founders) < sc.hub.consent_rate
+            consents = self.founder_consent.uniform_at(founders) < sc.hub.consent_rate
+            model.state.consent[founders] = consents
 
     @property
     def history(self) -> dict[int, list[np.ndarray]]:

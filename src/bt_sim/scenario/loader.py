@@ -9,7 +9,7 @@ from typing import Any
 
 from bt_sim.errors import ScenarioError
 from bt_sim.scenario.schema import Scenario
-from bt_sim.scenario.validate import scenario_from_dict
+from bt_sim.scenario.validate import NAMED_TABLES, scenario_from_dict
 
 MAX_EXTENDS_DEPTH = 16
 
@@ -192,7 +192,7 @@ def apply_override(data: dict, parts: list[str], value: Any) -> None:
 
 
 #: The scenario's arrays of named tables, addressed by name or index with ``--set``.
-ARRAYS = ("behaviours", "interventions", "foundings")
+ARRAYS = tuple(NAMED_TABLES)
 
 
 def _list_item(items: list, part: str, where: str) -> dict:

@@ -1093,7 +1093,7 @@ class Founding:
     )
 
 
-#: The default catalogue: today's joint-action campaign, a collective purchase of the
+#: The default catalogue: the collectives' joint-action campaign, a collective purchase of the
 #: behaviour that would save the members most, in rounds of six months from month 6.
 DEFAULT_INTERVENTIONS: tuple[Intervention, ...] = (
     Intervention(

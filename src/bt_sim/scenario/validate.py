@@ -174,7 +174,8 @@ def _check_foundings(s: Scenario, problems: list) -> None:
                     f"is also in {f.neighbourhood}",
                 )
             )
-        seen.setdefault(f.neighbourhood, i) if f.neighbourhood >= 0 else None
+        if f.neighbourhood >= 0:
+            seen.setdefault(f.neighbourhood, i)
     wanted = cc.count + len(s.foundings)
     if cc.max_count and wanted > cc.max_count:
         problems.append(

@@ -108,101 +108,105 @@ def member_tie_strength(model) -> float:
     return float(sub.data[same].sum() / rows.size)
 
 
+def _mean_behaviours(model, mine: np.ndarray) -> float:
+    """Mean behaviours per household of ``mine`` at the end (NaN for nobody)."""
+    return float(model.state.adopted[mine].sum(axis=1).mean()) if mine.any() else float("nan")
+
+
 def host_behaviours(model) -> float:
     """Mean behaviours per household of the neighbourhoods with a collective at the end."""
-    mine = model.collectives.of >= 0
-    return float(model.state.adopted[mine].sum(axis=1).mean()) if mine.any() else float("nan")
+    return _mean_behaviours(model, model.collectives.of >= 0)
 
 
 def disadvantaged_behaviours(model) -> float:
     """Mean behaviours per disadvantaged household of the host neighbourhoods at the end."""
-    mine = model.population.disadvantaged & (model.collectives.of >= 0)
-    return float(model.state.adopted[mine].sum(axis=1).mean()) if mine.any() else float("nan")
+    return _mean_behaviours(model, model.population.disadvantaged & (model.collectives.of >= 0))
+
+
+def _switch(entry: str, what: str, outcome, source: str, world: str, seeds=range(20)) -> Contrast:
+    """Entry ``entry`` of the bundled catalogue off -> on, the others off, on ``world``."""
+    where = "" if world == EXAMPLE else " (second world)"
+    return Contrast(
+        f"{what}{where}",
+        (f"interventions.{entry}.enabled=false",),
+        (f"interventions.{entry}.enabled=true",),
+        outcome,
+        "raises",
+        source,
+        common=_only(entry),
+        base=world,
+        seeds=seeds,
+    )
 
 
 def _building_blocks(world: str) -> tuple[Contrast, ...]:
-    """The building blocks' contrasts on one of the bundled worlds with the whole catalogue."""
+    """The building blocks' contrasts on one of the bundled worlds with the whole catalogue
+    (the purchase's on the default town is the component's first row)."""
     where = "" if world == EXAMPLE else " (second world)"
-    second = (
-        Contrast(
-            f"collective purchase: no pull -> the default pull{where}",
-            ("interventions.purchase.pull_rate=0",),
-            ("interventions.purchase.pull_rate=0.05",),
-            host_behaviours,
-            "raises",
-            "collective purchasing and joint action (Kraaij et al. 2024)",
-            common=_only("purchase"),
-            base=world,
-        ),
+    purchase = Contrast(
+        f"collective purchase: no pull -> the default pull{where}",
+        ("interventions.purchase.pull_rate=0",),
+        ("interventions.purchase.pull_rate=0.05",),
+        host_behaviours,
+        "raises",
+        "collective purchasing and joint action (Kraaij et al. 2024)",
+        common=_only("purchase"),
+        base=world,
+    )
+    targeting = Contrast(
+        f"energy coach: random -> disadvantaged households first, equal hours{where}",
+        ("interventions.coach.target=random",),
+        ("interventions.coach.target=disadvantaged",),
+        disadvantaged_behaviours,
+        "raises",
+        "outreach that seeks out low-income households first reaches those a general "
+        "offer misses (Middlemiss 2011; Bamberg et al. 2015)",
+        common=_only("coach"),
+        base=world,
+        seeds=range(40),  # a few dozen households a round: a small effect
     )
     return (
-        *(second if where else ()),
-        Contrast(
-            f"energy coach: off -> on (2 visits a month, disadvantaged first){where}",
-            ("interventions.coach.enabled=false",),
-            ("interventions.coach.enabled=true",),
+        *((purchase,) if where else ()),
+        _switch(
+            "coach",
+            "energy coach: off -> on (2 visits a month, disadvantaged first)",
             "mean_efficacy",
-            "raises",
             "home visits and coaching build self-efficacy by verbal persuasion and modelling "
             "(Bandura 1997; Abrahamse et al. 2005)",
-            common=_only("coach"),
-            base=world,
+            world,
         ),
-        Contrast(
-            f"energy coach: random -> disadvantaged households first, equal hours{where}",
-            ("interventions.coach.target=random",),
-            ("interventions.coach.target=disadvantaged",),
-            disadvantaged_behaviours,
-            "raises",
-            "outreach that seeks out low-income households first reaches those a general "
-            "offer misses (Middlemiss 2011; Bamberg et al. 2015)",
-            common=_only("coach"),
-            base=world,
-            seeds=range(40),  # a few dozen households a round: a small effect
-        ),
-        Contrast(
-            f"feedback dashboard: off -> on for members{where}",
-            ("interventions.dashboard.enabled=false",),
-            ("interventions.dashboard.enabled=true",),
+        targeting,
+        _switch(
+            "dashboard",
+            "feedback dashboard: off -> on for members",
             member_saving,
-            "raises",
             "feedback on energy use saves a few % (Fischer 2008; Abrahamse et al. 2005)",
-            common=_only("dashboard"),
-            base=world,
+            world,
             seeds=range(40),  # a small effect (members only, 30 % have meters already)
         ),
-        Contrast(
-            f"neighbourhood event: off -> on (ties among members){where}",
-            ("interventions.event.enabled=false",),
-            ("interventions.event.enabled=true",),
+        _switch(
+            "event",
+            "neighbourhood event: off -> on (ties among members)",
             member_tie_strength,
-            "raises",
             "meeting in person makes and strengthens ties (Granovetter 1973; McAdam & Paulsen "
             "1993)",
-            common=_only("event"),
-            base=world,
+            world,
         ),
-        Contrast(
-            f"neighbourhood event: off -> on (adoption){where}",
-            ("interventions.event.enabled=false",),
-            ("interventions.event.enabled=true",),
+        _switch(
+            "event",
+            "neighbourhood event: off -> on (adoption)",
             host_behaviours,
-            "raises",
             "denser ties among members and neighbours carry recruitment and imitation (McAdam "
             "& Paulsen 1993; Centola 2010)",
-            common=_only("event"),
-            base=world,
+            world,
         ),
-        Contrast(
-            f"gatekeeper programme: off -> on{where}",
-            ("interventions.gatekeepers.enabled=false",),
-            ("interventions.gatekeepers.enabled=true",),
+        _switch(
+            "gatekeepers",
+            "gatekeeper programme: off -> on",
             disadvantaged_members,
-            "raises",
             "trusted intermediaries reach groups formal outreach misses (Bamberg et al. 2015; "
             "Middlemiss 2011)",
-            common=_only("gatekeepers"),
-            base=world,
+            world,
         ),
     )
 
@@ -295,7 +299,6 @@ class Interventions(Component):
         self._ok = np.zeros((e, k), bool)
         self._done = np.zeros(e, np.int64)
         self.step_counts = dict.fromkeys(self.results, 0.0)
-        self.bounds = model.population.neighbourhood_bounds()
         self._scores: dict[str, np.ndarray | None] = {}  # each rule's scores, once a step
         for p in self.purchases:  # a round that starts with the run picks its behaviour now
             if p.x.enabled and k and started(0.0, p.x.start_month, p.x.every_months):
@@ -316,7 +319,8 @@ class Interventions(Component):
         self._scores.clear()
         if self.gatekeepers:
             self.gain[:] = 1.0
-        some_idle = int(np.count_nonzero(active)) < colls.count
+        n_active = int(np.count_nonzero(active))
+        some_idle = n_active < colls.count
         due: list[tuple[Kind, float]] = []
         costs = self._costs
         for kind in self.kinds:
@@ -334,7 +338,6 @@ class Interventions(Component):
         cheapest = model.config.collectives.choice == "cheapest"
         pay(costs[:n], budget, active, cheapest, ok, self.spent, self.running, done)
         on = {cls: None for cls in self.present}
-        n_active = int(np.count_nonzero(active))
         for (kind, inside), ok_e, d in zip(due, ok, done.tolist(), strict=True):
             x = kind.x
             totals = self.totals[x.name]
@@ -395,24 +398,15 @@ class Interventions(Component):
         colls = self.model.collectives
         k = max(colls.count, 1)
         joint, focus, discount = np.zeros(k), np.full(k, -1, np.int64), np.zeros(k)
-        if len(self.purchases) == 1 and colls.count:
-            p = self.purchases[0]
+        if not colls.count:
+            return joint, focus, discount
+        gap = 1.0 - colls.state.progress
+        for p in reversed(self.purchases):  # the first in the catalogue wins
             run = p.running & (p.focus >= 0)
-            np.multiply(p.x.pull_rate, 1.0 - colls.state.progress, out=joint, where=run)
+            np.multiply(p.x.pull_rate, gap, out=joint, where=run)
             np.copyto(focus, p.focus, where=run)
             discount[run] = p.x.discount
-            return joint, focus, discount
-        for p in reversed(self.purchases):  # the first in the catalogue wins
-            run = np.flatnonzero(p.running & (p.focus >= 0))
-            joint[run] = p.x.pull_rate * (1.0 - colls.state.progress[run])
-            focus[run] = p.focus[run]
-            discount[run] = p.x.discount
         return joint, focus, discount
-
-    def homes(self, c: int) -> slice:
-        """The households of collective ``c``'s neighbourhood (a contiguous range)."""
-        nb = self.model.collectives.nbhd[c]
-        return slice(int(self.bounds[nb]), int(self.bounds[nb + 1]))
 
     def scores(self, rule: str) -> np.ndarray | None:
         """A targeting rule's scores for the population, computed once a step."""

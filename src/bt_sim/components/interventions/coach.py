@@ -38,7 +38,7 @@ class EnergyCoach(Kind):
         r = round_of(model.month - model.config.run.dt + inside, x.start_month, x.every_months)
         for c in np.flatnonzero(active & (self.rounds != r)):  # a new round
             self.rounds[c] = r
-            self.visited[self.comp.homes(int(c))] = False
+            self.visited[self.model.collectives.homes(int(c))] = False
             self.orders.pop(int(c), None)
         self.owed[active] += x.visits_per_month * inside
         self._due = np.where(active, np.floor(self.owed + 1e-9), 0.0)
@@ -58,11 +58,10 @@ class EnergyCoach(Kind):
         model, x = self.model, self.x
         order = self.orders.get(c)
         if order is None:
-            span = self.comp.homes(c)
             colls = model.collectives
             order = self.orders[c] = targeting.order(
                 x.target,
-                np.arange(span.start, span.stop),
+                colls.homes(c),
                 self.comp.keyed,
                 model.population,
                 model.network,

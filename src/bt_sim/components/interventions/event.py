@@ -139,7 +139,7 @@ class NeighbourhoodEvent(Kind):
         adj = model.adjacency
         step = model.steps_done
         n = model.population.n
-        homes = np.concatenate([np.arange(s.start, s.stop) for s in map(self.comp.homes, held)])
+        homes = np.concatenate([model.collectives.homes(int(c)) for c in held])
         u = model.draws.uniform("event", step, homes)
         member = model.state.member[homes]
         goes = np.where(member, u < x.attendance, u < x.guest_share)
