@@ -19,10 +19,12 @@ SMALL = ["population.households=1000", "run.steps=48"]
 
 def test_the_default_plan_is_made_of_the_default_components():
     m = TransitionModel(load_scenario(None, SMALL), seed=1)
-    assert list(m.components) == ["hub", "mastery", "collectives", "capacity", "interventions"]
+    assert list(m.components) == [
+        "hub", "mastery", "collectives", "capacity", "interventions", "organisation",
+    ]  # fmt: skip
     assert [p.name for p in m.phases] == [p.name for p in default_phases()]
     assert [p.name for p in m.phases] == [
-        "found", "interventions", "adopt", "measure", "hub", "reflect", "purchase",
+        "found", "organisation", "interventions", "adopt", "measure", "hub", "reflect", "purchase",
         "collectives", "capacity", "record",
     ]  # fmt: skip
     assert m.hub is m.components["hub"] and m.collectives.count == 3

@@ -127,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     _debug(run)
 
     _sweep_parsers(sub)
+    _strategy_parsers(sub)
 
     sc = sub.add_parser("scenario", help="inspect scenario files")
     _debug(sc)
@@ -295,6 +296,39 @@ def _sweep_parsers(sub) -> None:
     )
     _executor_options(tp)
     _debug(tp)
+
+
+def _strategy_parsers(sub) -> None:
+    cp = sub.add_parser(
+        "compare",
+        help="compare scaling strategies on the same towns",
+        description="Run every strategy of a comparison file on the same towns (replicate r "
+        "of every strategy shares its seed), then report for each the time to the target "
+        "adoption, final adoption and saving, equity, and the hours and money spent, with "
+        "intervals of the paired differences against the reference strategy and a ranking: "
+        "comparison.md, comparison.csv and comparison.png in the results folder.",
+    )
+    cp.add_argument("file", help="comparison TOML file (see scenarios/strategies/)")
+    cp.add_argument(
+        "--check", action="store_true", help="check the file and every strategy; run nothing"
+    )
+    _executor_options(cp)
+    _debug(cp)
+    rc = sub.add_parser(
+        "records",
+        help="experiment records of a scenario's runs (what each collective tried)",
+        description="Run a scenario's replicates and write the experiment records of every "
+        "intervention round carried out (Parquet or CSV by the file's suffix, with its schema "
+        "beside it; docs/records.md), or check a records file from elsewhere (--check).",
+    )
+    rc.add_argument("source", help="scenario file or bundled name; with --check a records file")
+    rc.add_argument("--out", "-o", type=Path, help="the records file to write (.parquet, .csv)")
+    rc.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    rc.add_argument("--replicates", "-r", type=_replicates, help="runs (default: the scenario's)")
+    rc.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
+    rc.add_argument("--check", action="store_true", help="validate a records file; write nothing")
+    rc.add_argument("--force", action="store_true", help="replace a records file that exists")
+    _debug(rc)
 
 
 def _debug(p: argparse.ArgumentParser) -> None:
@@ -598,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args)
-        if args.command in ("sweep", "sensitivity", "tipping"):
+        if args.command in ("sweep", "sensitivity", "tipping", "compare", "records"):
             from bt_sim import sweep_cli
 
             return getattr(sweep_cli, f"cmd_{args.command}")(args)

@@ -135,6 +135,11 @@ class Component:
         """End-of-run outcomes the component adds to the model's summary."""
         return {}
 
+    def founding_room(self) -> int:
+        """Collectives the component may found during the run: the collectives' slots keep
+        room for them (read from the scenario before any component's set-up)."""
+        return 0
+
     def on_founding(self, c: int, founders: np.ndarray) -> None:
         """Set up the state of collective ``c``, founded now with the households ``founders``
         (:meth:`bt_sim.components.collectives.Collectives.found`); its slot was allocated at

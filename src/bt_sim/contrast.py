@@ -50,7 +50,7 @@ class Contrast:
     a: tuple[str, ...]
     b: tuple[str, ...]
     outcome: Outcome
-    claim: str  # "raises", "does not lower" or "same"
+    claim: str  # "raises", "lowers", "does not lower" or "same"
     source: str
     common: tuple[str, ...] = ()
     min_effect: float = 0.0

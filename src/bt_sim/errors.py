@@ -43,3 +43,8 @@ class SweepError(ScenarioError):
 
     Like :class:`ScenarioError`, each problem names the file, the key and what was expected.
     """
+
+
+class RecordError(ScenarioError):
+    """A records file (experiment records of interventions) is missing, unreadable or holds
+    bad rows; each problem names the file, the row and column, and what was expected."""

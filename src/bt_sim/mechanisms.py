@@ -96,6 +96,8 @@ def check(c: Contrast, e: Effect) -> bool:
     """Whether the measured effect ``e`` bears out the claim of ``c``."""
     if c.claim == "raises":
         return e.diff > 3 * e.se and e.diff >= c.min_effect
+    if c.claim == "lowers":
+        return e.diff < -3 * e.se and -e.diff >= c.min_effect
     if c.claim == "does not lower":
         return e.diff > -3 * e.se
     if c.claim == "same":

@@ -332,3 +332,71 @@ def _diagram_to(path: Path, control, outcome, tip, draw) -> None:
     tmp = path.with_name(path.name + ".png")
     draw(control, outcome, tip, tmp)
     tmp.replace(path)
+
+
+def cmd_compare(args) -> int:
+    from bt_sim.experiments.compare import METRICS, named_runs, prepare, read_comparison
+    from bt_sim.experiments.compare_report import markdown_table, plot_tradeoff, summarise
+
+    comp = read_comparison(args.file)
+    prepared = prepare(comp)  # every strategy's scenario built, before any run
+    plan = (
+        f"{comp.name}: {len(comp.strategies)} strategies x {comp.replicates} towns = "
+        f"{len(comp.strategies) * comp.replicates:,} runs of {comp.scenario} (common seeds from "
+        f"{comp.seed}); reference {comp.reference!r}; target {comp.target:g}"
+    )
+    if args.check:
+        print(plan)
+        return 0
+    if not args.quiet:
+        print(plan, file=sys.stderr)
+    outcome = _run(comp.sweep(), args, prepared)
+    runs = named_runs(outcome.results, comp)
+    if runs.empty:
+        raise SweepError([(comp.source, "strategies", "every run failed: see results.parquet")])
+    summary = summarise(runs, METRICS, comp.reference, comp.level)
+    table = markdown_table(summary, METRICS)
+
+    def write_csv(p):
+        summary.to_csv(p, index=False)
+
+    def write_png(p):
+        plot_tradeoff(summary, "time_to_target", "inclusivity_gap").savefig(
+            p, dpi=120, format="png"
+        )
+
+    _write_into(
+        outcome.folder,
+        {
+            "comparison.csv": write_csv,
+            "comparison.md": lambda p: p.write_text(
+                f"# {comp.name}\n\n{comp.description}\n\n{table}\n", encoding="utf-8"
+            ),
+            "comparison.png": write_png,
+        },
+    )
+    if not args.quiet:
+        print(table)
+        if outcome.failed:
+            print(f"{outcome.failed} runs failed (see results.parquet)")
+        print(f"results written to {outcome.folder}/")
+    return 0
+
+
+def cmd_records(args) -> int:
+    from bt_sim.record_file import read_records
+
+    if args.check:
+        recs = read_records(args.source)
+        print(f"{args.source}: {len(recs)} records, valid against the records schema")
+        return 0
+    from bt_sim.records import records_of_runs
+
+    if args.out is None:
+        raise SweepError([("--out", "", "expected the records file to write (--out FILE)")])
+    path = records_of_runs(
+        args.source, args.overrides, args.out, replicates=args.replicates, seed=args.seed,
+        force=args.force,
+    )  # fmt: skip
+    print(f"records written to {path}")
+    return 0

@@ -1,5 +1,5 @@
 """The model's default components, in plan order: the hub, mastery, the collectives and their
-volunteer capacity, and their interventions.
+volunteer capacity, their interventions, and the network organisation.
 
 Each owns its state, phases, streams and outputs (:mod:`bt_sim.component`). The households'
 core (population, network, adoption and the KPI) is the model's own: every component reads it.
@@ -12,10 +12,11 @@ from bt_sim.components.collectives import Collectives
 from bt_sim.components.hub import Hub
 from bt_sim.components.interventions import Interventions
 from bt_sim.components.mastery import Mastery
+from bt_sim.components.organisation import Organisation
 
 #: The components every model has, in the order their phases go into the plan (each at its
 #: anchor). They set up their state in an order that puts each after those it ``requires``.
-DEFAULT_COMPONENTS = (Hub, Mastery, Collectives, Capacity, Interventions)
+DEFAULT_COMPONENTS = (Hub, Mastery, Collectives, Capacity, Interventions, Organisation)
 
 __all__ = [
     "DEFAULT_COMPONENTS",
@@ -24,4 +25,5 @@ __all__ = [
     "Hub",
     "Interventions",
     "Mastery",
+    "Organisation",
 ]

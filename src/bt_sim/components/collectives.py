@@ -118,7 +118,9 @@ class Collectives(Component):
         sc, pop = model.config, model.population
         cc = sc.collectives
         k0 = cc.count
-        k = cc.max_count or k0 + len(sc.foundings)  # room for those founded during the run
+        # room for those founded during the run: by [[foundings]] and by components
+        later = len(sc.foundings) + sum(c.founding_room() for c in model.components.values())
+        k = cc.max_count or k0 + later
         nb_income = np.bincount(pop.neighbourhood, np.log(pop.income), pop.n_neighbourhoods)
         nb_income /= np.maximum(np.bincount(pop.neighbourhood, minlength=pop.n_neighbourhoods), 1)
         self.order = placement_order(

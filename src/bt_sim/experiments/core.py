@@ -250,7 +250,7 @@ def sweep_manifest(spec, func, design: pd.DataFrame) -> dict:
             if spec.seeds == "independent"
             else "replicate r of every point: SeedSequence(seed, spawn_key=(r,))"
         ),
-        "fingerprint": fingerprint(func.data, design, spec),
+        "fingerprint": fingerprint(getattr(func, "fingerprint_data", func.data), design, spec),
         "status": "running",
         "command": python_command(),
         "versions": _versions(),

@@ -84,6 +84,13 @@ def _read_chain(path: Path, shown: str, chain: tuple[Path, ...]) -> tuple[dict, 
     )
     if isinstance(edgelist, str) and edgelist and not Path(edgelist).is_absolute():
         data["network"]["edgelist"] = str((path.parent / edgelist).resolve())
+    records = (
+        data.get("organisation", {}).get("records")
+        if isinstance(data.get("organisation"), dict)
+        else None
+    )
+    if isinstance(records, str) and records and not Path(records).is_absolute():
+        data["organisation"]["records"] = str((path.parent / records).resolve())
     parent = data.pop("extends", None)
     if parent is None:
         return data, _origins(data, shown)

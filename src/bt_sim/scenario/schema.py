@@ -1107,6 +1107,92 @@ DEFAULT_INTERVENTIONS: tuple[Intervention, ...] = (
 )
 
 
+#: Scaling strategies of the network organisation (:mod:`bt_sim.components.organisation`).
+STRATEGIES = ("none", "out", "deep", "linking", "mix")
+
+
+@dataclass(frozen=True)
+class OrganisationConfig:
+    """The network organisation: a knowledge broker between collectives, with a budget."""
+
+    strategy: str = key(
+        "none",
+        "",
+        "its scaling strategy: none (collectives on their own), out (found new collectives), "
+        "deep (staff hours into the existing collectives), linking (ties between members of "
+        "different collectives), or mix (the budget split by the *_share keys)",
+        choices=STRATEGIES,
+    )
+    out_share: float = key(0.0, "fraction", "with strategy mix: the budget's share for out", 0, 1)
+    deep_share: float = key(0.0, "fraction", "with strategy mix: the share for deep", 0, 1)
+    linking_share: float = key(0.0, "fraction", "with strategy mix: the share for linking", 0, 1)
+    staff_hours: float = key(40.0, "hours/month", "the organisation's staff hours a month", 0, 1e6)
+    euros: float = key(1000.0, "EUR/month", "the organisation's money a month", 0, 1e9)
+    found_hours: float = key(
+        80.0, "hours", "staff hours it takes to found a collective (scaling out)", 0.01, 1e6
+    )
+    found_euros: float = key(
+        500.0, "EUR", "money it takes to found a collective (scaling out)", 0, 1e9
+    )
+    found_order: str = key(
+        "ready",
+        "",
+        "where scaling out founds first: ready (the neighbourhoods with the most households "
+        "already doing a behaviour) or least_served (the most disadvantaged households first)",
+        choices=("ready", "least_served"),
+    )
+    max_foundings: int = key(
+        10,
+        "collectives",
+        "collectives scaling out founds at most (room is kept for them)",
+        0,
+        100_000,
+    )
+    warm_start: bool = key(
+        False,
+        "",
+        "a collective it founds takes the recommended mix of building blocks (a warm start) "
+        "instead of the founders' own choice (each entry of the catalogue with probability "
+        "cold_share)",
+    )
+    cold_share: float = key(
+        0.5, "fraction", "the founders' own choice: each entry's chance to be in their mix", 0, 1
+    )
+    records: str = key(
+        "",
+        "",
+        "a records file (Parquet or CSV, docs/records.md) from earlier runs or real collectives "
+        "the recommender learns from besides the run's own records; relative to the scenario "
+        "file",
+    )
+    objective: str = key(
+        "members",
+        "",
+        "what the recommender maximises in a new collective's first year, as the hub "
+        "publishes it: members (sharing members per household of the neighbourhood) or saving "
+        "(their published saving per household)",
+        choices=("members", "saving"),
+    )
+    min_records: int = key(
+        30,
+        "collectives",
+        "collectives' first years with an outcome (in the records) the recommender needs "
+        "before it recommends (fewer: the founders' own choice)",
+        1,
+        1_000_000,
+    )
+    interval: float = key(
+        0.9, "fraction", "nominal coverage of the recommender's prediction intervals", 0.5, 0.99
+    )
+    link_hours: float = key(
+        2.0,
+        "hours",
+        "staff hours it takes to link two members of different collectives",
+        0.01,
+        1e6,
+    )
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """How the model is composed."""
@@ -1135,5 +1221,6 @@ class Scenario:
     hub: HubConfig = field(default_factory=HubConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    organisation: OrganisationConfig = field(default_factory=OrganisationConfig)
     interventions: tuple[Intervention, ...] = field(default=DEFAULT_INTERVENTIONS)
     foundings: tuple[Founding, ...] = field(default=())

@@ -10,6 +10,7 @@ import dataclasses
 import re
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 from bt_sim.errors import ScenarioError
@@ -195,7 +196,35 @@ def _check_foundings(s: Scenario, problems: list) -> None:
         )
 
 
+def _check_organisation(s: Scenario, problems: list) -> None:
+    org = s.organisation
+    shares = {"out": org.out_share, "deep": org.deep_share, "linking": org.linking_share}
+    if org.strategy == "mix":
+        total = sum(shares.values())
+        if total <= 0 or total > 1 + 1e-9:
+            problems.append(
+                (
+                    "organisation.out_share",
+                    "with strategy 'mix', expected out_share + deep_share + linking_share in "
+                    f"(0, 1], got {total:g}",
+                )
+            )
+    else:
+        for name, v in shares.items():
+            if v > 0:
+                problems.append(
+                    (
+                        f"organisation.{name}_share",
+                        f"used only with organisation.strategy = 'mix' (the strategy is "
+                        f"{org.strategy!r}: set strategy = 'mix', or leave the share out)",
+                    )
+                )
+    if org.records and not Path(org.records).is_file():
+        problems.append(("organisation.records", f"{org.records}: file not found"))
+
+
 def _cross_checks(s: Scenario, problems: list) -> None:
+    _check_organisation(s, problems)
     pop, net = s.population, s.network
     if pop.neighbourhoods > pop.households:
         problems.append(

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from bt_sim import targeting
-from bt_sim.component import Component
+from bt_sim.component import Component, room_for
 from bt_sim.components.capacity import ACTIVE
 from bt_sim.components.collectives import behaviours_in_host_neighbourhoods
 from bt_sim.components.hub import member_saving
@@ -240,7 +240,9 @@ class Interventions(Component):
         "running": "interventions",
         "outreach_hours": "volunteer hours",
     }
-    dynamic = ("totals", "dashboard", "gatekeeping")
+    dynamic = (
+        "totals", "dashboard", "gatekeeping", "allowed", "mixed", "log_months", "log_hours",
+    )  # fmt: skip
     contrasts: ClassVar[tuple[Contrast, ...]] = (
         Contrast(
             "collective purchase: no pull -> the default pull",
@@ -291,10 +293,21 @@ class Interventions(Component):
         self.hard = hard_to_reach(model.population) if self.reaching else None
         self.gain = np.ones(k, np.float32)
         self.gatekeeping = False
+        self.extra = np.zeros(k)  # hours given this step besides the volunteers' (staff's)
+        self.staffed = False  # whether staff hours are given (scaling deep)
         self.spent = np.zeros(k)  # hours spent this step, per collective
         self.outreach = np.zeros(k)  # hours spent on outreach this step, per collective
         self.running = np.zeros(k, np.int64)  # interventions carried out this step
         e = len(self.kinds)
+        # Which entries each collective's mix holds (all, unless the network organisation
+        # set it when founding the collective) and, per step, the months of each entry each
+        # collective carried out and the hours it took (the experiment records).
+        self.allowed = np.ones((e, k), bool)
+        self.mixed = False  # whether some collective's mix leaves an entry out
+        self.removed = np.zeros((e, k), bool)  # entries taken out for a counterfactual
+        steps = model.config.run.steps
+        self.log_months = np.zeros((steps + 1, e, k), np.float32)
+        self.log_hours = np.zeros((steps + 1, e, k), np.float32)
         self._costs = np.zeros((e, k))  # work arrays of the step's payment (pay)
         self._ok = np.zeros((e, k), bool)
         self._done = np.zeros(e, np.int64)
@@ -314,7 +327,7 @@ class Interventions(Component):
             return
         dt, month = model.config.run.dt, model.month
         active = cap.status == ACTIVE
-        budget = cap.volunteers * (model.config.collectives.volunteer_hours * dt)
+        budget = cap.volunteers * (model.config.collectives.volunteer_hours * dt) + self.extra
         budget[~active] = 0.0
         self._scores.clear()
         if self.gatekeepers:
@@ -332,20 +345,31 @@ class Interventions(Component):
                 kind.idle()
                 continue
             costs[len(due)] = kind.cost(active, inside)
+            if self.mixed:
+                costs[len(due)][~self.allowed[kind.index]] = np.inf
             due.append((kind, inside))
         n = len(due)
         ok, done = self._ok[:n], self._done[:n]
         cheapest = model.config.collectives.choice == "cheapest"
         pay(costs[:n], budget, active, cheapest, ok, self.spent, self.running, done)
         on = {cls: None for cls in self.present}
-        for (kind, inside), ok_e, d in zip(due, ok, done.tolist(), strict=True):
+        step = model.steps_done
+        if step >= self.log_months.shape[0]:  # a run taken past its planned steps
+            self.make_room(step)
+        for (kind, inside), ok_e, cost_e, d in zip(due, ok, costs[:n], done.tolist(), strict=True):
             x = kind.x
             totals = self.totals[x.name]
+            # what is carried out is within the active collectives whose mix holds it
+            wanted = (
+                int(np.count_nonzero(active & self.allowed[kind.index])) if self.mixed else n_active
+            )
             totals[0] += inside * d
-            totals[1] += inside * (n_active - d)  # what is carried out is within active
+            totals[1] += inside * (wanted - d)
             totals[2] += x.euros_per_month * inside * d
             counts["euros"] += x.euros_per_month * inside * d
-            counts["refused"] += n_active - d
+            counts["refused"] += wanted - d
+            self.log_months[step, kind.index][ok_e] = inside
+            self.log_hours[step, kind.index][ok_e] = cost_e[ok_e]
             counts[kind.counts] += kind.carry_out(ok_e, inside)
             if type(kind) in on:
                 mask = on[type(kind)]
@@ -373,8 +397,12 @@ class Interventions(Component):
         g = np.where(inside, self.gain[at], np.float32(1.0)).astype(np.float32)
         prop = self.base_propensity * np.where(self.hard, g, np.float32(1.0))
         if need > 0:
+            # the volunteers' outreach up to its full rate; staff hours (scaling deep) beyond
             share = np.clip(left / need, 0.0, 1.0)
-            self.outreach[:] = np.minimum(left, need)
+            if self.staffed:
+                beyond = np.minimum(np.maximum(left - need, 0.0), self.extra)
+                share = share + beyond / need
+            self.outreach[:] = np.minimum(left, need + self.extra)
             prop = prop * np.where(inside, share[at], 1.0).astype(np.float32)
         colls.propensity[:] = prop
         colls.reach[:] = self.base_reach * np.where(pop.gatekeeper, g, np.float32(1.0))
@@ -407,6 +435,24 @@ class Interventions(Component):
             np.copyto(focus, p.focus, where=run)
             discount[run] = p.x.discount
         return joint, focus, discount
+
+    def make_room(self, step: int) -> None:
+        super().make_room(step)
+        self.log_months = room_for(self.log_months, step, 0.0)
+        self.log_hours = room_for(self.log_hours, step, 0.0)
+
+    def set_mix(self, c: int, entries: np.ndarray) -> None:
+        """Collective ``c`` carries out only the catalogue entries ``entries`` (a mask over
+        the catalogue): its mix of building blocks (less any :meth:`remove` took out)."""
+        self.allowed[:, c] = entries & ~self.removed[:, c]
+        self.mixed = not self.allowed.all()
+
+    def remove(self, entry: int, c: int) -> None:
+        """Collective ``c`` never carries out catalogue entry ``entry`` (slot ``c``, whether
+        founded yet or not): the counterfactual of a true effect
+        (:func:`bt_sim.records.true_effects`)."""
+        self.removed[entry, c] = True
+        self.set_mix(c, self.allowed[:, c])
 
     def scores(self, rule: str) -> np.ndarray | None:
         """A targeting rule's scores for the population, computed once a step."""
