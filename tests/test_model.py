@@ -165,6 +165,7 @@ def test_the_step_is_a_plan_of_phases_that_a_new_mechanism_extends():
     m = model("run.steps=6")
     assert [p.name for p in m.phases] == [
         "found",
+        "organisation",
         "interventions",
         "adopt",
         "measure",

@@ -265,6 +265,30 @@ def test_run_steps_to_the_end_and_stops():
     assert run.network_png(None) is png  # cached per step and colouring
 
 
+def test_two_strategies_side_by_side_meet_the_same_town():
+    none = Run.build(Settings(seed=4))
+    out = Run.build(Settings(seed=4, strategy="out_least_served"))
+    assert "organisation.found_order=least_served" in overrides(
+        Settings(strategy="out_least_served"), scenario_info("default")
+    )
+    assert np.array_equal(none.model.population.income, out.model.population.income)
+    for _ in range(24):
+        none.step()
+        out.step()
+    assert len(out.model.organisation.founded) > 0 and not none.model.organisation.founded
+    bad = Run.build(Settings(strategy="sideways"))
+    assert bad.model is None and "sideways" in bad.error
+
+
+def test_every_strategy_has_a_name_in_both_languages():
+    from bt_sim.view.i18n import STRINGS
+    from bt_sim.view.session import STRATEGIES
+
+    for lang in ("en", "nl"):
+        for name in STRATEGIES:
+            assert f"strategy.{name}" in STRINGS[lang], (lang, name)
+
+
 # ---- the page, rendered without a browser ----
 def test_page_renders_steps_translates_and_resets():
     import ipyvuetify as v
@@ -290,6 +314,15 @@ def test_page_renders_steps_translates_and_resets():
     assert len(rc.find(v.Slider, class_="bt-slider bt-collectives mt-8")) == 2
     rc.find(v.Btn, class_="bt-step").widget.click()
     assert len(rc.find(unsafe_innerHTML="Instelling B")) >= 1
+    # a strategy for setting B: its run shows what the network organisation did
+    rc.find(v.Select, class_="bt-strategy mt-2")[1].widget.v_model = "out_ready"
+    rc.find(v.Btn, class_="bt-step").widget.click()
+    from bt_sim.view.i18n import t
+
+    # one month in: the organisation saves up for its first founding (80 staff hours)
+    said = t("nl", "organisation_now", founded=0, links="0", hours="0")
+    assert said.startswith("Netwerkorganisatie tot nu toe")
+    rc.find(unsafe_innerHTML=said).assert_single()
     # another scenario
     rc.find(v.Select, class_="bt-scenario").widget.v_model = "tipping"
     assert len(rc.find(v.Slider, class_="bt-slider bt-committed mt-8")) == 2

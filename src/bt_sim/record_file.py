@@ -94,10 +94,9 @@ def validate(df: pd.DataFrame, source: str, csv: bool = False) -> list[tuple[str
     for name, f in fields.items():
         raw = df[name]
         cons = f.get("constraints", {})
-        text = raw.astype(str) if raw.dtype == object or csv else None
-        empty = raw.isna().to_numpy()
-        if text is not None:
-            empty |= (text.str.strip() == "").to_numpy()
+        empty = raw.isna().to_numpy().copy()
+        if not pd.api.types.is_numeric_dtype(raw):
+            empty |= (raw.astype(str).str.strip() == "").to_numpy()
         if cons.get("required"):
             add(np.flatnonzero(empty), name, lambda r: "missing value (the column is required)")
         if f["type"] == "string":
@@ -211,3 +210,23 @@ def read_records(path: str | Path) -> pd.DataFrame:
     if fmt == "csv":
         df = df.replace("", np.nan)
     return conform(df)
+
+
+def schema_table() -> str:
+    """The schema's columns as a Markdown table (docs/records.md holds it)."""
+    lines = ["| column | type | unit | required | allowed | meaning |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for f in load_schema()["fields"]:
+        c = f.get("constraints", {})
+        allowed = []
+        if "enum" in c:
+            allowed.append(", ".join(c["enum"]))
+        if "minimum" in c or "maximum" in c:
+            allowed.append(f"{c.get('minimum', '')} .. {c.get('maximum', '')}".strip())
+        if c.get("unique"):
+            allowed.append("unique")
+        lines.append(
+            f"| `{f['name']}` | {f['type']} | {f['unit']} | {'yes' if c.get('required') else ''} "
+            f"| {'; '.join(allowed)} | {f['description']} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -19,8 +19,10 @@ collective's mix (common random numbers), and compares the collective's true out
 Examples
 --------
 >>> from bt_sim import TransitionModel, load_scenario
->>> model = TransitionModel(load_scenario("interventions", ["population.households=400",
-...                                                         "run.steps=24"]), seed=1)
+>>> from bt_sim.scenario.loader import find_scenario
+>>> sc = load_scenario(find_scenario("interventions"), ["population.households=400",
+...                                                     "run.steps=24"])
+>>> model = TransitionModel(sc, seed=1)
 >>> model.run()
 >>> recs = from_model(model)
 >>> sorted(set(recs["kind"]))[:2]

@@ -335,7 +335,13 @@ def _diagram_to(path: Path, control, outcome, tip, draw) -> None:
 
 
 def cmd_compare(args) -> int:
-    from bt_sim.experiments.compare import METRICS, named_runs, prepare, read_comparison
+    from bt_sim.experiments.compare import (
+        METRICS,
+        headline,
+        named_runs,
+        prepare,
+        read_comparison,
+    )
     from bt_sim.experiments.compare_report import markdown_table, plot_tradeoff, summarise
 
     comp = read_comparison(args.file)
@@ -355,7 +361,9 @@ def cmd_compare(args) -> int:
     if runs.empty:
         raise SweepError([(comp.source, "strategies", "every run failed: see results.parquet")])
     summary = summarise(runs, METRICS, comp.reference, comp.level)
-    table = markdown_table(summary, METRICS)
+    short = markdown_table(summary, headline())
+    groups = (METRICS[:4], METRICS[4:8], METRICS[8:])  # outcomes, equity, costs
+    full = "\n\n".join(markdown_table(summary, g) for g in groups)
 
     def write_csv(p):
         summary.to_csv(p, index=False)
@@ -370,13 +378,14 @@ def cmd_compare(args) -> int:
         {
             "comparison.csv": write_csv,
             "comparison.md": lambda p: p.write_text(
-                f"# {comp.name}\n\n{comp.description}\n\n{table}\n", encoding="utf-8"
+                f"# {comp.name}\n\n{comp.description}\n\n{short}\n\n## Every outcome\n\n{full}\n",
+                encoding="utf-8",
             ),
             "comparison.png": write_png,
         },
     )
     if not args.quiet:
-        print(table)
+        print(short)
         if outcome.failed:
             print(f"{outcome.failed} runs failed (see results.parquet)")
         print(f"results written to {outcome.folder}/")

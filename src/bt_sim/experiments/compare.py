@@ -63,6 +63,16 @@ METRICS: tuple[Metric, ...] = (
     Metric("intervention_euros", "money spent on interventions", "lower", "EUR"),
 )
 
+#: The metrics of the short table (the terminal, and the top of comparison.md).
+HEADLINE = ("time_to_target", "any_adoption", "inclusivity_gap", "representation_adopters",
+            "staff_hours")  # fmt: skip
+
+
+def headline() -> tuple[Metric, ...]:
+    """The metrics of the short table."""
+    return tuple(m for m in METRICS if m.name in HEADLINE)
+
+
 _TOP = {
     "name": "name of the comparison and of its results folder",
     "description": "the question it answers",
@@ -361,3 +371,28 @@ def named_runs(results, comparison: Comparison):
     names = [s.name for s in comparison.strategies]
     df["strategy"] = [names[int(i)] for i in df["strategy"]]
     return df
+
+
+def run_comparison(comparison: Comparison, executor=None, progress: bool = False):
+    """Run a comparison in memory (no results folder): ``(runs, summary)``, the outcomes of
+    every run (``strategy`` by name) and :func:`~bt_sim.experiments.compare_report.summarise`
+    of them. ``bt-sim compare`` does the same into a results folder, resumably.
+
+    >>> import dataclasses
+    >>> comp = read_comparison("scenarios/strategies/half_the_town.toml")
+    >>> small = dataclasses.replace(comp, replicates=2, fixed=("run.steps=12",
+    ...                             "population.households=300"))
+    >>> runs, summary = run_comparison(small)
+    >>> len(runs), sorted(set(summary["verdict"]))[:2]
+    (12, ['better', 'indistinguishable'])
+    """
+    from bt_sim.experiments.compare_report import summarise
+    from bt_sim.experiments.core import run_sweep
+
+    func, design = prepare(comparison)
+    results = run_sweep(
+        func, design, comparison.replicates, comparison.seed, executor, seeds="common",
+        progress=progress, desc=comparison.name,
+    )  # fmt: skip
+    runs = named_runs(results, comparison)
+    return runs, summarise(runs, METRICS, comparison.reference, comparison.level)

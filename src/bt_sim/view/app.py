@@ -22,6 +22,7 @@ import solara
 from bt_sim.view.i18n import LANGUAGE_NAMES, LANGUAGES, name_of, t
 from bt_sim.view.session import (
     DEFAULT_SCENARIO,
+    STRATEGIES,
     Run,
     Settings,
     adoption_chart,
@@ -111,6 +112,14 @@ def SettingsPanel(lang: str, settings: Settings, on_settings, title: str | None 
     with solara.Column(gap="4px", classes=["bt-settings"]):
         if title:
             solara.HTML(tag="h2", unsafe_innerHTML=title)
+        rv.Select(
+            label=t(lang, "strategy"),
+            items=[{"text": name_of(lang, "strategy", n), "value": n} for n in STRATEGIES],
+            v_model=settings.strategy,
+            on_v_model=lambda v: on_settings(dataclasses.replace(settings, strategy=v)),
+            hide_details=True,
+            class_="bt-strategy mt-2",
+        )
         costly = info.costly
         if costly:
             target = settings.subsidy_behaviour or costly[0]
@@ -208,6 +217,19 @@ def RunView(lang: str, run: Run, mode, tick: int, stacked: bool = False):
             )
             members = int(m.state.member.sum())
             solara.HTML(tag="div", unsafe_innerHTML=t(lang, "members", members=f"{members:,}"))
+            if run.settings.strategy != "none":
+                org = m.organisation
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=t(
+                        lang,
+                        "organisation_now",
+                        founded=len(org.founded),
+                        links=f"{int(org.totals['links']):,}",
+                        hours=f"{org.totals['staff_hours']:,.0f}",
+                    ),
+                    classes=["bt-organisation"],
+                )
             solara.HTML(tag="h2", unsafe_innerHTML=t(lang, "hub_title"))
             solara.HTML(
                 tag="div",
@@ -291,7 +313,10 @@ def Page():
                     items=[{"text": name_of(L, "scenario", n), "value": n} for n in names],
                     v_model=current,
                     on_v_model=lambda v: rebuild(
-                        [Settings(scenario=v, seed=s.seed) for s in settings.value]
+                        [
+                            Settings(scenario=v, seed=s.seed, strategy=s.strategy)
+                            for s in settings.value
+                        ]
                     ),
                     hide_details=True,
                     class_="bt-scenario",

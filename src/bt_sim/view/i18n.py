@@ -98,6 +98,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "scenario.bass": "Classic spread (Bass model)",
         "scenario.threshold": "Cascades over thresholds (Watts model)",
         "scenario.complex_contagion": "Spread that needs several contacts (Centola-Macy)",
+        "strategy": "The network organisation's strategy (staff and money to spend)",
+        "strategy.none": "None: the collectives on their own",
+        "strategy.out_ready": "Start new collectives where people are most ready",
+        "strategy.out_least_served": "Start new collectives where most low-income households live",
+        "strategy.deep": "Support the existing collectives with staff hours",
+        "strategy.linking": "Link members of different collectives",
+        "strategy.out_and_deep": "Half new collectives (low-income first), half support",
+        "organisation_now": "Network organisation so far: {founded} new collectives, {links} "
+        "links between collectives, {hours} staff hours spent.",
     },
     "nl": {
         "title": "Buurtcollectieven: hoe snel verspreidt verandering zich?",
@@ -185,6 +194,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "scenario.bass": "Klassieke verspreiding (Bass-model)",
         "scenario.threshold": "Cascades over drempels (Watts-model)",
         "scenario.complex_contagion": "Verspreiding die meerdere contacten vraagt (Centola-Macy)",
+        "strategy": "De aanpak van de netwerkorganisatie (uren en geld om in te zetten)",
+        "strategy.none": "Geen: de collectieven op eigen kracht",
+        "strategy.out_ready": "Nieuwe collectieven starten waar mensen er het meest klaar voor "
+        "zijn",
+        "strategy.out_least_served": "Nieuwe collectieven starten waar de meeste huishoudens met "
+        "een laag inkomen wonen",
+        "strategy.deep": "De bestaande collectieven steunen met uren van medewerkers",
+        "strategy.linking": "Leden van verschillende collectieven met elkaar verbinden",
+        "strategy.out_and_deep": "Half nieuwe collectieven (lage inkomens eerst), half steun",
+        "organisation_now": "Netwerkorganisatie tot nu toe: {founded} nieuwe collectieven, "
+        "{links} verbindingen tussen collectieven, {hours} uur van medewerkers ingezet.",
     },
 }
 
@@ -208,7 +228,8 @@ def t(lang: str, key: str, **fields) -> str:
 
 
 def name_of(lang: str, kind: str, name: str) -> str:
-    """A behaviour's or scenario's display name (``kind`` is "behaviour" or "scenario").
+    """A behaviour's, scenario's or strategy's display name (``kind`` is "behaviour",
+    "scenario" or "strategy").
 
     >>> name_of("nl", "behaviour", "heat_pump"), name_of("en", "behaviour", "solar_panels")
     ('Warmtepomp', 'solar panels')

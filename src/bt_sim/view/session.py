@@ -23,6 +23,23 @@ DEFAULT_SCENARIO = "default"
 PREFERRED_ORDER = ("default", "tipping", "bass", "threshold", "complex_contagion")
 
 
+#: The network organisation's strategies a workshop picks from: the settings of each (the
+#: organisation's own budget and costs are the scenario's).
+STRATEGIES: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "out_ready": ("organisation.strategy=out", "organisation.found_order=ready"),
+    "out_least_served": ("organisation.strategy=out", "organisation.found_order=least_served"),
+    "deep": ("organisation.strategy=deep",),
+    "linking": ("organisation.strategy=linking",),
+    "out_and_deep": (
+        "organisation.strategy=mix",
+        "organisation.out_share=0.5",
+        "organisation.deep_share=0.5",
+        "organisation.found_order=least_served",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the controls set. ``None`` keeps the scenario's own value."""
@@ -35,6 +52,7 @@ class Settings:
     bias: float | None = None
     k: int | None = None
     committed: float | None = None  # percent of eligible households
+    strategy: str = "none"  # the network organisation's (a key of STRATEGIES)
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,10 @@ def overrides(settings: Settings, info: ScenarioInfo) -> list[str]:
     if settings.committed is not None and info.committed_behaviour:
         share = settings.committed / 100
         out.append(f"behaviours.{info.committed_behaviour}.committed_share={share:g}")
+    if settings.strategy != "none":
+        if settings.strategy not in STRATEGIES:
+            raise ValueError(f"no strategy {settings.strategy!r} (have: {', '.join(STRATEGIES)})")
+        out.extend(STRATEGIES[settings.strategy])
     return out
 
 
