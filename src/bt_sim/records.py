@@ -61,16 +61,7 @@ def neighbourhood_context(model: TransitionModel, step: int | None = None) -> pd
     m = pop.n_neighbourhoods
     count = np.bincount(nb, minlength=m).astype(np.float64)
     share = lambda flag: np.bincount(nb, flag, m) / np.maximum(count, 1)  # noqa: E731
-    order = np.lexsort((pop.income, nb))
-    bounds = pop.neighbourhood_bounds()
-    median = np.array(
-        [
-            float(np.median(pop.income[order[bounds[i] : bounds[i + 1]]]))
-            if bounds[i + 1] > bounds[i]
-            else 0.0
-            for i in range(m)
-        ]
-    )
+    median = median_income(pop)
     rec = model.recorder
     t = rec.steps_done if step is None else min(step, rec.steps_done)
     adopting = rec.nb_sum[t, :, rec.variables.index("any_adoption")] / np.maximum(count, 1)
@@ -85,6 +76,20 @@ def neighbourhood_context(model: TransitionModel, step: int | None = None) -> pd
             "network_density": network_density(model),
             "prior_adoption": adopting.astype(np.float64),
         }
+    )
+
+
+def median_income(pop) -> np.ndarray:
+    """Each neighbourhood's median household income (0 for an empty one)."""
+    order = np.lexsort((pop.income, pop.neighbourhood))
+    bounds = pop.neighbourhood_bounds()
+    return np.array(
+        [
+            float(np.median(pop.income[order[bounds[i] : bounds[i + 1]]]))
+            if bounds[i + 1] > bounds[i]
+            else 0.0
+            for i in range(pop.n_neighbourhoods)
+        ]
     )
 
 

@@ -17,7 +17,8 @@ a month it keeps for the next (scaling out saves up for a founding):
   with ``warm_start``, the mix its recommender (:mod:`bt_sim.recommender`) predicts best for
   the neighbourhood among those its founders have the hours for, learnt from the experiment
   records (:mod:`bt_sim.records`) of ``records`` (a file of earlier runs or real
-  collectives) and of the run so far (rounds that have ended, refitted at each founding).
+  collectives) and of the run so far (rounds that have ended; refitted whenever the run's
+  own first years have grown by a tenth).
   With fewer than ``min_records`` records with an outcome it does not pretend: the founders
   choose.
 * ``deep`` (scaling deep): the share's staff hours and money go to the active collectives,
@@ -36,9 +37,9 @@ Scaling up (changing the regime's rules) is not a strategy here.
 Phase ``organisation`` before ``interventions``. Results per step: ``staff_hours`` and
 ``staff_euros`` spent, ``foundings`` and ``links`` made; summary ``organisation:<...>``:
 ``staff_hours``, ``euros``, ``founded``, ``warm_starts`` (foundings with a recommendation),
-``links``, ``deep_hours`` and ``first_year`` (mean gain in behaviours per household in the
-neighbourhoods it founded a collective in, over their first 12 months; NaN when none had 12
-months).
+``links``, ``deep_hours`` and ``first_year_members``, ``first_year_saving`` and
+``first_year_behaviours`` (:func:`first_year`: the mean gain over the first 12 months in the
+neighbourhoods it founded a collective in; NaN when none had 12 months).
 """
 
 from __future__ import annotations

@@ -53,8 +53,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("any_adoption", "households doing a behaviour at the end", "higher", "share"),
     Metric("kpi_saving", "mean saving at the end", "higher", "fraction"),
     Metric("inclusivity_gap", "inclusivity gap (others - disadvantaged)", "lower", "share"),
-    Metric("representation_members", "disadvantaged among members (ratio)", "higher", "ratio"),
-    Metric("representation_adopters", "disadvantaged among adopters (ratio)", "higher", "ratio"),
+    Metric("representation_members", "disadvantaged among members", "higher", "ratio"),
+    Metric("representation_adopters", "disadvantaged among adopters", "higher", "ratio"),
     Metric("saving_concentration", "concentration index of saving by income", "lower", ""),
     Metric("poorest_coverage", "poorest neighbourhoods with a collective", "higher", "share"),
     Metric("staff_hours", "staff hours spent", "lower", "hours"),
@@ -266,14 +266,24 @@ class StrategyRun:
         }
 
     def scenario(self, i: int):
-        """The scenario of strategy ``i``."""
+        """The scenario of strategy ``i`` (built once per process: every replicate of a
+        strategy runs the same scenario)."""
         from bt_sim.experiments.scenario_run import apply_params
         from bt_sim.scenario.validate import scenario_from_dict
 
-        s = self.strategies[int(i)]
-        return scenario_from_dict(
-            apply_params(self.base, s.settings), f"{self.source}: strategy {s.name!r}"
-        )
+        i = int(i)
+        cache = self.__dict__.setdefault("_scenarios", {})
+        if i not in cache:
+            s = self.strategies[i]
+            cache[i] = scenario_from_dict(
+                apply_params(self.base, s.settings), f"{self.source}: strategy {s.name!r}"
+            )
+        return cache[i]
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_scenarios", None)  # built again where the runs go
+        return state
 
     def __call__(self, params: Mapping[str, Any], seed) -> dict:
         from bt_sim.model import TransitionModel
@@ -335,9 +345,9 @@ def strategy_outcomes(model, target: float) -> dict[str, float]:
     rep_adopters = (
         float(dis[adopters].mean() / base) if adopters.any() and base > 0 else float("nan")
     )
-    from bt_sim.records import neighbourhood_context
+    from bt_sim.records import median_income
 
-    median = neighbourhood_context(model)["median_income"].to_numpy()
+    median = median_income(pop)
     poorest = np.argsort(median, kind="stable")[: max(1, len(median) // 5)]
     colls = model.collectives
     standing = colls.founded & (model.capacity.status != DISSOLVED)

@@ -26,6 +26,7 @@ measurement, computation, and statistical inference. Journal of Econometrics 77,
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -533,11 +534,11 @@ def plot_tradeoff(summary: pd.DataFrame, x: str, y: str, path: Path | None = Non
     level = summary["level"].iloc[0]
     refs = both.loc[both["verdict_x"] == "reference", "strategy"].tolist()
     hollow_note = f" (hollow: {refs[0]}, the reference)" if refs else ""
-    ax.set_title(
+    title = (
         f"{first['label_y']} against {first['label_x']}: means with {level * 100:g}% "
-        f"intervals{hollow_note}",
-        fontsize=10,
+        f"intervals{hollow_note}"
     )
+    ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
     ax.grid(alpha=0.3)
     if path is not None:
         path = Path(path)
