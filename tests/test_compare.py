@@ -73,6 +73,27 @@ def test_the_results_do_not_depend_on_the_executor(tmp_path):
     pd.testing.assert_frame_equal(ta, tb)
 
 
+def test_dask_gives_the_same_comparison(tmp_path):
+    f = write(tmp_path)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["compare", str(f), "--out", str(a), "--executor", "inprocess", "-q"]) == 0
+    assert main(["compare", str(f), "--out", str(b), "--executor", "dask", "-j", "1", "-q"]) == 0
+    pd.testing.assert_frame_equal(
+        pd.read_csv(a / "comparison.csv"), pd.read_csv(b / "comparison.csv")
+    )
+
+
+def test_resume_refuses_a_changed_comparison(tmp_path, capsys):
+    f = write(tmp_path)
+    out = tmp_path / "out"
+    assert main(["compare", str(f), "--out", str(out), "--executor", "inprocess", "-q"]) == 0
+    f.write_text(
+        SMALL.replace('"organisation.found_hours" = 120', '"organisation.found_hours" = 60')
+    )
+    code = main(["compare", str(f), "--out", str(out), "--resume", "--executor", "inprocess"])
+    assert code == 2 and "another sweep" in capsys.readouterr().err
+
+
 def test_check_prints_the_plan_and_runs_nothing(tmp_path, capsys):
     f = write(tmp_path)
     assert main(["compare", str(f), "--check", "--out", str(tmp_path / "o")]) == 0

@@ -188,6 +188,10 @@ def test_the_records_command(tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
     assert read_records(out).equals(recs)
     assert main(["records", str(out), "--check"]) == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record_id\nx\n")
+    assert main(["records", str(bad), "--check"]) == 2
+    assert "column source: missing" in capsys.readouterr().err
     assert main(["records", TOWN, "--out", str(tmp_path / "r.xlsx")]) == 2
     assert main(["records", TOWN, "--set", "run.steps=-1", "--out", str(tmp_path / "x.csv")]) == 2
     assert not (tmp_path / "x.csv").exists()
