@@ -263,7 +263,8 @@ _UNITS = {
 def describe(result: RunResult) -> str:
     """A short text summary: mean (and range over replicates) of the main outcomes, with units,
     then what the collectives did (building blocks carried out and refused, collectives
-    stalled, dissolved and founded) where the run has collectives."""
+    stalled, dissolved and founded) where the run has collectives, and what the network
+    organisation did where it spent anything."""
     s = result.summary
     cols = [c for c in s.columns if c.startswith("final_adoption:")] + list(_UNITS)
     if "capacity:active_months" in s.columns and s["capacity:active_months"].max() > 0:
@@ -273,6 +274,8 @@ def describe(result: RunResult) -> str:
             if (c.startswith("interventions:") and c.endswith(tuple(_BLOCK_UNITS)))
             or c in _COLLECTIVE_UNITS
         ]
+    if "organisation:staff_hours" in s.columns and s["organisation:staff_hours"].max() > 0:
+        cols += [c for c in _ORGANISATION_UNITS if c in s.columns]
     w = max(34, *(len(c) for c in cols))
     lines = [f"{'outcome':<{w}} {'unit':<9} {'mean':>9} {'min':>9} {'max':>9}"]
     for c in cols:
@@ -280,6 +283,7 @@ def describe(result: RunResult) -> str:
         unit = (
             _UNITS.get(c)
             or _COLLECTIVE_UNITS.get(c)
+            or _ORGANISATION_UNITS.get(c)
             or _BLOCK_UNITS.get(c.rsplit(":", 1)[1], "fraction")
         )
         lines.append(f"{c:<{w}} {unit:<9} {v.mean():>9.3f} {v.min():>9.3f} {v.max():>9.3f}")
@@ -291,6 +295,14 @@ _COLLECTIVE_UNITS = {
     "capacity:stalled": "count",
     "capacity:dissolved": "count",
     "collectives:founded": "count",
+}
+#: What the network organisation did, printed when it spent anything.
+_ORGANISATION_UNITS = {
+    "organisation:founded": "count",
+    "organisation:warm_starts": "count",
+    "organisation:links": "ties",
+    "organisation:staff_hours": "hours",
+    "organisation:euros": "EUR",
 }
 _BLOCK_UNITS = {
     "carried_months": "coll-mon",  # collective-months
@@ -335,7 +347,9 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> dict[s
     else:
         tie_ends = float(pop.households) * net.mean_degree
     cc = scenario.collectives
-    collectives = cc.max_count or cc.count + len(scenario.foundings)
+    from bt_sim.components.organisation import foundings_planned
+
+    collectives = cc.max_count or cc.count + len(scenario.foundings) + foundings_planned(scenario)
     scopes = 3 + pop.neighbourhoods + collectives
     per_step = scopes * (len(scenario.behaviours) + 6) + 10 * collectives + 20  # + components'
     rows = float(reps) * (scenario.run.steps + 1) * per_step
