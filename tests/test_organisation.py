@@ -181,3 +181,14 @@ def test_a_continued_run_takes_over_the_organisation():
     rest.run()
     assert rest.summary()["organisation:founded"] == whole.summary()["organisation:founded"]
     assert rest.summary()["any_adoption"] == whole.summary()["any_adoption"]
+
+
+def test_the_run_summary_says_what_the_organisation_did(tmp_path, capsys):
+    args = ["run", TOWN, "--set", "organisation.strategy=out", "--set", "run.steps=24",
+            "--replicates", "1", "--out", str(tmp_path / "r")]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "organisation:founded" in out and "organisation:staff_hours" in out
+    assert main(["run", TOWN, "--set", "run.steps=12", "--replicates", "1",
+                 "--out", str(tmp_path / "s")]) == 0  # fmt: skip
+    assert "organisation:" not in capsys.readouterr().out  # it spent nothing
