@@ -19,6 +19,8 @@ import contextlib
 import functools
 import json
 import os
+import tempfile
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -31,11 +33,18 @@ SCHEMA_PATH = resources.files("bt_sim") / "data" / "records.schema.json"
 MAX_PROBLEMS = 20
 _DTYPES = {"string": "str", "integer": np.int64, "number": np.float64}
 _WHAT = {"string": "a string", "integer": "an integer", "number": "a number"}
+_SUFFIXES = {".parquet": "parquet", ".csv": "csv"}
 
 
 @functools.cache
 def load_schema() -> dict:
-    """The records' Table Schema (a dict)."""
+    """The records' Table Schema.
+
+    Returns
+    -------
+    dict
+        The parsed ``records.schema.json`` (read once, then cached; do not modify it).
+    """
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
@@ -47,78 +56,138 @@ def _fields() -> dict[str, dict]:
 
 
 def empty_records() -> pd.DataFrame:
-    """No records, with the schema's columns and types."""
+    """No records, with the schema's columns and types.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Zero rows; string columns as ``str``, integers as ``int64``, numbers as ``float64``.
+    """
     return pd.DataFrame({n: pd.Series([], dtype=_DTYPES[f["type"]]) for n, f in _fields().items()})
 
 
+def _blank(col: pd.Series) -> np.ndarray:
+    """Where ``col`` holds no value: NaN/None, or a string of only spaces."""
+    empty = col.isna().to_numpy().copy()
+    if not pd.api.types.is_numeric_dtype(col):
+        text = col.astype(str)
+        empty |= ((text == "") | text.str.isspace()).to_numpy()
+    return empty
+
+
 def conform(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with the schema's columns in order and their types (missing strings as '')."""
+    """Records with the schema's columns, in its order, and its types.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Records holding every schema column (others are dropped); numbers may be given as text
+        (as read from a CSV file), blank meaning missing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame indexed 0..n-1; missing strings become ``''``, missing numbers NaN.
+    """
     out = {}
     for name, f in _fields().items():
         col = df[name]
         if f["type"] == "string":
             col = col.fillna("").astype(str)
         else:
+            if not pd.api.types.is_numeric_dtype(col):
+                col = pd.to_numeric(col.where(~_blank(col)))
             col = col.astype(_DTYPES[f["type"]])
         out[name] = col.to_numpy()
     return pd.DataFrame(out, index=range(len(df)))
 
 
+def _shown(value: object) -> str:
+    """A value as a problem quotes it: text in quotes (as in the file), numbers plain."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def validate(df: pd.DataFrame, source: str, csv: bool = False) -> list[tuple[str, str, str]]:
-    """Every problem of ``df`` against the schema, as (source, where, message); ``where`` is
-    ``row R, column C`` (R counted from 1 over the data rows; in a CSV file its line is
-    R + 1) or ``column C``. At most :data:`MAX_PROBLEMS`, then a count of the rest."""
+    """Every problem of records against the schema.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Records, typed or all text (as read from a CSV file with ``dtype=str``).
+    source : str
+        What the problems name as their source (usually the file).
+    csv : bool, optional
+        Also give each row's line in the file (the data row + 1, for the header).
+
+    Returns
+    -------
+    list of (source, where, message)
+        ``where`` is ``"row R, column C"`` (R counted from 1 over the data rows) or
+        ``"column C"`` for a missing or unknown column. Empty when the records are valid.
+        At most :data:`MAX_PROBLEMS`, then one ``"... and N more problems"``.
+    """
     fields = _fields()
     problems: list[tuple[str, str, str]] = []
-    missing = [c for c in fields if c not in df.columns]
-    unknown = [c for c in df.columns if c not in fields]
-    for c in missing:
-        problems.append((source, f"column {c}", "missing (expected every column of the records "
-                         "schema, bt_sim/data/records.schema.json)"))  # fmt: skip
-    for c in unknown:
-        problems.append((source, f"column {c}", "unknown column (expected only: "
-                         f"{', '.join(fields)})"))  # fmt: skip
+    for c in fields:
+        if c not in df.columns:
+            problems.append((source, f"column {c}", "missing (expected every column of the "
+                             "records schema, bt_sim/data/records.schema.json)"))  # fmt: skip
+    for c in df.columns:
+        if c not in fields:
+            problems.append((source, f"column {c}", "unknown column (expected only: "
+                             f"{', '.join(fields)})"))  # fmt: skip
     if problems:
+        extra = len(problems) - MAX_PROBLEMS
+        if extra > 0:
+            problems = [*problems[:MAX_PROBLEMS], (source, "", f"... and {extra} more problems")]
         return problems
     extra = 0
 
-    def add(rows: np.ndarray, column: str, message) -> None:
+    def add(bad: np.ndarray, column: str, message: Callable[[int], str]) -> None:
         nonlocal extra
-        for r in rows:
-            if len(problems) >= MAX_PROBLEMS:
-                extra += 1
-                continue
+        rows = np.flatnonzero(bad)
+        room = max(MAX_PROBLEMS - len(problems), 0)
+        extra += max(len(rows) - room, 0)
+        for r in rows[:room]:
             line = f" (line {r + 2})" if csv else ""
-            problems.append((source, f"row {r + 1}{line}, column {column}", message(r)))
+            problems.append((source, f"row {r + 1}{line}, column {column}", message(int(r))))
 
     for name, f in fields.items():
         raw = df[name]
         cons = f.get("constraints", {})
-        empty = raw.isna().to_numpy().copy()
-        if not pd.api.types.is_numeric_dtype(raw):
-            empty |= (raw.astype(str).str.strip() == "").to_numpy()
+        empty = _blank(raw)
         if cons.get("required"):
-            add(np.flatnonzero(empty), name, lambda r: "missing value (the column is required)")
+            add(empty, name, lambda r: "missing value (the column is required)")
         if f["type"] == "string":
             values = raw.astype(str)
             if "enum" in cons:
-                bad = ~empty & ~values.isin(cons["enum"]).to_numpy()
                 allowed = ", ".join(cons["enum"])
-                add(np.flatnonzero(bad), name, lambda r, v=values, a=allowed: f"expected one "
-                    f"of {a}, got {v.iloc[r]!r}")  # fmt: skip
+                bad = ~empty & ~values.isin(cons["enum"]).to_numpy()
+                add(
+                    bad,
+                    name,
+                    lambda r, v=values, a=allowed: f"expected one of {a}, got {v.iloc[r]!r}",
+                )
             if cons.get("unique"):
                 dup = values.duplicated(keep="first").to_numpy() & ~empty
-                first = {v: i for i, v in reversed(list(enumerate(values)))}
-                add(np.flatnonzero(dup), name, lambda r, v=values, at=first: f"duplicate id "
-                    f"{v.iloc[r]!r} (first in row {at[v.iloc[r]] + 1})")  # fmt: skip
+                if dup.any():
+                    first = pd.Series(np.arange(len(values)), index=values.to_numpy())
+                    first = first[~first.index.duplicated(keep="first")]
+                    add(dup, name, lambda r, v=values, at=first: f"duplicate id {v.iloc[r]!r} "
+                        f"(first in row {at[v.iloc[r]] + 1})")  # fmt: skip
             continue
-        num = pd.to_numeric(raw.where(~empty, np.nan), errors="coerce").to_numpy(np.float64)
+        num = pd.to_numeric(raw.where(~empty), errors="coerce")
+        num = num.to_numpy(np.float64, na_value=np.nan)
         unreadable = ~empty & np.isnan(num)
         if f["type"] == "integer":
-            unreadable |= ~empty & ~np.isnan(num) & (num != np.round(num))
-        add(np.flatnonzero(unreadable), name,
-            lambda r, w=_WHAT[f["type"]], v=raw: f"expected {w}, got {v.iloc[r]!r}")  # fmt: skip
+            with np.errstate(invalid="ignore"):
+                whole = (num == np.round(num)) & (np.abs(num) < 2.0**63)
+            unreadable |= ~empty & ~np.isnan(num) & ~whole
+        what = _WHAT[f["type"]]
+        add(unreadable, name, lambda r, w=what, v=raw: f"expected {w}, got {_shown(v.iloc[r])}")
         lo, hi = cons.get("minimum"), cons.get("maximum")
+        if lo is None and hi is None:
+            continue
         ok = ~empty & ~unreadable
         out = np.zeros(len(num), bool)
         if lo is not None:
@@ -131,9 +200,8 @@ def validate(df: pd.DataFrame, source: str, csv: bool = False) -> list[tuple[str
             expected = f"a number of at least {lo:g}"
         else:
             expected = f"a number of at most {hi:g}"
-        unit = f" {f['unit']}" if f.get("unit") else ""
-        add(np.flatnonzero(out), name, lambda r, e=expected + unit, v=raw: f"expected {e}, "
-            f"got {v.iloc[r]!r}")  # fmt: skip
+        expected += f" {f['unit']}" if f.get("unit") else ""
+        add(out, name, lambda r, e=expected, v=raw: f"expected {e}, got {_shown(v.iloc[r])}")
     if extra:
         problems.append((source, "", f"... and {extra} more problems"))
     return problems
@@ -141,7 +209,7 @@ def validate(df: pd.DataFrame, source: str, csv: bool = False) -> list[tuple[str
 
 def _format(path: Path, fmt: str | None) -> str:
     if fmt is None:
-        fmt = {".parquet": "parquet", ".csv": "csv"}.get(path.suffix.lower())
+        fmt = _SUFFIXES.get(path.suffix.lower())
         if fmt is None:
             raise ValueError(f"{path}: expected a .parquet or .csv file, got {path.suffix!r}")
     if fmt not in ("parquet", "csv"):
@@ -149,8 +217,11 @@ def _format(path: Path, fmt: str | None) -> str:
     return fmt
 
 
-def _atomic(path: Path, write) -> None:
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` whole or not at all: a temporary file in its folder, then a rename."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -161,9 +232,29 @@ def _atomic(path: Path, write) -> None:
 
 
 def write_records(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
-    """Write records to ``path`` (Parquet or CSV, from ``fmt`` or the suffix) and the schema
-    beside it as ``<stem>.schema.json``; checked first (RecordError, nothing written), each
-    file written whole or not at all."""
+    """Write records and their schema beside them.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Records with every schema column.
+    path : str or pathlib.Path
+        The file; ``<stem>.schema.json`` is written in the same folder.
+    fmt : {"parquet", "csv"}, optional
+        The format; by default from the suffix (``.parquet`` or ``.csv``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        ``fmt`` is not parquet or csv, or (without ``fmt``) the suffix is neither.
+    RecordError
+        The records break the schema; nothing is written.
+    """
     path = Path(path)
     fmt = _format(path, fmt)
     problems = validate(df, str(path))
@@ -183,6 +274,16 @@ def write_records(df: pd.DataFrame, path: str | Path, fmt: str | None = None) ->
 def read_records(path: str | Path) -> pd.DataFrame:
     """Read a records file (Parquet or CSV) and check it against the schema.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A ``.parquet`` or ``.csv`` file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The records, conformed to the schema (:func:`conform`).
+
     Raises
     ------
     RecordError
@@ -191,10 +292,9 @@ def read_records(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     src = str(path)
-    try:
-        fmt = _format(path, None)
-    except ValueError as exc:
-        raise RecordError([(src, "", str(exc).split(": ", 1)[1])]) from None
+    fmt = _SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise RecordError([(src, "", f"expected a .parquet or .csv file, got {path.suffix!r}")])
     if not path.is_file():
         raise RecordError([(src, "", "file not found")])
     try:
@@ -207,8 +307,6 @@ def read_records(path: str | Path) -> pd.DataFrame:
     problems = validate(df, src, csv=fmt == "csv")
     if problems:
         raise RecordError(problems)
-    if fmt == "csv":
-        df = df.replace("", np.nan)
     return conform(df)
 
 
