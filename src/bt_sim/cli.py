@@ -54,6 +54,28 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _bounded(lo: int, hi: int, what: str):
+    """An argparse type: an integer in [lo, hi]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(
+                f"expected {what} from {lo:,} to {hi:,}, got {value:,}"
+            )
+        return value
+
+    return parse
+
+
+#: The most refined levels and continuation steps a tipping analysis takes.
+MAX_REFINE = 1_000
+MAX_CONTINUATION_STEPS = 100_000
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -283,12 +305,12 @@ def _sweep_parsers(sub) -> None:
     tp.add_argument("--outcome", help="the outcome (default: from [tipping])")
     tp.add_argument(
         "--refine",
-        type=int,
+        type=_bounded(0, MAX_REFINE, "a number of levels"),
         help="after the sweep, run this many more levels inside the bracket of the jump",
     )
     tp.add_argument(
         "--continuation",
-        type=_positive_int,
+        type=_bounded(1, MAX_CONTINUATION_STEPS, "steps"),
         metavar="STEPS",
         help="then step the control up and down through its levels, each level running STEPS "
         "steps from the state the previous one left: forward and backward branches show "
@@ -532,11 +554,18 @@ def _cmd_calibrate(args) -> int:
     def progress(msg: str) -> None:
         print(f"bt-sim: {msg}", file=sys.stderr, flush=True)
 
+    from bt_sim.experiments.executors import default_workers
+
+    procs = args.procs
+    if procs > default_workers():
+        procs = default_workers()
+        print(f"bt-sim: --procs {args.procs}: using {procs} (this machine has {procs} cores)",
+              file=sys.stderr)  # fmt: skip
     out = calibrate(
         args.calibration,
         args.out,
         resume=args.resume,
-        n_procs=args.procs,
+        n_procs=procs,
         progress=None if args.quiet else progress,
     )
     if not args.quiet:

@@ -12,10 +12,33 @@ from bt_sim.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 from bt_sim.errors import SweepError
 
 
-def _executor(args):
+def _executor(args, runs: int | None = None):
     from bt_sim.experiments.executors import make_executor
 
-    return make_executor(args.executor, args.workers, args.scheduler)
+    return make_executor(args.executor, _workers(args, runs), args.scheduler)
+
+
+def _workers(args, runs: int | None) -> int | None:
+    """``-j`` capped at what the machine and the sweep can use (said on stderr)."""
+    from bt_sim.experiments.executors import default_workers
+
+    asked = args.workers
+    if asked is None or args.scheduler or args.executor == "inprocess":
+        return asked
+    cores = default_workers()
+    limit = min(cores, runs) if runs else cores
+    if asked > limit:
+        why = f"this machine has {cores} cores" + (f", the sweep {runs} runs" if runs else "")
+        print(f"bt-sim: -j {asked}: using {max(limit, 1)} workers ({why})", file=sys.stderr)
+        return max(limit, 1)
+    return asked
+
+
+def _check_executor(args) -> None:
+    """What can fail about the executor, before any work (and with --check)."""
+    from bt_sim.experiments.executors import check_executor
+
+    check_executor(args.executor, args.scheduler)
 
 
 def _plan(spec, design) -> str:
@@ -32,8 +55,9 @@ def _run(spec, args, prepared, out: Path | None = None):
     from bt_sim.experiments.core import run_sweep_file
 
     state = {}
+    runs = len(prepared[1]) * spec.replicates if prepared is not None else None
     try:
-        with _executor(args) as ex:
+        with _executor(args, runs) as ex:
             return run_sweep_file(
                 spec,
                 out if out is not None else args.out,
@@ -69,6 +93,7 @@ def cmd_sweep(args) -> int:
     from bt_sim.experiments.spec import read_sweep
 
     spec = read_sweep(args.file)
+    _check_executor(args)
     prepared = prepare(spec)  # every parameter checked against the schema, before any run
     if args.check:
         print(_plan(spec, prepared[1]))
@@ -194,6 +219,17 @@ def cmd_tipping(args) -> int:
     outcome = args.outcome or tip.outcome
     if control not in spec.keys:
         raise SweepError([(str(src), "control", f"{control!r} is not a parameter of the sweep")])
+    if spec.outputs and outcome not in spec.outputs:
+        raise SweepError(
+            [(str(src), "outcome", f"{outcome!r} is not an output the sweep keeps "
+              f"({', '.join(spec.outputs)})")]
+        )  # fmt: skip
+    if args.continuation and spec.sampler != "grid":
+        raise SweepError([(spec.source, "sampler", "--continuation needs a grid sweep")])
+    _check_executor(args)
+    if not spec.outputs:  # every outcome is kept: the outcome must be one of them
+        spec_checked = dataclasses.replace(spec, outputs=(outcome,))
+        prepare(spec_checked)
     prepared = prepare(spec)
     if not args.quiet:
         print(_plan(spec, prepared[1]), file=sys.stderr)
@@ -345,6 +381,7 @@ def cmd_compare(args) -> int:
     from bt_sim.experiments.compare_report import markdown_table, plot_tradeoff, summarise
 
     comp = read_comparison(args.file)
+    _check_executor(args)
     prepared = prepare(comp)  # every strategy's scenario built, before any run
     plan = (
         f"{comp.name}: {len(comp.strategies)} strategies x {comp.replicates} towns = "

@@ -36,6 +36,9 @@ def calibrate(
     killed calibration can be continued with ``resume=True``; the results are written to a
     claimed folder only when complete, and the history is then moved into it.
     """
+    from bt_sim.extras import require
+
+    require("pyabc", "calibration", "bt-sim calibrate")
     from bt_sim.calibration.abc import plot_predictive, posterior, predictive, run_abc
     from bt_sim.outdir import claim_output
 

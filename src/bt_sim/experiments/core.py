@@ -302,9 +302,18 @@ def run_sweep_file(
     from bt_sim.errors import OutputError, SweepError
     from bt_sim.outdir import FolderLock, claim_output
 
+    if resume and force:
+        raise SweepError(
+            [("--resume", "", "--resume finishes a folder and --force replaces one: give one")]
+        )
     func, design = prepared if prepared is not None else prepare(spec)
     manifest = sweep_manifest(spec, func, design)
     target = out if out is not None else (Path(spec.out) if spec.out else None)
+    if resume and not (target or Path("results") / spec.name).exists():
+        raise SweepError(
+            [("--resume", "", f"no results folder {target or Path('results') / spec.name} to "
+              "finish; run without --resume to start the sweep")]
+        )  # fmt: skip
     if resume and (target or Path("results") / spec.name).exists():
         folder = target or Path("results") / spec.name
         lock = FolderLock(folder)

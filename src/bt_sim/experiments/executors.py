@@ -147,7 +147,14 @@ class DaskExecutor(Executor):
 
         self._cluster = None
         if address:
-            self._client = Client(address)
+            from bt_sim.extras import BadAddress
+
+            try:
+                self._client = Client(address, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise BadAddress(
+                    f"--scheduler: no Dask scheduler answered at {address} within 10 s ({exc})"
+                ) from None
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
         else:
             self.workers = workers or default_workers()
@@ -208,6 +215,18 @@ def _take(it: Iterator, n: int) -> list:
     return out
 
 
+def check_executor(kind: str = "processes", scheduler: str | None = None) -> None:
+    """What can be checked of an executor before any work: the Dask extra when Dask is asked
+    for, and the form of a scheduler's address (``--check`` runs this too)."""
+    from bt_sim.extras import check_scheduler, require
+
+    if scheduler:
+        require("distributed", "dask", "--scheduler")
+        check_scheduler(scheduler)
+    elif kind == "dask":
+        require("distributed", "dask", "--executor dask")
+
+
 def make_executor(
     kind: str = "processes", workers: int | None = None, scheduler: str | None = None
 ) -> Executor:
@@ -215,6 +234,7 @@ def make_executor(
 
     A ``scheduler`` address implies Dask.
     """
+    check_executor(kind, scheduler)
     if scheduler:
         return DaskExecutor(address=scheduler)
     if kind == "inprocess":

@@ -78,9 +78,14 @@ class Parameter:
         return tuple(round(v) for v in vals) if self.integer else tuple(vals)
 
     def bounds(self) -> tuple[float, float]:
+        """The range, or the smallest and largest level; for levels that are not numbers
+        (text, true/false) the range of their positions, 0 .. levels - 1."""
         if self.lo is not None and self.hi is not None:
             return self.lo, self.hi
-        vals = [float(v) for v in self.grid_levels()]
+        levels = self.grid_levels()
+        if not all(_num(v) for v in levels):
+            return 0.0, float(len(levels) - 1)
+        vals = [float(v) for v in levels]
         return min(vals), max(vals)
 
 
@@ -203,8 +208,11 @@ def _parameter(src: str, key: str, raw: Any, problems: list) -> Parameter | None
         problems.append((src, f"{where}.range", f"expected lo < hi, got [{rng[0]}, {rng[1]}]"))
         return None
     num = raw.get("num")
-    if num is not None and not (_int(num) and num >= 1):
-        problems.append((src, f"{where}.num", f"expected a positive integer, got {num!r}"))
+    if num is not None and not (_int(num) and 1 <= num <= MAX_RUNS):
+        problems.append(
+            (src, f"{where}.num", f"expected a positive integer of at most {MAX_RUNS:,}, got "
+             f"{num!r}")
+        )  # fmt: skip
         num = None
     return Parameter(key, lo=lo, hi=hi, num=num, integer=integer)
 
@@ -314,9 +322,16 @@ def sweep_from_dict(data: dict, src: str = "<sweep>", folder: Path | None = None
             if p is None:
                 continue
             if sampler == "grid" and p.levels is None and p.num is None:
+                if "num" not in raw:  # (a bad num is reported already)
+                    problems.append(
+                        (src, f"parameters.{key}", "a grid needs levels = [...] or range + num")
+                    )
+                continue
+            if sampler != "grid" and p.num is not None:
                 problems.append(
-                    (src, f"parameters.{key}", "a grid needs levels = [...] or range + num")
-                )
+                    (src, f"parameters.{key}.num", f"num sets a grid's levels; the {sampler} "
+                     "sampler draws `samples` points over the range")
+                )  # fmt: skip
                 continue
             if sampler != "grid" and p.levels is not None:
                 problems.append(
@@ -348,8 +363,8 @@ def sweep_from_dict(data: dict, src: str = "<sweep>", folder: Path | None = None
 
 def _count_points(sampler: str, n: int | None, params: list[Parameter], second: bool) -> int:
     d = len(params)
-    if sampler == "grid":
-        return math.prod(len(p.grid_levels()) for p in params)
+    if sampler == "grid":  # counted, not listed: a grid of a billion levels is refused cheaply
+        return math.prod(len(p.levels) if p.levels is not None else p.num or 0 for p in params)
     if sampler == "latin":
         return n or 0
     if sampler == "sobol":

@@ -222,7 +222,8 @@ def load_scenario(
     Parameters
     ----------
     path : str or Path, optional
-        A TOML scenario file; ``None`` gives the built-in defaults.
+        A TOML scenario file, or the name of a bundled scenario (``"tipping"``, as the command
+        line takes it); ``None`` gives the built-in defaults.
     overrides : list of str
         ``KEY=VALUE`` strings applied after the file, e.g. ``"network.mean_degree=6"``.
 
@@ -240,9 +241,13 @@ def load_scenario(
     >>> s = load_scenario(None, ["population.households=500", "run.steps=12"])
     >>> s.population.households, s.run.steps
     (500, 12)
+    >>> load_scenario("tipping").name
+    'tipping'
     """
     if path is None:
         return scenario_from_data({}, "defaults", overrides)
+    if isinstance(path, str):
+        path = find_scenario(path)
     data, origins = _read_chain(Path(path), str(path), ())
     return scenario_from_data(data, str(path), overrides, origins)
 

@@ -1,0 +1,142 @@
+"""Optional parts say how to get them; nothing a user types can exhaust the machine or start
+work it will refuse later: each refusal is one line, exit code 2, nothing written."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from bt_sim import load_scenario
+from bt_sim.cli import main
+from tests.conftest import ROOT
+
+HUB_K = str(ROOT / "scenarios" / "sweeps" / "hub_k.toml")
+TIPPING = str(ROOT / "scenarios" / "sweeps" / "tipping_committed.toml")
+
+
+@pytest.fixture
+def without(monkeypatch):
+    """Pretend an optional package is not installed."""
+    real = importlib.util.find_spec
+
+    def hide(*names):
+        monkeypatch.setattr(
+            importlib.util, "find_spec", lambda n, *a: None if n in names else real(n, *a)
+        )
+
+    return hide
+
+
+def refused(capsys, argv, *words):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    for w in words:
+        assert w in err, err
+    return err
+
+
+def test_dask_without_the_extra_says_which_extra(without, capsys, tmp_path):
+    without("distributed")
+    refused(capsys, ["sweep", HUB_K, "--executor", "dask", "--check"],
+            'pip install "bt-sim[dask]"', "--executor dask")  # fmt: skip
+    refused(capsys, ["sweep", HUB_K, "--scheduler", "tcp://h:8786", "--out", str(tmp_path / "o")],
+            'pip install "bt-sim[dask]"')  # fmt: skip
+    assert not (tmp_path / "o").exists()
+
+
+def test_calibration_without_the_extra_says_which_extra(without, capsys):
+    without("pyabc")
+    cal = next((ROOT / "calibration").rglob("*.toml"))
+    refused(capsys, ["calibrate", str(cal)], 'pip install "bt-sim[calibration]"')
+
+
+def test_a_scheduler_address_is_checked_before_any_work(capsys, tmp_path):
+    refused(capsys, ["sweep", HUB_K, "--scheduler", "notaurl", "--check"],
+            "--scheduler: expected an address like tcp://HOST:8786")  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_scheduler_that_does_not_answer_is_one_line(capsys, tmp_path):
+    out = tmp_path / "o"
+    refused(capsys, ["sweep", HUB_K, "--scheduler", "tcp://127.0.0.1:1", "--out", str(out)],
+            "no Dask scheduler answered at tcp://127.0.0.1:1")  # fmt: skip
+    assert not out.exists()
+
+
+def _sweep(tmp_path, body: str):
+    p = tmp_path / "s.toml"
+    p.write_text('scenario = "default"\nset = ["run.steps=4", "population.households=200"]\n'
+                 + body)  # fmt: skip
+    return str(p)
+
+
+def test_a_billion_levels_is_refused_at_once(capsys, tmp_path):
+    f = _sweep(tmp_path, '[parameters]\n"network.mean_degree" = { range = [4, 8], '
+               "num = 1000000000 }\n")  # fmt: skip
+    err = refused(capsys, ["sweep", f, "--check"], "num: expected a positive integer of at most")
+    assert "a grid needs" not in err  # no second, misleading line
+
+
+def test_num_with_a_sampler_that_draws_is_refused(capsys, tmp_path):
+    f = _sweep(tmp_path, 'sampler = "latin"\nsamples = 8\n[parameters]\n'
+               '"network.mean_degree" = { range = [4, 8], num = 5 }\n'
+               '"hub.k" = { range = [5, 20] }\n')  # fmt: skip
+    refused(capsys, ["sweep", f, "--check"], "num sets a grid's levels; the latin sampler")
+
+
+def test_grids_over_text_and_true_false_keys_run(tmp_path, capsys):
+    f = _sweep(tmp_path, 'replicates = 1\n[parameters]\n'
+               '"social.response" = { levels = ["linear", "sigmoid"] }\n'
+               '"hub.enabled" = { levels = [true, false] }\n')  # fmt: skip
+    out = tmp_path / "o"
+    assert main(["sweep", f, "--out", str(out), "--executor", "inprocess", "-q"]) == 0
+    import pandas as pd
+
+    parts = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet")))
+    assert set(parts["social.response"]) == {"linear", "sigmoid"}
+    assert (parts["error"] == "").all() and len(parts) == 4
+
+
+def test_resume_needs_a_folder_and_does_not_go_with_force(capsys, tmp_path):
+    out = tmp_path / "o"
+    refused(capsys, ["sweep", HUB_K, "--out", str(out), "--resume"], "no results folder")
+    refused(capsys, ["sweep", HUB_K, "--out", str(out), "--resume", "--force"],
+            "give one")  # fmt: skip
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--refine", "1000000000"), ("--refine", "-1"), ("--continuation", "1000000000")],
+)
+def test_tipping_limits_are_checked_by_the_parser(capsys, option, value):
+    with pytest.raises(SystemExit) as exc:
+        main(["tipping", TIPPING, option, value])
+    assert exc.value.code == 2
+    assert "expected" in capsys.readouterr().err
+
+
+def test_tipping_checks_its_outcome_and_continuation_before_any_run(capsys, tmp_path):
+    out = tmp_path / "o"
+    refused(capsys, ["tipping", TIPPING, "--outcome", "nope", "--out", str(out)],
+            "'nope' is not an output the sweep keeps")  # fmt: skip
+    f = _sweep(tmp_path, 'sampler = "latin"\nsamples = 4\n[parameters]\n'
+               '"network.mean_degree" = { range = [4, 8] }\n'
+               '[tipping]\ncontrol = "network.mean_degree"\n'
+               'outcome = "any_adoption"\n')  # fmt: skip
+    refused(capsys, ["tipping", f, "--continuation", "5", "--out", str(out)],
+            "--continuation needs a grid sweep")  # fmt: skip
+    assert not out.exists()
+
+
+def test_more_workers_than_the_machine_or_the_sweep_can_use_are_capped(tmp_path, capsys):
+    f = _sweep(tmp_path, 'replicates = 2\n[parameters]\n"hub.k" = { levels = [5, 10] }\n')
+    assert main(["sweep", f, "--out", str(tmp_path / "o"), "-j", "100000", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "-j 100000: using" in err and "the sweep 4 runs" in err
+
+
+def test_load_scenario_takes_a_bundled_name():
+    assert load_scenario("tipping").name == "tipping"
