@@ -140,3 +140,18 @@ def test_more_workers_than_the_machine_or_the_sweep_can_use_are_capped(tmp_path,
 
 def test_load_scenario_takes_a_bundled_name():
     assert load_scenario("tipping").name == "tipping"
+
+
+def test_bundled_sweeps_and_comparisons_by_name(capsys):
+    assert main(["sweep", "hub_k", "--check"]) == 0
+    assert main(["compare", "half_the_town", "--check"]) == 0
+    capsys.readouterr()
+    refused(capsys, ["sweep", "no_such_sweep", "--check"], "no_such_sweep")
+
+
+def test_a_users_file_extends_a_bundled_scenario_by_name(tmp_path):
+    f = tmp_path / "mine.toml"
+    f.write_text('extends = "tipping"\nname = "mine"\n[run]\nsteps = 12\n')
+    sc = load_scenario(str(f))
+    assert sc.name == "mine" and sc.run.steps == 12
+    assert sc.behaviours == load_scenario("tipping").behaviours

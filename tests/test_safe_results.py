@@ -431,8 +431,13 @@ def test_debug_works_after_the_subcommand(tmp_path):
 def test_scenario_list_and_bare_names(tmp_path, capsys, monkeypatch):
     code, out, _ = run(["scenario", "list"], capsys)
     assert code == 0
-    names = [line.split()[0] for line in out.splitlines()]
+    blocks = out.split("\n\n")
+    assert blocks[0].startswith("scenarios (bt-sim run NAME):")
+    names = [line.split()[0] for line in blocks[0].splitlines()[1:]]
     assert names == sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+    sweeps = [line.split()[0] for line in blocks[1].splitlines()[1:]]
+    assert sweeps == sorted(p.stem for p in (SCENARIOS / "sweeps").glob("*.toml"))
+    assert blocks[2].splitlines()[1].split()[0] == "half_the_town"
     monkeypatch.chdir(tmp_path)
     assert run(["run", "default", *FAST], capsys)[0] == 0
     assert_complete(tmp_path / "results" / "default")

@@ -527,11 +527,21 @@ def _cmd_scenario(args) -> int:
         print(key_reference(), end="")
         return 0
     if args.action == "list":
-        found = bundled_scenarios()
-        width = max((len(n) for n in found), default=0)
-        for name, path in found.items():
-            desc = read_resolved(path).get("description", "")
-            print(f"{name:<{width}}  {desc}")
+        from bt_sim.scenario.loader import _read_toml, bundled_files
+
+        groups = (
+            ("scenarios (bt-sim run NAME)", bundled_scenarios(), read_resolved),
+            ("sweeps (bt-sim sweep NAME)", bundled_files("sweeps"), _read_toml),
+            ("comparisons (bt-sim compare NAME)", bundled_files("strategies"), _read_toml),
+        )
+        width = max((len(n) for _, found, _ in groups for n in found), default=0)
+        for i, (title, found, read) in enumerate(groups):
+            if not found:
+                continue
+            print(f"{'' if i == 0 else chr(10)}{title}:")
+            for name, path in found.items():
+                desc = read(path, str(path)) if read is _read_toml else read(path)
+                print(f"  {name:<{width}}  {desc.get('description', '')}")
         return 0
     scenario, _ = _load(args.file, args.overrides)
     if args.action == "validate":

@@ -128,17 +128,17 @@ class Comparison:
 
 
 def read_comparison(path: str | Path) -> Comparison:
-    """Read and check a comparison file (each strategy's scenario is built by
-    :func:`prepare`).
+    """Read and check a comparison file, or a bundled one by name (each strategy's scenario
+    is built by :func:`prepare`).
 
     Raises
     ------
     SweepError
         Every problem, each naming the file and the key.
     """
-    from bt_sim.scenario.loader import _read_toml
+    from bt_sim.scenario.loader import _read_toml, find_file
 
-    path = Path(path)
+    path = Path(find_file(str(path), "strategies"))  # a bundled one by name
     src = str(path)
     try:
         data = _read_toml(path, src)

@@ -218,16 +218,17 @@ def _parameter(src: str, key: str, raw: Any, problems: list) -> Parameter | None
 
 
 def read_sweep(path: str | Path) -> SweepSpec:
-    """Read and check a sweep file (not yet its parameters against the scenario schema).
+    """Read and check a sweep file, or a bundled one by name (not yet its parameters against
+    the scenario schema).
 
     Raises
     ------
     SweepError
         Every problem found, each naming the file and the key.
     """
-    from bt_sim.scenario.loader import _read_toml
+    from bt_sim.scenario.loader import _read_toml, find_file
 
-    path = Path(path)
+    path = Path(find_file(str(path), "sweeps"))  # a bundled sweep by name: bt-sim sweep hub_k
     src = str(path)
     try:
         data = _read_toml(path, src)

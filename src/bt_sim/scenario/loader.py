@@ -98,6 +98,10 @@ def _read_chain(path: Path, shown: str, chain: tuple[Path, ...]) -> tuple[dict, 
         raise ScenarioError([(shown, "extends", f"expected a file path, got {parent!r}")])
     parent_path = path.parent / parent
     parent_shown = str(Path(shown).parent / parent)
+    if not parent_path.is_file() and not parent.endswith(".toml"):
+        bundled = bundled_scenarios().get(parent)  # extends = "default": the bundled one
+        if bundled is not None:
+            parent_path, parent_shown = bundled, str(bundled)
     if not parent_path.is_file():
         what = "is not a file" if parent_path.exists() else "file not found"
         raise ScenarioError([(shown, "extends", f"{parent_shown}: {what}")])
@@ -114,17 +118,47 @@ def read_resolved(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     return _read_chain(Path(path), str(path), _chain)[0]
 
 
+def _bundled_folder() -> Path | None:
+    here = Path(__file__).resolve().parent
+    for folder in (here.parent / "scenario_files", here.parents[2] / "scenarios"):
+        if folder.is_dir():
+            return folder
+    return None
+
+
 def bundled_scenarios() -> dict[str, Path]:
     """The scenarios that come with bt-sim, by name (file name without ``.toml``).
 
     An installed package holds them in ``bt_sim/scenario_files``; a source checkout (or an
     editable install) reads the repository's ``scenarios/`` folder.
     """
-    here = Path(__file__).resolve().parent
-    for folder in (here.parent / "scenario_files", here.parents[2] / "scenarios"):
-        if folder.is_dir():
-            return {p.stem: p for p in sorted(folder.glob("*.toml"))}
-    return {}
+    folder = _bundled_folder()
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder else {}
+
+
+def bundled_files(kind: str) -> dict[str, Path]:
+    """The sweep files (``kind = "sweeps"``) or comparison files (``"strategies"``: those
+    with ``[[strategies]]``) that come with bt-sim, by name.
+
+    >>> "hub_k" in bundled_files("sweeps"), "half_the_town" in bundled_files("strategies")
+    (True, True)
+    """
+    folder = _bundled_folder()
+    if folder is None or not (folder / kind).is_dir():
+        return {}
+    files = sorted((folder / kind).glob("*.toml"))
+    if kind == "strategies":
+        files = [p for p in files if "[[strategies]]" in p.read_text(encoding="utf-8")]
+    return {p.stem: p for p in files}
+
+
+def find_file(text: str, kind: str) -> str | Path:
+    """A sweep or comparison file argument as a path: an existing file, else a bundled one's
+    name (``bt-sim sweep hub_k``)."""
+    if Path(text).exists() or text.endswith(".toml"):
+        return text
+    found = bundled_files(kind)
+    return found.get(text, text)
 
 
 def find_scenario(text: str) -> str | Path:
