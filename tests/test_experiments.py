@@ -381,3 +381,36 @@ def test_bundled_sweep_files_are_valid():
     assert files
     for f in files:
         assert main(["sweep", str(f), "--check"]) == 0, f
+
+
+def test_a_small_steady_rise_is_not_called_a_tipping_point():
+    """Means moving from 0.04 to 0.09 over the range, the largest step 0.014: no critical
+    value, the largest change reported with its interval; a jump of 0.8 is one."""
+    from bt_sim.experiments.tipping import find_critical
+
+    rng = np.random.default_rng(3)
+    c = np.repeat(np.linspace(0.1, 1.3, 7), 10)
+    small = find_critical(c, 0.04 + 0.05 * (c - 0.1) / 1.2 + rng.normal(0, 0.01, c.size))
+    assert not small.tips and "nothing tips in this range" in small.summary()
+    noisy = find_critical(c, rng.normal(0.5, 0.2, c.size), min_jump=0.0)
+    assert not noisy.tips and "within the noise" in noisy.summary()
+    big = find_critical(c, (c > 0.7) * 0.8 + rng.normal(0, 0.02, c.size))
+    assert big.tips and "critical value: control = 0.79" in big.summary()
+    lo, hi = big.jump_interval
+    assert 0.7 < lo < hi < 0.9
+
+
+def test_the_tipping_command_says_none_when_nothing_tips(tmp_path, capsys):
+    sweep = tmp_path / "flat.toml"
+    sweep.write_text(
+        'scenario = "default"\nset = ["run.steps=12", "population.households=300"]\n'
+        'replicates = 3\nseeds = "common"\noutputs = ["any_adoption"]\n'
+        '[parameters]\n"social.success_weight" = { levels = [0.8, 0.9, 1.0] }\n'
+        '[tipping]\ncontrol = "social.success_weight"\noutcome = "any_adoption"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "t"
+    assert main(["tipping", str(sweep), "--out", str(out), "-q", "--executor", "inprocess"]) == 0
+    info = json.loads((out / "tipping.json").read_text())
+    assert info["tips"] is False and info["critical"] is None
+    assert "critical value: none" in capsys.readouterr().out

@@ -71,6 +71,16 @@ def _bounded(lo: int, hi: int, what: str):
     return parse
 
 
+def _nonneg_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text}")
+    return value
+
+
 #: The most refined levels and continuation steps a tipping analysis takes.
 MAX_REFINE = 1_000
 MAX_CONTINUATION_STEPS = 100_000
@@ -303,6 +313,13 @@ def _sweep_parsers(sub) -> None:
     tp.add_argument("source", help="sweep TOML file, or the results folder of a sweep")
     tp.add_argument("--control", help="the control parameter (default: from [tipping])")
     tp.add_argument("--outcome", help="the outcome (default: from [tipping])")
+    tp.add_argument(
+        "--min-jump",
+        type=_nonneg_float,
+        help="the smallest jump of the mean outcome between neighbouring levels called a "
+        "tipping point (default: [tipping] min_jump, else 0.1); smaller, or within the noise "
+        "of the replicates: the verdict is that nothing tips",
+    )
     tp.add_argument(
         "--refine",
         type=_bounded(0, MAX_REFINE, "a number of levels"),

@@ -194,9 +194,11 @@ def cmd_tipping(args) -> int:
         res = store.results()
         if outcome not in res:
             raise SweepError([(str(src), "outcome", f"no output {outcome!r} in the results")])
+        min_jump = args.min_jump if args.min_jump is not None else tipping.get("min_jump", 0.1)
         return _tipping_report(
-            res, control, outcome, tipping.get("tipped"), src, args, store.timeseries()
-        )
+            res, control, outcome, tipping.get("tipped"), src, args, store.timeseries(),
+            min_jump,
+        )  # fmt: skip
     from bt_sim.experiments.core import prepare
     from bt_sim.experiments.spec import TippingSpec, read_sweep
 
@@ -266,7 +268,8 @@ def cmd_tipping(args) -> int:
     from bt_sim.experiments.store import SweepStore
 
     series = SweepStore(first.folder).timeseries()
-    code = _tipping_report(res, control, outcome, tip.tipped, first.folder, args, series)
+    min_jump = args.min_jump if args.min_jump is not None else tip.min_jump
+    code = _tipping_report(res, control, outcome, tip.tipped, first.folder, args, series, min_jump)
     if args.continuation:
         _continuation_report(spec, control, outcome, first.folder, args)
     return code
@@ -316,13 +319,17 @@ def _continuation_report(spec, control: str, outcome: str, folder: Path, args) -
     print(f"written to {folder}/: continuation.csv, hysteresis.csv, hysteresis.png")
 
 
-def _tipping_report(res, control, outcome, tipped, folder: Path, args, series=None) -> int:
+def _tipping_report(
+    res, control, outcome, tipped, folder: Path, args, series=None, min_jump: float = 0.1
+) -> int:
     from bt_sim.experiments.tipping import diagram, find_critical
 
     ok = res[res["error"] == ""]
     if ok[control].nunique() < 2:
         raise SweepError([(str(folder), "control", "needs at least two levels with results")])
-    tip = find_critical(ok[control], ok[outcome], tipped, names=(control, outcome))
+    tip = find_critical(
+        ok[control], ok[outcome], tipped, names=(control, outcome), min_jump=min_jump
+    )
     print(tip.summary())
     table = tip.levels
     if not args.quiet:
@@ -330,9 +337,12 @@ def _tipping_report(res, control, outcome, tipped, folder: Path, args, series=No
     info = {
         "control": control,
         "outcome": outcome,
-        "critical": tip.critical,
+        "tips": tip.tips,
+        "critical": tip.critical if tip.tips else None,
         "bracket": list(tip.bracket),
         "jump": tip.jump,
+        "jump_interval": list(tip.jump_interval),
+        "min_jump": tip.min_jump,
         "midline": tip.midline,
         "most_bimodal": list(tip.most_bimodal),
         "runs": len(ok),

@@ -97,6 +97,7 @@ class TippingSpec:
     outcome: str
     refine: int = 0
     tipped: float | None = None
+    min_jump: float = 0.1  # the smallest jump called a tipping point
 
 
 @dataclass(frozen=True)
@@ -402,10 +403,11 @@ def _tipping(raw: Any, src: str, keys: list[str], outputs, problems: list) -> Ti
         problems.append((src, "tipping", f"expected a table, got {raw!r}"))
         return None
     before = len(problems)
-    for k in sorted(set(raw) - {"control", "outcome", "refine", "tipped"}):
+    for k in sorted(set(raw) - {"control", "outcome", "refine", "tipped", "min_jump"}):
         problems.append(
-            (src, f"tipping.{k}", "unknown key (known: control, outcome, refine, tipped)")
-        )
+            (src, f"tipping.{k}", "unknown key (known: control, min_jump, outcome, refine, "
+             "tipped)")
+        )  # fmt: skip
     control = raw.get("control", keys[0] if len(keys) == 1 else None)
     if not isinstance(control, str) or control not in keys:
         problems.append(
@@ -430,8 +432,13 @@ def _tipping(raw: Any, src: str, keys: list[str], outputs, problems: list) -> Ti
     tipped = raw.get("tipped")
     if tipped is not None and not _num(tipped):
         problems.append((src, "tipping.tipped", f"expected a number, got {tipped!r}"))
+    min_jump = raw.get("min_jump", 0.1)
+    if not (_num(min_jump) and min_jump >= 0):
+        problems.append(
+            (src, "tipping.min_jump", f"expected a non-negative number, got {min_jump!r}")
+        )
     if len(keys) != 1:
         problems.append((src, "parameters", "a tipping sweep varies exactly one parameter"))
     if len(problems) > before:
         return None
-    return TippingSpec(str(control), str(outcome), int(refine), tipped)
+    return TippingSpec(str(control), str(outcome), int(refine), tipped, float(min_jump))

@@ -5,7 +5,11 @@ Given replicate outcomes at each level of a control parameter:
 * the **critical value** is located from the jump of the mean outcome: the largest jump
   between neighbouring levels brackets it, and it is refined to where the mean crosses the
   middle of its two plateaus (linear interpolation inside the bracket); near a tipping point
-  that is where half the replicates tip;
+  that is where half the replicates tip. It is reported only when the jump is a tipping
+  point: beyond the noise (the 95 % Welch interval of the change between the replicates of
+  the levels on either side of the jump excludes 0) and at least ``min_jump`` (0.1 by
+  default); otherwise the verdict is that nothing tips in the range, with the largest change
+  and its interval;
 * **bimodality** across replicates at each level is measured by Sarle's coefficient
   ``b = (g^2 + 1) / (k + 3 (n-1)^2 / ((n-2)(n-3)))`` (g skewness, k excess kurtosis): above 5/9
   (a uniform distribution) it suggests two modes, as where some replicates tip and others
@@ -34,6 +38,9 @@ import numpy as np
 import pandas as pd
 
 UNIFORM_BIMODALITY = 5 / 9
+#: The smallest jump of the mean outcome between neighbouring levels called a tipping point
+#: (outcomes are shares by default: a tenth of the households).
+MIN_JUMP = 0.1
 
 
 def sarle(x) -> float:
@@ -84,6 +91,17 @@ class Tipping:
     jump: float
     midline: float
     levels: pd.DataFrame
+    jump_interval: tuple[float, float] = (float("nan"), float("nan"))
+    min_jump: float = MIN_JUMP
+
+    @property
+    def tips(self) -> bool:
+        """Whether the largest jump is a tipping point: beyond the noise (the 95 % Welch
+        interval of the change across it, replicates on either side, excludes 0) and at least
+        ``min_jump``."""
+        lo, hi = self.jump_interval
+        beyond_noise = np.isfinite(lo) and (lo > 0 or hi < 0)
+        return bool(beyond_noise and abs(self.jump) >= self.min_jump)
 
     @property
     def most_bimodal(self) -> tuple[float, float]:
@@ -103,12 +121,26 @@ class Tipping:
         c, b = self.most_bimodal
         lo, hi = self.bracket
         word = "rises" if self.jump > 0 else "falls"
+        jl, jh = self.jump_interval
         lines = [
             f"{self.outcome} {word} most steeply between {self.control} = {lo:.6g} and "
-            f"{hi:.6g} (jump {self.jump:+.3f} in the mean)",
-            f"critical value: {self.control} = {self.critical:.6g} (mean crosses "
-            f"{self.midline:.3f})",
+            f"{hi:.6g} (jump {self.jump:+.3f} in the mean; the levels either side differ by "
+            f"[{jl:+.3f}, {jh:+.3f}], 95 %)",
         ]
+        if self.tips:
+            lines.append(
+                f"critical value: {self.control} = {self.critical:.6g} (mean crosses "
+                f"{self.midline:.3f})"
+            )
+        else:
+            why = (
+                "within the noise of the replicates"
+                if not (np.isfinite(jl) and (jl > 0 or jh < 0))
+                else f"smaller than {self.min_jump:g} (min_jump)"
+            )
+            lines.append(
+                f"critical value: none: nothing tips in this range (the largest change is {why})"
+            )
         if np.isfinite(b):
             verdict = "two modes" if b > UNIFORM_BIMODALITY else "one mode"
             lines.append(
@@ -138,8 +170,40 @@ def level_table(control, outcome, midline: float | None = None) -> pd.DataFrame:
     return t
 
 
+def jump_interval(control, outcome, a: float, b: float) -> tuple[float, float]:
+    """95 % Welch interval of the change of the mean ``outcome`` across the jump between
+    control levels ``a`` and ``b``: the replicates at every level from ``b`` up against those
+    at every level up to ``a`` (the two sides of the jump; NaN with fewer than two replicates
+    on a side).
+
+    >>> c = np.repeat([0.0, 1.0], 4)
+    >>> lo, hi = jump_interval(c, np.r_[0.1, 0.2, 0.1, 0.2, 0.8, 0.9, 0.8, 0.9], 0.0, 1.0)
+    >>> bool(lo > 0.5 and hi < 0.9)
+    True
+    """
+    from scipy import stats
+
+    c, y = np.asarray(control, float), np.asarray(outcome, float)
+    ya = y[(c <= a) & np.isfinite(y)]
+    yb = y[(c >= b) & np.isfinite(y)]
+    if ya.size < 2 or yb.size < 2:
+        return float("nan"), float("nan")
+    va, vb = ya.var(ddof=1) / ya.size, yb.var(ddof=1) / yb.size
+    d = float(yb.mean() - ya.mean())
+    se = float(np.sqrt(va + vb))
+    if se == 0:
+        return d, d
+    df = (va + vb) ** 2 / (va**2 / (ya.size - 1) + vb**2 / (yb.size - 1))
+    q = float(stats.t.ppf(0.975, df))
+    return d - q * se, d + q * se
+
+
 def find_critical(
-    control, outcome, tipped: float | None = None, names: tuple[str, str] = ("control", "outcome")
+    control,
+    outcome,
+    tipped: float | None = None,
+    names: tuple[str, str] = ("control", "outcome"),
+    min_jump: float = MIN_JUMP,
 ) -> Tipping:
     """Locate the critical value of ``control`` where the mean ``outcome`` jumps.
 
@@ -150,6 +214,8 @@ def find_critical(
     tipped : float, optional
         The outcome level that counts as tipped; default halfway between the lowest and the
         highest level mean.
+    min_jump : float
+        The smallest jump called a tipping point (:attr:`Tipping.tips`).
 
     Examples
     --------
@@ -174,8 +240,9 @@ def find_critical(
     critical = float(x[i] + frac * (x[i + 1] - x[i]))
     t = level_table(control, outcome, mid)
     return Tipping(
-        names[0], names[1], critical, (float(x[j]), float(x[j + 1])), float(d[j]), mid, t
-    )
+        names[0], names[1], critical, (float(x[j]), float(x[j + 1])), float(d[j]), mid, t,
+        jump_interval(control, outcome, float(x[j]), float(x[j + 1])), float(min_jump),
+    )  # fmt: skip
 
 
 def refine_levels(tip: Tipping, n: int) -> list[float]:
@@ -201,8 +268,9 @@ def diagram(control, outcome, tip: Tipping, path: Path, title: str = "") -> None
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.scatter(c + jitter, y, s=12, alpha=0.55, color="tab:blue", label="replicate")
     ax.plot(tip.levels["control"], tip.levels["mean"], "-", color="black", lw=1.5, label="mean")
-    ax.axvline(tip.critical, color="tab:red", ls="--", lw=1.2,
-               label=f"critical {tip.critical:.4g}")  # fmt: skip
+    if tip.tips:
+        ax.axvline(tip.critical, color="tab:red", ls="--", lw=1.2,
+                   label=f"critical {tip.critical:.4g}")  # fmt: skip
     ax.axvspan(*tip.bracket, color="tab:red", alpha=0.07)
     ax.set_xlabel(tip.control)
     ax.set_ylabel(tip.outcome)
