@@ -58,3 +58,42 @@ def test_continue_from_needs_the_same_world():
 def test_cli_continuation_needs_a_sweep_file(tmp_path, capsys):
     assert main(["tipping", str(tmp_path), "--continuation", "5"]) == 2
     assert "needs the sweep file" in capsys.readouterr().err
+
+
+def test_continuation_over_the_committed_share_applies_the_new_level():
+    """A rising branch over the committed share (levels 0.03 and 0.1 of the tipping scenario,
+    60 steps each) ends where a fresh run at 0.1 does, near everyone, not at the 0.03 level's
+    niche: the new level's committed households adopt when it starts."""
+    from bt_sim.experiments.continuation import continuation
+    from bt_sim.scenario.loader import find_scenario
+
+    key = "behaviours.plant_based_meals.committed_share"
+    df = continuation(find_scenario("tipping"), key, [0.03, 0.1],
+                      "final_adoption:plant_based_meals", steps=60, replicates=2)  # fmt: skip
+    up = df[(df["branch"] == "forward") & (df[key] == 0.1)]
+    assert (up["final_adoption:plant_based_meals"] > 0.9).all()
+
+
+@pytest.mark.parametrize(
+    ("key", "levels", "refused"),
+    [
+        ("social.q", [0.1, 0.5], False),
+        ("behaviours.plant_based_meals.cost", [0, 100], False),
+        ("behaviours.plant_based_meals.committed_share", [0.03, 0.1], False),
+        ("behaviours.plant_based_meals.initial_adoption", [0.01, 0.05], True),
+        ("mastery.initial_efficacy", [0.3, 0.6], True),
+        ("population.households", [1000, 2000], True),
+        ("network.mean_degree", [6, 10], True),
+        ("collectives.count", [1, 3], True),
+    ],
+)
+def test_a_control_continuation_cannot_carry_is_refused_before_any_run(key, levels, refused):
+    from bt_sim.experiments.continuation import check_control
+    from bt_sim.scenario.loader import find_scenario
+
+    if refused:
+        with pytest.raises(ValueError, match=f"continuation cannot carry {key} over"):
+            check_control(find_scenario("tipping"), key, levels, ["population.households=400"]
+                          if key != "population.households" else [])  # fmt: skip
+    else:
+        check_control(find_scenario("tipping"), key, levels, ["population.households=400"])

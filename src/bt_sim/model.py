@@ -199,6 +199,7 @@ class TransitionModel(mesa.Model):
                 members = smallest(order, elig, count)
             adopted[members, j] = True
             committed[members[:n_committed], j] = True
+        self.committed = committed  # never drop their behaviour (a continuation applies them)
         self.droppable = ~committed & np.array([beh.reversible for beh in sc.behaviours])[None, :]
         m = sc.mastery
         a = np.full(n, 4.0 * m.initial_efficacy)
@@ -286,7 +287,8 @@ class TransitionModel(mesa.Model):
         The households' state, every component's dynamic state (the collectives' progress, the
         check schedule, the hub's release history, ...) and the step count are copied, so
         this model carries on where ``other`` stopped under its own scenario (for example with
-        one parameter changed: forward and backward continuation shows hysteresis). Both must
+        one parameter changed: forward and backward continuation shows hysteresis); this
+        scenario's committed households are adopters from now on. Both must
         describe the same world: the same households, behaviours, host neighbourhoods and
         components (build both from one seed and the same population and network keys).
         """
@@ -306,6 +308,9 @@ class TransitionModel(mesa.Model):
                 "neighbourhoods and components differ"
             )
         self.state = copy.deepcopy(other.state)
+        # This scenario's committed households perform their behaviour from now on (the
+        # others, committed before, carry on as ordinary adopters who may drop it).
+        self.state.adopted |= self.committed
         for name, comp in self.components.items():
             comp.continue_from(other.components[name])
         self.ties.copy_from(other.ties)

@@ -228,6 +228,14 @@ def cmd_tipping(args) -> int:
         )  # fmt: skip
     if args.continuation and spec.sampler != "grid":
         raise SweepError([(spec.source, "sampler", "--continuation needs a grid sweep")])
+    if args.continuation:
+        from bt_sim.experiments.continuation import check_control
+
+        levels = next(p for p in spec.parameters if p.key == control).grid_levels()
+        try:
+            check_control(spec.scenario, control, levels, spec.fixed)
+        except ValueError as exc:
+            raise SweepError([(spec.source, "--continuation", str(exc))]) from None
     _check_executor(args)
     if not spec.outputs:  # every outcome is kept: the outcome must be one of them
         spec_checked = dataclasses.replace(spec, outputs=(outcome,))

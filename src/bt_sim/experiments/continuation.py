@@ -39,6 +39,62 @@ def state_outcome(model, name: str) -> float:
     )
 
 
+def check_control(
+    base: str | Path | None, control: str, levels: Sequence[float], fixed: Sequence[str] = ()
+) -> None:
+    """Refuse, before any run, a control a continuation cannot carry over: one that changes
+    the world (households, network, behaviours, host neighbourhoods) or the initial state
+    other than the committed households (a continuation keeps the state the previous level
+    left, so such a change would silently do nothing). Raises ValueError saying why.
+
+    >>> check_control(None, "social.q", [0.01, 0.05], ["population.households=200"])
+    >>> check_control(None, "mastery.initial_efficacy", [0.3, 0.6],
+    ...               ["population.households=200"])
+    Traceback (most recent call last):
+    ...
+    ValueError: continuation cannot carry mastery.initial_efficacy over: it sets the initial ...
+    """
+    from bt_sim.model import TransitionModel
+
+    lo, hi = min(levels), max(levels)
+    a, b = (
+        TransitionModel(load_scenario(base, [*fixed, f"{control}={v:.12g}"]), seed=1)
+        for v in (lo, hi)
+    )
+    why = "it changes the world (households, behaviours, network or host neighbourhoods)"
+    if (
+        not same_world(a, b)
+        or a.adjacency is None != (b.adjacency is None)
+        or (a.adjacency is not None and (a.adjacency != b.adjacency).nnz)
+    ):
+        raise ValueError(f"continuation cannot carry {control} over: {why}")
+    # the committed households' own state follows their commitment (a continuation applies
+    # it); everyone else's initial state must not depend on the control
+    others = ~(a.committed | b.committed).any(axis=1)
+    for name in a.state.__dataclass_fields__:
+        x, y = getattr(a.state, name), getattr(b.state, name)
+        if x.shape[:1] == others.shape:
+            x, y = x[others], y[others]
+        if not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
+            raise ValueError(
+                f"continuation cannot carry {control} over: it sets the initial state "
+                f"({name}), which a continuation keeps from the previous level"
+            )
+
+
+def same_world(a, b) -> bool:
+    """Whether two models describe the same world (households, behaviours, host
+    neighbourhoods, components): what :meth:`TransitionModel.continue_from` needs."""
+    return (
+        a.population.n == b.population.n
+        and a.behaviour_names == b.behaviour_names
+        and np.array_equal(a.collectives.order, b.collectives.order)
+        and a.collectives.count == b.collectives.count
+        and np.array_equal(a.population.income, b.population.income)
+        and set(a.components) == set(b.components)
+    )
+
+
 def continuation(
     base: str | Path | None,
     control: str,
