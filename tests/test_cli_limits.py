@@ -155,3 +155,21 @@ def test_a_users_file_extends_a_bundled_scenario_by_name(tmp_path):
     sc = load_scenario(str(f))
     assert sc.name == "mine" and sc.run.steps == 12
     assert sc.behaviours == load_scenario("tipping").behaviours
+
+
+def test_a_damaged_part_is_named_and_resume_runs_its_runs_again(tmp_path, capsys):
+    f = _sweep(
+        tmp_path, 'replicates = 2\nbatch = 1\n[parameters]\n"hub.k" = { levels = [5, 10] }\n'
+    )
+    out = tmp_path / "o"
+    assert main(["sweep", f, "--out", str(out), "--executor", "inprocess", "-q"]) == 0
+    part = sorted(out.glob("part-*.parquet"))[1]
+    part.write_bytes(part.read_bytes()[:40])  # a truncated file
+    refused(capsys, ["tipping", str(out), "--control", "hub.k", "--outcome", "any_adoption"],
+            part.name, "damaged results part", "--resume")  # fmt: skip
+    assert main(["sweep", f, "--out", str(out), "--executor", "inprocess", "--resume", "-q"]) == 0
+    assert f"{part.name} was damaged" in capsys.readouterr().err
+    assert (out / f"{part.name}.damaged").exists()  # kept, not deleted
+    from bt_sim.experiments.store import SweepStore
+
+    assert sorted(SweepStore(out).results()["run"]) == [0, 1, 2, 3]

@@ -333,6 +333,9 @@ def run_sweep_file(
                     ]
                 )
             store.clean_temporary()
+            for path in store.set_aside_damaged():
+                print(f"bt-sim: {path.name[: -len('.damaged')]} was damaged: kept as "
+                      f"{path.name}, its runs run again", file=sys.stderr)  # fmt: skip
             store.sync_files()
         except BaseException:
             lock.release()

@@ -96,9 +96,39 @@ class SweepStore:
                 found.append((int(m[2]), Path(entry.path)))
         return [p for _, p in sorted(found)]
 
+    def _read(self, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+        """A part file, or SweepError naming it when it is damaged."""
+        from bt_sim.errors import SweepError
+
+        try:
+            return pd.read_parquet(path, columns=columns)
+        except Exception as exc:  # pyarrow's errors for a truncated or foreign file
+            raise SweepError(
+                [(str(path), "", f"a damaged results part ({type(exc).__name__}: "
+                  f"{str(exc)[:120]}); --resume with this folder as --out sets it aside "
+                  "and runs its runs again")]
+            ) from None  # fmt: skip
+
+    def set_aside_damaged(self) -> list[Path]:
+        """Rename part files that cannot be read to ``<name>.damaged`` (kept, not deleted),
+        so that a resume runs their runs again; returns the new names."""
+        import pyarrow.parquet as pq
+
+        moved = []
+        for kind in ("part", "ts"):
+            for path in self.parts(kind):
+                try:
+                    pq.read_metadata(path)
+                except Exception:
+                    target = path.with_name(f"{path.name}.damaged")
+                    os.replace(path, target)
+                    self.add_file(target.name, target.name)  # still ours: --force may remove
+                    moved.append(target)
+        return moved
+
     def results(self) -> pd.DataFrame:
         """Every recorded run, one row each (deduplicated by run index), sorted by run."""
-        frames = [pd.read_parquet(p) for p in self.parts("part")]
+        frames = [self._read(p) for p in self.parts("part")]
         frames = [f for f in frames if len(f)]
         if not frames:
             return pd.DataFrame(columns=["run", "point", "replicate", "error"])
@@ -107,7 +137,7 @@ class SweepStore:
 
     def timeseries(self) -> pd.DataFrame:
         """Kept time series: ``run``, ``step``, ``variable``, ``value`` (deduplicated)."""
-        frames = [pd.read_parquet(p) for p in self.parts("ts")]
+        frames = [self._read(p) for p in self.parts("ts")]
         if not frames:
             return pd.DataFrame(columns=["run", "step", "variable", "value"])
         df = pd.concat(frames, ignore_index=True)
@@ -117,7 +147,7 @@ class SweepStore:
         """Indices of the runs recorded (succeeded or failed)."""
         done: set[int] = set()
         for p in self.parts("part"):
-            done.update(int(r) for r in pd.read_parquet(p, columns=["run"])["run"])
+            done.update(int(r) for r in self._read(p, columns=["run"])["run"])
         return done
 
     # ---- writing ---------------------------------------------------------------------------
