@@ -173,3 +173,10 @@ def test_a_damaged_part_is_named_and_resume_runs_its_runs_again(tmp_path, capsys
     from bt_sim.experiments.store import SweepStore
 
     assert sorted(SweepStore(out).results()["run"]) == [0, 1, 2, 3]
+
+
+def test_an_empty_scenario_file_is_refused(tmp_path, capsys):
+    f = tmp_path / "empty.toml"
+    f.write_text("# nothing yet\n")
+    refused(capsys, ["run", str(f), "--out", str(tmp_path / "o")], "empty: a scenario file")
+    assert not (tmp_path / "o").exists()

@@ -79,6 +79,11 @@ def _read_chain(path: Path, shown: str, chain: tuple[Path, ...]) -> tuple[dict, 
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise ScenarioError([(shown, "extends", "extends chain deeper than 16 files")])
     data = _read_toml(path, shown)
+    if not data:
+        raise ScenarioError(
+            [(shown, "", "empty: a scenario file needs at least one key (extends = \"default\" "
+              "starts from a bundled scenario; bt-sim scenario keys lists them all)")]
+        )  # fmt: skip
     edgelist = (
         data.get("network", {}).get("edgelist") if isinstance(data.get("network"), dict) else None
     )
