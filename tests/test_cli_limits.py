@@ -180,3 +180,17 @@ def test_an_empty_scenario_file_is_refused(tmp_path, capsys):
     f.write_text("# nothing yet\n")
     refused(capsys, ["run", str(f), "--out", str(tmp_path / "o")], "empty: a scenario file")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_claim_given_up_leaves_no_empty_results_folder(tmp_path, monkeypatch):
+    from bt_sim.outdir import claim_output
+
+    monkeypatch.chdir(tmp_path)
+    claim = claim_output(None, "default")
+    assert (tmp_path / "results").is_dir()
+    claim.release()  # interrupted before anything was committed
+    assert not (tmp_path / "results").exists()
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "mine.txt").write_text("a user's file")
+    claim_output(None, "default").release()
+    assert (tmp_path / "results" / "mine.txt").exists()  # a folder that was there stays

@@ -155,7 +155,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace an existing results folder that bt-sim wrote (never other files)",
     )
-    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    run.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bar or summary: only the folder"
+    )
     _debug(run)
 
     _sweep_parsers(sub)
@@ -271,7 +273,9 @@ def _executor_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace an existing results folder that bt-sim wrote (never other files)",
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bar or summary: only the folder"
+    )
 
 
 def _sweep_parsers(sub) -> None:
@@ -531,7 +535,7 @@ def _cmd_run(args) -> int:
             f"{scenario.run.steps} steps x {reps} replicate(s) in {t:.2f} s"
         )
         print(describe(result))
-        print(f"results written to {out}/")
+    print(f"results written to {out}/")  # with -q too: the folder auto-numbering chose
     return 0
 
 

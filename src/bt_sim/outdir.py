@@ -187,11 +187,14 @@ class OutputClaim:
         Whether the results have been moved into place.
     """
 
-    def __init__(self, final: Path, lock: Path, fd: int, replace: bool):
+    def __init__(
+        self, final: Path, lock: Path, fd: int, replace: bool, created: tuple[Path, ...] = ()
+    ):
         self.final = final
         self.staging = final.parent / f".{final.name}.bt-sim-tmp-{os.getpid()}"
         self.committed = False
         self._lock, self._fd, self._replace = lock, fd, replace
+        self._created = created  # parent folders this claim made (removed again if empty)
         try:
             self.staging.mkdir(mode=0o755)
         except OSError as exc:
@@ -243,6 +246,10 @@ class OutputClaim:
         if self._fd >= 0:
             _unlock(self._lock, self._fd)
             self._fd = -1
+        if not self.committed:  # an interrupted run leaves no empty results/ behind
+            for folder in self._created:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only if empty
 
 
 def _is_cwd_or_above(path: Path) -> bool:
@@ -288,6 +295,11 @@ def _claim_one(cand: Path, explicit: bool, force: bool) -> OutputClaim | None:
             "own, e.g. --out results/mine"
         )
     parent = full.parent
+    created = []  # the parent folders this claim makes, deepest first
+    up = parent
+    while not up.exists() and up != up.parent:
+        created.append(up)
+        up = up.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -328,7 +340,7 @@ def _claim_one(cand: Path, explicit: bool, force: bool) -> OutputClaim | None:
     except BaseException:
         _unlock(lock, fd)
         raise
-    return OutputClaim(full if cand.is_absolute() else cand, lock, fd, replace)
+    return OutputClaim(full if cand.is_absolute() else cand, lock, fd, replace, tuple(created))
 
 
 class FolderLock:

@@ -112,7 +112,7 @@ def cmd_sweep(args) -> int:
         if outcome.failed:
             first = res[res["error"] != ""].iloc[0]
             print(f"first failure (run {first['run']}): {first['error']}")
-        print(f"results written to {outcome.folder}/")
+    print(f"results written to {outcome.folder}/")  # with -q too
     return 0
 
 
@@ -414,7 +414,15 @@ def cmd_compare(args) -> int:
     outcome = _run(comp.sweep(), args, prepared)
     runs = named_runs(outcome.results, comp)
     if runs.empty:
-        raise SweepError([(comp.source, "strategies", "every run failed: see results.parquet")])
+        raise SweepError(
+            [
+                (
+                    comp.source,
+                    "strategies",
+                    "every run failed: their errors are in the part files of the results folder",
+                )
+            ]
+        )
     summary = summarise(runs, METRICS, comp.reference, comp.level)
     short = markdown_table(summary, headline())
     groups = (METRICS[:4], METRICS[4:8], METRICS[8:])  # outcomes, equity, costs
@@ -442,8 +450,8 @@ def cmd_compare(args) -> int:
     if not args.quiet:
         print(short)
         if outcome.failed:
-            print(f"{outcome.failed} runs failed (see results.parquet)")
-        print(f"results written to {outcome.folder}/")
+            print(f"{outcome.failed} runs failed (see the part files)")
+    print(f"results written to {outcome.folder}/")  # with -q too
     return 0
 
 
