@@ -194,3 +194,67 @@ def test_a_claim_given_up_leaves_no_empty_results_folder(tmp_path, monkeypatch):
     (tmp_path / "results" / "mine.txt").write_text("a user's file")
     claim_output(None, "default").release()
     assert (tmp_path / "results" / "mine.txt").exists()  # a folder that was there stays
+
+
+@pytest.mark.slow
+def test_workers_die_with_a_sweep_killed_by_sigkill(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    f = _sweep(tmp_path, 'replicates = 200\n[parameters]\n"hub.k" = { levels = [5, 10] }\n')
+    cmd = [sys.executable, "-m", "bt_sim.cli", "sweep", f, "--out", str(tmp_path / "o")]
+    proc = subprocess.Popen(
+        [*cmd, "-j", "2", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+    def children() -> set[int]:
+        out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+        return {int(p) for p in out.stdout.split()}
+
+    deadline = time.monotonic() + 60
+    while len(children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    workers = children()
+    assert len(workers) >= 2, "the sweep started its workers"
+    time.sleep(1.0)  # the workers are running runs
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = {p for p in workers if _running(p)}
+    assert not alive, f"workers still running after their parent was killed: {alive}"
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    from pathlib import Path
+
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().split()[2] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def test_force_replaces_a_tipping_folder(tmp_path, capsys):
+    f = _sweep(tmp_path, 'replicates = 2\noutputs = ["any_adoption"]\n[parameters]\n'
+               '"social.success_weight" = { levels = [0.5, 1.0] }\n'
+               '[tipping]\ncontrol = "social.success_weight"\n'
+               'outcome = "any_adoption"\n')  # fmt: skip
+    out = tmp_path / "o"
+    args = ["tipping", f, "--out", str(out), "--executor", "inprocess", "-q"]
+    assert main(args) == 0
+    import json
+
+    files = json.loads((out / "manifest.json").read_text())["files"]
+    assert {"tipping.csv", "tipping.json", "tipping.png"} <= set(files.values())
+    assert {"tipping.csv", "tipping.json"} <= set(files)  # by the whole name, no collision
+    assert main([*args, "--force"]) == 0
+    (out / "notes.txt").write_text("mine")
+    err = refused(capsys, [*args, "--force"], "holds files bt-sim did not write (notes.txt)")
+    assert err.startswith(f"bt-sim: error: {out}")  # the folder first, then its files

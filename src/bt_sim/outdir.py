@@ -167,9 +167,9 @@ def _check_replaceable(out: Path, shown: Path) -> None:
         )
     others = sorted(p.name for p in out.iterdir() if p.name not in ours)
     if others:
-        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        names = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
         raise OutputError(
-            f"{shown}: holds files bt-sim did not write ({shown}); --force will not delete them. "
+            f"{shown}: holds files bt-sim did not write ({names}); --force will not delete them. "
             "Move them away or choose another --out"
         )
 

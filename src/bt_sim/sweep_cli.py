@@ -126,7 +126,7 @@ def _write_into(folder: Path, files: dict[str, object]) -> None:
         store = SweepStore(folder)
         for name, writer in files.items():
             write_atomic(folder / name, writer)
-            store.add_file(Path(name).stem, name)
+            store.add_file(name, name)  # by its whole name: tipping.csv and tipping.json
     finally:
         lock.release()
 

@@ -46,6 +46,25 @@ def limit_threads() -> None:
     threadpool_limits(1)
 
 
+def worker_init() -> None:
+    """A local worker's start: one BLAS thread (:func:`limit_threads`), and a watchdog that
+    ends the worker when the process that started it is gone (a sweep killed with SIGKILL
+    leaves no workers running)."""
+    import threading
+    import time
+
+    limit_threads()
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="bt-sim-watchdog", daemon=True).start()
+
+
 def default_workers() -> int:
     """The cores this process may use."""
     try:
@@ -104,7 +123,7 @@ class ProcessExecutor(Executor):
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context(context),
-            initializer=limit_threads,
+            initializer=worker_init,
         )
 
     def run(self, fn, tasks):
