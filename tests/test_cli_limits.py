@@ -258,3 +258,30 @@ def test_force_replaces_a_tipping_folder(tmp_path, capsys):
     (out / "notes.txt").write_text("mine")
     err = refused(capsys, [*args, "--force"], "holds files bt-sim did not write (notes.txt)")
     assert err.startswith(f"bt-sim: error: {out}")  # the folder first, then its files
+
+
+def test_a_report_for_a_grid_sweep_with_common_seeds(tmp_path, capsys):
+    f = _sweep(tmp_path, 'replicates = 3\nseeds = "common"\noutputs = ["any_adoption", '
+               '"members"]\n[parameters]\n"hub.k" = { levels = [5, 20] }\n'
+               '"social.response" = { levels = ["linear", "sigmoid"] }\n')  # fmt: skip
+    out = tmp_path / "o"
+    assert main(["sweep", f, "--out", str(out), "--executor", "inprocess", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "## any_adoption" in printed and "vs point 0 (paired)" in printed
+    import pandas as pd
+
+    t = pd.read_csv(out / "report.csv")
+    assert len(t) == 2 * 4 and set(t["output"]) == {"any_adoption", "members"}
+    assert (t[t["point"] == 0]["diff"] == 0).all()  # the reference against itself
+    runs = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet")))
+    p1 = runs[runs["point"] == 1]["any_adoption"].mean()
+    assert t[(t["point"] == 1) & (t["output"] == "any_adoption")]["mean"].item() == (
+        pytest.approx(p1)
+    )
+    for name in ("report.md", "report-any_adoption.png", "report-members.png"):
+        assert (out / name).is_file()
+    refused(capsys, ["report", str(out), "--output", "nope"], "no output 'nope'")
+    refused(capsys, ["report", str(out), "--reference", "9"], "expected a point in 0..3")
+    refused(capsys, ["report", str(tmp_path / "none")], "no such results folder")

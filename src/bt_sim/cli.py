@@ -307,6 +307,23 @@ def _sweep_parsers(sub) -> None:
     se.add_argument("--no-plot", action="store_true", help="do not write plots")
     _debug(se)
 
+    rp = sub.add_parser(
+        "report",
+        help="per-point table and plots of a sweep's results",
+        description="Per point of a sweep: each output's mean with its 95 %% interval over the "
+        "replicates (and, where the seeds are common, the paired difference against a "
+        "reference point), as report.csv, report.md and a plot per output against each swept "
+        "parameter, written into the results folder.",
+    )
+    rp.add_argument("results", type=Path, help="results folder of a sweep")
+    rp.add_argument(
+        "--output", dest="outputs", action="append", default=[], help="an output (repeatable)"
+    )
+    rp.add_argument("--reference", type=_bounded(0, 10**9, "a point"), default=0,
+                    help="the point paired differences are taken against (default 0)")  # fmt: skip
+    rp.add_argument("--no-plot", action="store_true", help="do not write plots")
+    _debug(rp)
+
     tp = sub.add_parser(
         "tipping",
         help="locate the critical value of a control parameter",
@@ -692,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args)
-        if args.command in ("sweep", "sensitivity", "tipping", "compare", "records"):
+        if args.command in ("sweep", "sensitivity", "tipping", "compare", "records", "report"):
             from bt_sim import sweep_cli
 
             return getattr(sweep_cli, f"cmd_{args.command}")(args)

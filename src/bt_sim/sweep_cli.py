@@ -472,3 +472,38 @@ def cmd_records(args) -> int:
     )  # fmt: skip
     print(f"records written to {path}")
     return 0
+
+
+def cmd_report(args) -> int:
+    from bt_sim.experiments.report import markdown, report
+
+    made = report(args.results, args.outputs or None, args.reference)
+    if args.no_plot:
+        made["files"] = {k: v for k, v in made["files"].items() if not k.endswith(".png")}
+    _write_into(Path(args.results), made["files"])
+    params = [
+        c
+        for c in made["table"].columns
+        if c
+        not in {
+            "point",
+            "output",
+            "runs",
+            "mean",
+            "lo",
+            "hi",
+            "diff",
+            "diff_lo",
+            "diff_hi",
+            "pairs",
+        }
+    ]
+    outputs = made["table"]["output"].unique()
+    if len(outputs) <= 5:
+        print(markdown(made["table"], params, made["paired"], args.reference), end="")
+    else:
+        print(f"{len(outputs)} outputs: the tables are in report.md (--output X for fewer)")
+    names = list(made["files"])
+    shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    print(f"written to {args.results}/: {shown}")
+    return 0
