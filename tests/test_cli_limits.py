@@ -285,3 +285,49 @@ def test_a_report_for_a_grid_sweep_with_common_seeds(tmp_path, capsys):
     refused(capsys, ["report", str(out), "--output", "nope"], "no output 'nope'")
     refused(capsys, ["report", str(out), "--reference", "9"], "expected a point in 0..3")
     refused(capsys, ["report", str(tmp_path / "none")], "no such results folder")
+
+
+def test_an_unknown_sampler_is_one_line(capsys, tmp_path):
+    f = _sweep(tmp_path, 'sampler = "lattice"\n[parameters]\n"hub.k" = { range = [5, 20] }\n')
+    err = refused(capsys, ["sweep", f, "--check"], "sampler: expected one of grid")
+    assert "a grid needs" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_sensitivity_of_one_output_keeps_the_others(tmp_path, capsys):
+    import pandas as pd
+
+    f = _sweep(tmp_path, 'sampler = "sobol"\nsamples = 8\noutputs = ["any_adoption", '
+               '"members"]\n[parameters]\n"hub.k" = { range = [5, 20] }\n'
+               '"collectives.tie_rate" = { range = [0.0, 0.1] }\n')  # fmt: skip
+    out = tmp_path / "o"
+    assert main(["sweep", f, "--out", str(out), "--executor", "inprocess", "-q"]) == 0
+    assert main(["sensitivity", str(out), "--no-plot"]) == 0
+    assert main(["sensitivity", str(out), "--output", "members", "--no-plot"]) == 0
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert set(table["output"]) == {"any_adoption", "members"}
+    capsys.readouterr()
+
+
+@pytest.mark.slow
+def test_an_interrupted_sweep_says_incomplete(tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    f = _sweep(
+        tmp_path, 'replicates = 100\nbatch = 2\n[parameters]\n"hub.k" = { levels = [5, 10] }\n'
+    )
+    out = tmp_path / "o"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bt_sim.cli", "sweep", f, "--out", str(out), "--executor",
+         "inprocess", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(out.glob("part-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "incomplete" and manifest["recorded"] >= 2

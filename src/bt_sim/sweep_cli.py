@@ -151,9 +151,26 @@ def cmd_sensitivity(args) -> int:
     label = "Sobol indices" if sens.method == "sobol" else "Morris elementary effects"
     print(f"{label} of {store.manifest.get('name')} ({store.manifest.get('points')} points)")
     print(format_table(sens, args.top), end="")
-    files = {"sensitivity.csv": lambda p: sens.table.to_csv(p, index=False)}
-    if len(sens.second):
-        files["sensitivity_s2.csv"] = lambda p: sens.second.to_csv(p, index=False)
+    table, second = sens.table, sens.second
+    if args.outputs:  # keep the other outputs' rows of an earlier analysis
+        import pandas as pd
+
+        def merged(name: str, new):
+            path = store.folder / name
+            if not path.exists():
+                return new
+            old = pd.read_csv(path)
+            if "output" not in old:
+                return new
+            return pd.concat([old[~old["output"].isin(new["output"].unique())], new],
+                             ignore_index=True)  # fmt: skip
+
+        table = merged("sensitivity.csv", table)
+        if len(second):
+            second = merged("sensitivity_s2.csv", second)
+    files = {"sensitivity.csv": lambda p: table.to_csv(p, index=False)}
+    if len(second):
+        files["sensitivity_s2.csv"] = lambda p: second.to_csv(p, index=False)
     if not args.no_plot:
         for out in sens.table["output"].unique():
             files[f"sensitivity-{safe_name(out)}.png"] = lambda p, out=out: _plot_to(p, sens, out)

@@ -10,6 +10,7 @@ on the executor, the number of workers, the order runs finish in, or a resume.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -374,6 +375,10 @@ def run_sweep_file(
             recorded=len(results),
             failed=failed,
         )
+    except BaseException:  # Ctrl-C, SIGTERM: what is saved is an incomplete sweep
+        with contextlib.suppress(Exception):
+            store.update(status="incomplete", recorded=len(store.done_runs()))
+        raise
     finally:
         lock.release()
     return SweepOutcome(folder, results, ran, failed, time.perf_counter() - t0)

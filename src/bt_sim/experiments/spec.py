@@ -278,6 +278,7 @@ def sweep_from_dict(data: dict, src: str = "<sweep>", folder: Path | None = None
         [],
     )
     sampler = get("sampler", lambda v: v in SAMPLERS, f"one of {', '.join(SAMPLERS)}", "grid")
+    bad_sampler = "sampler" in data and data["sampler"] not in SAMPLERS
     samples = get("samples", lambda v: _int(v) and 1 <= v <= MAX_RUNS, "a positive integer", None)
     if sampler != "grid" and samples is None and "samples" not in data:
         problems.append((src, "samples", f"missing: the {sampler} sampler needs samples = N"))
@@ -322,6 +323,9 @@ def sweep_from_dict(data: dict, src: str = "<sweep>", folder: Path | None = None
         for key, raw in raw_params.items():
             p = _parameter(src, key, raw, problems)
             if p is None:
+                continue
+            if bad_sampler:  # which checks apply depends on the sampler: none yet
+                params.append(p)
                 continue
             if sampler == "grid" and p.levels is None and p.num is None:
                 if "num" not in raw:  # (a bad num is reported already)

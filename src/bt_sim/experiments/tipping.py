@@ -274,7 +274,12 @@ def diagram(control, outcome, tip: Tipping, path: Path, title: str = "") -> None
     ax.axvspan(*tip.bracket, color="tab:red", alpha=0.07)
     ax.set_xlabel(tip.control)
     ax.set_ylabel(tip.outcome)
-    ax.set_title(title or f"{tip.outcome} against {tip.control}")
+    import textwrap
+
+    ax.set_title(
+        "\n".join(textwrap.wrap(title or f"{tip.outcome} against {tip.control}", 60)),
+        fontsize=10,
+    )
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
