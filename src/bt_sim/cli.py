@@ -602,13 +602,11 @@ def _cmd_calibrate(args) -> int:
     def progress(msg: str) -> None:
         print(f"bt-sim: {msg}", file=sys.stderr, flush=True)
 
-    from bt_sim.experiments.executors import default_workers
+    from bt_sim.experiments.executors import cap_workers
 
-    procs = args.procs
-    if procs > default_workers():
-        procs = default_workers()
-        print(f"bt-sim: --procs {args.procs}: using {procs} (this machine has {procs} cores)",
-              file=sys.stderr)  # fmt: skip
+    procs, why = cap_workers(args.procs)
+    if why:
+        print(f"bt-sim: --procs {args.procs}: using {procs} ({why})", file=sys.stderr)
     out = calibrate(
         args.calibration,
         args.out,

@@ -294,15 +294,7 @@ class TransitionModel(mesa.Model):
         """
         import copy
 
-        same = (
-            other.population.n == self.population.n
-            and other.behaviour_names == self.behaviour_names
-            and np.array_equal(other.collectives.order, self.collectives.order)
-            and other.collectives.count == self.collectives.count
-            and np.array_equal(other.population.income, self.population.income)
-            and set(other.components) == set(self.components)
-        )
-        if not same:
+        if not same_world(self, other):
             raise ValueError(
                 "continue_from needs the same world: households, behaviours, host "
                 "neighbourhoods and components differ"
@@ -409,3 +401,16 @@ def draw_thresholds(mean: float, sd: float, u: np.ndarray) -> np.ndarray:
     else:
         theta = mean + sd * ndtri(lo + u * (hi - lo))
     return np.clip(theta, 1e-6, 1.0).astype(np.float32)
+
+
+def same_world(a: TransitionModel, b: TransitionModel) -> bool:
+    """Whether two models describe the same world (households, behaviours, host
+    neighbourhoods, components): what :meth:`TransitionModel.continue_from` needs."""
+    return (
+        a.population.n == b.population.n
+        and a.behaviour_names == b.behaviour_names
+        and np.array_equal(a.collectives.order, b.collectives.order)
+        and a.collectives.count == b.collectives.count
+        and np.array_equal(a.population.income, b.population.income)
+        and set(a.components) == set(b.components)
+    )

@@ -15,11 +15,8 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -28,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from bt_sim.errors import RecordError
+from bt_sim.experiments.store import write_atomic
 
 SCHEMA_PATH = resources.files("bt_sim") / "data" / "records.schema.json"
 MAX_PROBLEMS = 20
@@ -217,20 +215,6 @@ def _format(path: Path, fmt: str | None) -> str:
     return fmt
 
 
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Write ``path`` whole or not at all: a temporary file in its folder, then a rename."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
 def write_records(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
     """Write records and their schema beside them.
 
@@ -262,12 +246,12 @@ def write_records(df: pd.DataFrame, path: str | Path, fmt: str | None = None) ->
         raise RecordError(problems)
     data = conform(df)
     if fmt == "parquet":
-        _atomic(path, lambda p: data.to_parquet(p, index=False))
+        write_atomic(path, lambda p: data.to_parquet(p, index=False))
     else:
-        _atomic(path, lambda p: data.to_csv(p, index=False))
+        write_atomic(path, lambda p: data.to_csv(p, index=False))
     schema = path.with_name(f"{path.stem}.schema.json")
     text = json.dumps(load_schema(), indent=2) + "\n"
-    _atomic(schema, lambda p: p.write_text(text, encoding="utf-8"))
+    write_atomic(schema, lambda p: p.write_text(text, encoding="utf-8"))
     return path
 
 

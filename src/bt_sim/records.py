@@ -249,19 +249,6 @@ def _outcomes(published, start: float, end: float, households: int) -> dict[str,
     return {k: float(v) for k, v in out.items()}
 
 
-def gain(records: pd.DataFrame) -> np.ndarray:
-    """Each record's outcome for the recommender: the change of the published saving per
-    household of the neighbourhood (``impact``) a month, from the release before the round
-    (its start when there was none) to the release after it; NaN without a release after."""
-    t0 = records["month_before"].fillna(records["start_month"]).to_numpy(np.float64)
-    t1 = records["month_after"].to_numpy(np.float64)
-    d = records["impact_after"].to_numpy(np.float64) - records["impact_before"].to_numpy(np.float64)
-    span = t1 - t0
-    out = np.full(len(records), np.nan)
-    np.divide(d, span, out=out, where=np.isfinite(span) & (span > 0))
-    return out
-
-
 def records_of_runs(
     scenario: str,
     overrides: list[str] | tuple[str, ...] = (),

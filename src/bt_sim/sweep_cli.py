@@ -20,18 +20,14 @@ def _executor(args, runs: int | None = None):
 
 def _workers(args, runs: int | None) -> int | None:
     """``-j`` capped at what the machine and the sweep can use (said on stderr)."""
-    from bt_sim.experiments.executors import default_workers
+    from bt_sim.experiments.executors import cap_workers
 
-    asked = args.workers
-    if asked is None or args.scheduler or args.executor == "inprocess":
-        return asked
-    cores = default_workers()
-    limit = min(cores, runs) if runs else cores
-    if asked > limit:
-        why = f"this machine has {cores} cores" + (f", the sweep {runs} runs" if runs else "")
-        print(f"bt-sim: -j {asked}: using {max(limit, 1)} workers ({why})", file=sys.stderr)
-        return max(limit, 1)
-    return asked
+    if args.workers is None or args.scheduler or args.executor == "inprocess":
+        return args.workers
+    workers, why = cap_workers(args.workers, runs)
+    if why:
+        print(f"bt-sim: -j {args.workers}: using {workers} workers ({why})", file=sys.stderr)
+    return workers
 
 
 def _check_executor(args) -> None:
@@ -498,23 +494,7 @@ def cmd_report(args) -> int:
     if args.no_plot:
         made["files"] = {k: v for k, v in made["files"].items() if not k.endswith(".png")}
     _write_into(Path(args.results), made["files"])
-    params = [
-        c
-        for c in made["table"].columns
-        if c
-        not in {
-            "point",
-            "output",
-            "runs",
-            "mean",
-            "lo",
-            "hi",
-            "diff",
-            "diff_lo",
-            "diff_hi",
-            "pairs",
-        }
-    ]
+    params = made["parameters"]
     outputs = made["table"]["output"].unique()
     if len(outputs) <= 5:
         print(markdown(made["table"], params, made["paired"], args.reference), end="")

@@ -207,12 +207,10 @@ class Organisation(Component):
         self.recommendations: list[dict] = []  # one per founding
         self.step_counts = dict.fromkeys(self.results, 0.0)
         self.recommender = None
-        self.archive = None  # records of earlier runs (organisation.records)
+        self.archive = None  # first years of earlier runs' records (organisation.records)
         self._fitted_on = -1
         if self.shares["linking"] > 0:
             room_for_events(model.interventions)
-        if self.shares["deep"] > 0:
-            model.interventions.staffed = True
         if self.shares["out"] > 0 and sc.organisation.warm_start:
             self._load_archive()
 
@@ -223,7 +221,7 @@ class Organisation(Component):
         kinds = sorted({x.kind for x in self.model.config.interventions})
         self.recommender = Recommender(kinds, org.interval, org.min_records, org.objective)
         if org.records:
-            self.archive = archive_years(org.records, org.objective, tuple(kinds))
+            self.archive = archive_of(org.records, org.objective, tuple(kinds))
 
     # ---- the step ---------------------------------------------------------------------
     def step(self) -> None:
@@ -331,13 +329,14 @@ class Organisation(Component):
         rec = self.recommender
         if self._fitted_on >= 0 and known - self._fitted_on < max(1, 0.1 * rec.n):
             return
-        if self._fitted_on < 0 and self.archive is not None and known < 0.1 * len(self.archive):
+        archive = self.archive.years if self.archive is not None else None
+        if self._fitted_on < 0 and archive is not None and known < 0.1 * len(archive):
             self._fitted_on = 0  # the archive alone (fitted once per process)
-            self.recommender = archive_fit(self.archive, rec)
+            self.recommender = self.archive.fit(rec)
             return
         self._fitted_on = known
         own = first_years(from_model(model, complete_only=True), rec.objective)
-        parts = [r for r in (self.archive, own) if r is not None and len(r)]
+        parts = [r for r in (archive, own) if r is not None and len(r)]
         if parts:
             rec.fit_years(pd.concat(parts, ignore_index=True))
 
@@ -430,13 +429,32 @@ class Organisation(Component):
         }
 
 
-_ARCHIVES: dict[tuple, object] = {}
+class Archive:
+    """A records file's collectives' first years, and the recommenders fitted on them alone."""
+
+    def __init__(self, years):
+        self.years = years
+        self._fits: dict[tuple, object] = {}
+
+    def fit(self, recommender):
+        """``recommender`` fitted on the first years alone: fitted once per setting (the same
+        archive gives the same fit) and copied."""
+        import copy
+
+        key = (recommender.kinds, recommender.interval, recommender.min_records,
+               recommender.objective)  # fmt: skip
+        if key not in self._fits:
+            self._fits[key] = copy.copy(recommender).fit_years(self.years)
+        return copy.copy(self._fits[key])
 
 
-def archive_years(path: str, objective: str, kinds: tuple[str, ...]):
-    """The first years (:func:`bt_sim.recommender.first_years`) of a records file's
-    collectives, of the records of ``kinds``; read and validated once per process and
-    version of the file (every run of a comparison reads the same archive)."""
+_ARCHIVES: dict[tuple, Archive] = {}
+
+
+def archive_of(path: str, objective: str, kinds: tuple[str, ...]) -> Archive:
+    """The :class:`Archive` of a records file (:func:`bt_sim.recommender.first_years` of the
+    records of ``kinds``): read and validated once per process and version of the file
+    (every run of a comparison reads the same archive)."""
     import os
 
     from bt_sim.recommender import first_years
@@ -448,24 +466,8 @@ def archive_years(path: str, objective: str, kinds: tuple[str, ...]):
         records = read_records(path)
         records = records[records["kind"].isin(kinds)].reset_index(drop=True)
         _ARCHIVES.clear()  # one archive at a time
-        _ARCHIVES[key] = first_years(records, objective)
+        _ARCHIVES[key] = Archive(first_years(records, objective))
     return _ARCHIVES[key]
-
-
-_FITS: dict[tuple, object] = {}
-
-
-def archive_fit(years, recommender):
-    """``recommender`` fitted on the archive's first years ``years`` alone: fitted once per
-    process (the same archive gives the same fit) and copied."""
-    import copy
-
-    key = (id(years), recommender.kinds, recommender.interval, recommender.min_records,
-           recommender.objective)  # fmt: skip
-    if key not in _FITS:
-        _FITS.clear()
-        _FITS[key] = copy.copy(recommender).fit_years(years)
-    return copy.copy(_FITS[key])
 
 
 def planned_hours(x) -> float:

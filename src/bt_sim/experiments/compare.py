@@ -152,20 +152,10 @@ def comparison_from_dict(
 ) -> Comparison:
     """Check comparison data (a parsed file); relative scenario paths are read from
     ``folder``."""
-    from bt_sim.experiments.spec import _find_base
+    from bt_sim.experiments.spec import _find_base, top_level_reader
 
     problems: list[tuple[str, str, str]] = []
-    for k in sorted(set(data) - set(_TOP)):
-        problems.append((src, k, f"unknown key (known: {', '.join(sorted(_TOP))})"))
-
-    def get(key: str, check, expected: str, default: Any) -> Any:
-        if key not in data:
-            return default
-        v = data[key]
-        if not check(v):
-            problems.append((src, key, f"expected {expected}, got {v!r}"))
-            return default
-        return v
+    get = top_level_reader(data, _TOP, src, problems)
 
     is_int = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
     is_num = lambda v: isinstance(v, int | float) and not isinstance(v, bool)  # noqa: E731

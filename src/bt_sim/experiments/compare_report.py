@@ -138,7 +138,7 @@ def concentration_index(values: np.ndarray, income: np.ndarray) -> float:
     return float(2 * cov / mean)
 
 
-def _mean_interval(x: np.ndarray, level: float) -> dict[str, np.ndarray]:
+def mean_interval(x: np.ndarray, level: float) -> dict[str, np.ndarray]:
     """The mean of the finite entries along axis 0, its standard error and t interval.
 
     Entries that are not finite are left out. With one finite entry the interval is NaN;
@@ -222,7 +222,7 @@ def paired_difference(
     order = list(pd.unique(runs["strategy"]))
     _check_strategies(order, strategy, reference)
     wide = _wide(runs, metric, order)
-    d = _mean_interval((wide[strategy] - wide[reference]).to_numpy(), level)
+    d = mean_interval((wide[strategy] - wide[reference]).to_numpy(), level)
     return {
         "diff": float(d["mean"]),
         "lo": float(d["lo"]),
@@ -249,10 +249,10 @@ def _summarise_metric(
 ) -> pd.DataFrame:
     wide = _wide(runs, metric.name, order)
     x = wide.to_numpy()
-    own = _mean_interval(x, level)
+    own = mean_interval(x, level)
     n_runs = runs.groupby("strategy", sort=False).size().reindex(order).to_numpy()
     # pair[i, j]: the paired difference "strategy j minus strategy i" over shared replicates
-    pair = _mean_interval(x[:, None, :] - x[:, :, None], level)
+    pair = mean_interval(x[:, None, :] - x[:, :, None], level)
     verdicts = _verdict(pair["lo"], pair["hi"], pair["n"], metric.better)
     ref = order.index(reference)
     verdict = verdicts[ref].astype(object)

@@ -54,7 +54,7 @@ def check_control(
     ...
     ValueError: continuation cannot carry mastery.initial_efficacy over: it sets the initial ...
     """
-    from bt_sim.model import TransitionModel
+    from bt_sim.model import TransitionModel, same_world
 
     lo, hi = min(levels), max(levels)
     a, b = (
@@ -80,19 +80,6 @@ def check_control(
                 f"continuation cannot carry {control} over: it sets the initial state "
                 f"({name}), which a continuation keeps from the previous level"
             )
-
-
-def same_world(a, b) -> bool:
-    """Whether two models describe the same world (households, behaviours, host
-    neighbourhoods, components): what :meth:`TransitionModel.continue_from` needs."""
-    return (
-        a.population.n == b.population.n
-        and a.behaviour_names == b.behaviour_names
-        and np.array_equal(a.collectives.order, b.collectives.order)
-        and a.collectives.count == b.collectives.count
-        and np.array_equal(a.population.income, b.population.income)
-        and set(a.components) == set(b.components)
-    )
 
 
 def continuation(

@@ -65,6 +65,21 @@ def worker_init() -> None:
     threading.Thread(target=watch, name="bt-sim-watchdog", daemon=True).start()
 
 
+def cap_workers(asked: int, runs: int | None = None) -> tuple[int, str | None]:
+    """``asked`` worker processes capped at this machine's cores (and at ``runs``, the work
+    there is), with why when capped (else None).
+
+    >>> cap_workers(1)
+    (1, None)
+    """
+    cores = default_workers()
+    limit = max(min(cores, runs) if runs else cores, 1)
+    if asked <= limit:
+        return asked, None
+    why = f"this machine has {cores} cores" + (f", the sweep {runs} runs" if runs else "")
+    return limit, why
+
+
 def default_workers() -> int:
     """The cores this process may use."""
     try:

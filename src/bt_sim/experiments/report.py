@@ -19,21 +19,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from bt_sim.experiments.compare_report import mean_interval
 from bt_sim.experiments.sensitivity import safe_name
 
 
 def _interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
-    v = values[np.isfinite(values)]
-    n = v.size
-    if n == 0:
-        return float("nan"), float("nan"), float("nan"), 0
-    m = float(v.mean())
-    if n < 2:
-        return m, float("nan"), float("nan"), n
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n))
-    return m, m - half, m + half, n
+    """Mean, t interval and count of the finite values (:func:`mean_interval`)."""
+    m = mean_interval(np.asarray(values, np.float64), level)
+    return float(m["mean"]), float(m["lo"]), float(m["hi"]), int(m["n"])
 
 
 def point_table(
@@ -69,8 +63,6 @@ def point_table(
                 both = pd.concat([mine, ref], axis=1, join="inner").dropna()
                 d = (both.iloc[:, 0] - both.iloc[:, 1]).to_numpy(np.float64)
                 dm, dlo, dhi, pairs = _interval(d, level)
-                if pairs >= 2 and np.allclose(d, d[0]):
-                    dlo = dhi = dm
                 row.update(diff=dm, diff_lo=dlo, diff_hi=dhi, pairs=pairs)
             rows.append(row)
     return pd.DataFrame(rows)
@@ -154,4 +146,4 @@ def report(folder: Path, outputs: Sequence[str] | None = None, reference: int = 
     }
     for out in outs:
         files[f"report-{safe_name(out)}.png"] = lambda p, o=out: plot_output(table, params, o, p)
-    return {"files": files, "table": table, "paired": paired}
+    return {"files": files, "table": table, "paired": paired, "parameters": params}

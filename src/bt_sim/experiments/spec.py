@@ -238,11 +238,13 @@ def read_sweep(path: str | Path) -> SweepSpec:
     return sweep_from_dict(data, src, path.parent)
 
 
-def sweep_from_dict(data: dict, src: str = "<sweep>", folder: Path | None = None) -> SweepSpec:
-    """Check sweep data (a parsed sweep file); relative scenario paths are read from ``folder``."""
-    problems: list[tuple[str, str, str]] = []
-    for k in sorted(set(data) - set(_TOP)):
-        problems.append((src, k, f"unknown key (known: {', '.join(sorted(_TOP))})"))
+def top_level_reader(data: dict, known: dict, src: str, problems: list):
+    """Report ``data``'s keys that are not in ``known`` into ``problems``, and return
+    ``get(key, check, expected, default)``: the value of ``key`` when ``check`` accepts it,
+    else ``default`` (and a problem saying what was expected); ``default`` when it is absent.
+    Sweep files and comparison files read their top-level keys with it."""
+    for k in sorted(set(data) - set(known)):
+        problems.append((src, k, f"unknown key (known: {', '.join(sorted(known))})"))
 
     def get(key: str, check, expected: str, default: Any) -> Any:
         if key not in data:
@@ -253,6 +255,13 @@ def sweep_from_dict(data: dict, src: str = "<sweep>", folder: Path | None = None
             return default
         return v
 
+    return get
+
+
+def sweep_from_dict(data: dict, src: str = "<sweep>", folder: Path | None = None) -> SweepSpec:
+    """Check sweep data (a parsed sweep file); relative scenario paths are read from ``folder``."""
+    problems: list[tuple[str, str, str]] = []
+    get = top_level_reader(data, _TOP, src, problems)
     stem = Path(src).stem if src != "<sweep>" else "sweep"
     name = get(
         "name",

@@ -294,7 +294,6 @@ class Interventions(Component):
         self.gain = np.ones(k, np.float32)
         self.gatekeeping = False
         self.extra = np.zeros(k)  # hours given this step besides the volunteers' (staff's)
-        self.staffed = False  # whether staff hours are given (scaling deep)
         self.spent = np.zeros(k)  # hours spent this step, per collective
         self.outreach = np.zeros(k)  # hours spent on outreach this step, per collective
         self.running = np.zeros(k, np.int64)  # interventions carried out this step
@@ -399,7 +398,7 @@ class Interventions(Component):
         if need > 0:
             # the volunteers' outreach up to its full rate; staff hours (scaling deep) beyond
             share = np.clip(left / need, 0.0, 1.0)
-            if self.staffed:
+            if self.extra.any():  # staff hours given (scaling deep)
                 beyond = np.minimum(np.maximum(left - need, 0.0), self.extra)
                 share = share + beyond / need
             self.outreach[:] = np.minimum(left, need + self.extra)
