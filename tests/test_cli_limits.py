@@ -331,3 +331,101 @@ def test_an_interrupted_sweep_says_incomplete(tmp_path):
     assert proc.wait(timeout=60) == 130
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "incomplete" and manifest["recorded"] >= 2
+
+
+def test_check_checks_the_results_folder(tmp_path, capsys):
+    f = _sweep(tmp_path, 'name = "c"\nreplicates = 1\n[parameters]\n"hub.k" = { levels = [5] }\n')
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "mine.txt").write_text("a user's file")
+    refused(capsys, ["sweep", f, "--out", str(taken), "--check"], "already exists")
+    refused(capsys, ["sweep", f, "--out", str(taken), "--check", "--force"],
+            "--force replaces only a results folder that bt-sim wrote")  # fmt: skip
+    refused(capsys, ["sweep", f, "--out", str(tmp_path / "none"), "--check", "--resume"],
+            "no results folder")  # fmt: skip
+    assert (taken / "mine.txt").read_text() == "a user's file"
+    assert sorted(p.name for p in taken.iterdir()) == ["mine.txt"]
+    assert not (tmp_path / "none").exists()
+    assert main(["sweep", f, "--out", str(tmp_path / "new"), "--check"]) == 0
+    assert f"writes {tmp_path / 'new'}/" in capsys.readouterr().out
+    assert not (tmp_path / "new").exists()  # --check touches nothing
+
+
+def test_a_sweeps_folder_is_its_name_and_force_replaces_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    f = _sweep(tmp_path, 'name = "mine"\nreplicates = 1\n[parameters]\n'
+               '"hub.k" = { levels = [5] }\n')  # fmt: skip
+    argv = ["sweep", f, "--executor", "inprocess", "-q"]
+    assert main(argv) == 0
+    assert (tmp_path / "results" / "mine" / "manifest.json").exists()
+    refused(capsys, argv, "results/mine: already exists", "--resume")  # never numbered
+    assert main([*argv, "--force"]) == 0  # replaces results/mine, no mine-2
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["mine"]
+
+
+def test_run_force_without_out_replaces_the_default_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "default", "--set", "run.steps=2", "--set", "population.households=200",
+            "--replicates", "1", "-q", "--no-plot"]  # fmt: skip
+    assert main(argv) == 0 and main(argv) == 0
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["default", "default-2"]
+    assert main([*argv, "--force"]) == 0
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["default", "default-2"]
+
+
+def test_a_sweep_files_set_is_blamed_on_the_file(tmp_path, capsys):
+    p = tmp_path / "s.toml"
+    p.write_text('scenario = "default"\nset = ["run.stepz=4"]\n[parameters]\n'
+                 '"hub.k" = { levels = [5] }\n')  # fmt: skip
+    err = refused(capsys, ["sweep", str(p), "--check"], f"{p}: set: run.stepz: unknown key")
+    assert "--set" not in err
+    p.write_text('scenario = "default"\nset = ["run.steps=-4"]\n[parameters]\n'
+                 '"hub.k" = { levels = [5] }\n')  # fmt: skip
+    err = refused(capsys, ["sweep", str(p), "--check"], f"{p}: set", "run.steps")
+    assert "--set" not in err
+
+
+def test_the_documented_sweep_file_is_valid(tmp_path, capsys):
+    text = (ROOT / "docs" / "experiments.md").read_text()
+    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    f = tmp_path / "my_sweep.toml"
+    f.write_text(block)
+    assert main(["sweep", str(f), "--check", "--out", str(tmp_path / "o")]) == 0
+    assert "my_sweep: grid sampler, 15 points x 10 replicate(s)" in capsys.readouterr().out
+
+
+def test_the_time_left_leaves_out_the_warm_up():
+    from bt_sim.experiments.core import _Bar
+
+    bar = _Bar(100, "s", enabled=False, warm=2)
+    # the first two runs (one per worker) take 60 s: starting workers, loading kernels
+    assert bar.left(1, 100, 60.0) == "estimating"
+    assert bar.left(2, 100, 60.0) == "estimating"
+    # then a run a second: 90 runs left take 90 s, not 90 x 30 s
+    assert bar.left(12, 100, 70.0) == "01:28"
+
+
+def test_a_sweep_that_would_not_fit_in_memory_is_refused_before_any_work(
+    tmp_path, capsys, monkeypatch
+):
+    import bt_sim.runner
+    from bt_sim.experiments.core import prepare
+    from bt_sim.experiments.resources import estimate_sweep_memory
+    from bt_sim.experiments.spec import read_sweep
+
+    f = _sweep(tmp_path, 'name = "m"\nreplicates = 2\n[parameters]\n'
+               '"population.households" = { levels = [200, 400000] }\n')  # fmt: skip
+    spec = read_sweep(f)
+    func, _design = prepare(spec)
+    one = estimate_sweep_memory(spec, func, 4, 1)
+    two = estimate_sweep_memory(spec, func, 4, 2)
+    # the largest point sets a worker's share: 400,000 households need over 300 MB each
+    assert one["per_run"] > 300e6 and two["workers"] == 2 * one["workers"]
+    monkeypatch.setattr(bt_sim.runner, "available_memory", lambda: one["total"] + 1.0)
+    out = tmp_path / "o"
+    refused(capsys, ["sweep", f, "-j", "2", "--out", str(out)],
+            "this sweep needs about", "2 worker(s)", "lower -j (2)")  # fmt: skip
+    refused(capsys, ["sweep", f, "-j", "2", "--check"], "this sweep needs about")
+    assert not out.exists()
+    assert main(["sweep", f, "-j", "1", "--check"]) == 0  # one worker fits
+    assert "memory: about" in capsys.readouterr().out

@@ -45,7 +45,7 @@ def _summary_in_worker(args):
     path, seed_entropy, replicate = args
     s = scenario(path)
     ss = replicate_seeds(seed_entropy, 2)[replicate]
-    _, row, _, _ = run_replicate(s, ss, replicate)
+    _, row, _, _, _ = run_replicate(s, ss, replicate)
     return row
 
 

@@ -58,11 +58,11 @@ def test_collectives_are_founded_in_preallocated_room(tmp_path):
     assert s["collectives:founded"] == 2 and s["collectives:refused_foundings"] == 0
     ts = m.timeseries()
     truth = ts[ts["scope"] == "collective_truth"]
-    assert sorted(truth["unit"].unique()) == ["0", "1", "2", "3", "9"]
-    state = truth[(truth["unit"] == "9") & (truth["variable"] == "capacity:state")]
+    assert sorted(truth["entity"].unique()) == ["0", "1", "2", "3", "9"]
+    state = truth[(truth["entity"] == "9") & (truth["variable"] == "capacity:state")]
     assert (state["value"].to_numpy()[:25] == UNFOUNDED).all()  # steps 0-24
     assert (state["value"].to_numpy()[25:] == ACTIVE).all()
-    members = truth[(truth["unit"] == "9") & (truth["variable"] == "members")]["value"]
+    members = truth[(truth["entity"] == "9") & (truth["variable"] == "members")]["value"]
     assert (members.to_numpy()[:25] == 0).all() and members.iloc[25] >= 8
     assert set(m.hub_panel()["collective"]) <= {0, 1, 2, 3, 9}
 

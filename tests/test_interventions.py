@@ -174,7 +174,7 @@ def test_per_collective_outputs_are_researcher_only_and_match_the_state():
     ts = m.timeseries()
     assert "collective_truth" in ts.attrs["researcher_only_scopes"]
     mine = ts[ts["scope"] == "collective_truth"]
-    last = mine[mine["step"] == 10].set_index(["unit", "variable"])["value"]
+    last = mine[mine["step"] == 10].set_index(["entity", "variable"])["value"]
     units = [str(int(nb)) for nb in m.collectives.nbhd]
     for c, unit in enumerate(units):
         assert last[(unit, "capacity:volunteers")] == m.capacity.volunteers[c]

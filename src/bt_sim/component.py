@@ -72,6 +72,9 @@ class Component:
         Per-step series it records (name to unit), filled by :meth:`update_results` into
         ``self.result[name]`` (preallocated, one value per step, step 0 included) and added
         to the time series (scope ``overall``) as ``<name>``.
+    summary_units : dict of str to str
+        The unit of each end-of-run outcome of :meth:`summary` (name to unit; see
+        :mod:`bt_sim.units`).
     dynamic : tuple of str
         Attributes that change during a run: copied by a continuation run
         (:meth:`bt_sim.model.TransitionModel.continue_from`).
@@ -90,6 +93,7 @@ class Component:
     anchor: ClassVar[tuple[str, str] | None] = ("before", "record")
     results: ClassVar[dict[str, str]] = {}
     collective_results: ClassVar[dict[str, str]] = {}
+    summary_units: ClassVar[dict[str, str]] = {}
     dynamic: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()
     contrasts: ClassVar[tuple[Any, ...]] = ()
@@ -134,6 +138,12 @@ class Component:
     def summary(self) -> dict[str, float]:
         """End-of-run outcomes the component adds to the model's summary."""
         return {}
+
+    @classmethod
+    def summary_unit(cls, key: str) -> str | None:
+        """The unit of summary outcome ``key`` (without the component's name); by default
+        looked up in ``summary_units``."""
+        return cls.summary_units.get(key)
 
     def founding_room(self) -> int:
         """Collectives the component may found during the run: the collectives' slots keep

@@ -340,7 +340,7 @@ class TransitionModel(mesa.Model):
             self._profile = False
 
     def timeseries(self) -> pd.DataFrame:
-        """Tidy per-step table (step, month, scope, unit, variable, value); a component's
+        """Tidy per-step table (step, month, scope, entity, variable, value); a component's
         results are overall series named ``<component>:<result>``."""
         extra = {
             f"{c.name}:{name}": values for c in self._reporting for name, values in c.result.items()

@@ -96,7 +96,7 @@ def summarise(model: TransitionModel) -> dict[str, float | str]:
     notes: list[str] = []
     adoption = rec.overall_adoption
     overall = rec.overall
-    out: dict[str, float | str] = {"steps": float(t), "households": float(pop.n)}
+    out: dict[str, float | str] = {"steps": int(t), "households": int(pop.n)}
     eligible = model.eligible_share()
     for bi, b in enumerate(model.behaviour_names):
         out[f"final_adoption:{b}"] = float(adoption[t, bi])

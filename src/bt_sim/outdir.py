@@ -264,7 +264,8 @@ def claim_output(out: Path | None, name: str, force: bool = False) -> OutputClai
     ----------
     out : Path or None
         The folder asked for (``--out``); None means ``results/<name>``, or ``results/<name>-2``
-        and so on when that exists or another run is writing it.
+        and so on when that exists or another run is writing it (with ``force``: always
+        ``results/<name>``, replaced if bt-sim wrote it).
     name : str
         The scenario name (already validated as a plain name).
     force : bool
@@ -276,8 +277,8 @@ def claim_output(out: Path | None, name: str, force: bool = False) -> OutputClai
         If the folder exists (without ``force``), is not bt-sim's, holds other files, is being
         written by another run, or cannot be created or written.
     """
-    explicit = out is not None
-    base = Path(out) if explicit else Path("results") / name
+    explicit = out is not None or force
+    base = Path(out) if out is not None else Path("results") / name
     for i in range(1, MAX_DEFAULT_FOLDERS + 1):
         cand = base if i == 1 else base.with_name(f"{base.name}-{i}")
         claim = _claim_one(cand, explicit, force)
@@ -322,25 +323,57 @@ def _claim_one(cand: Path, explicit: bool, force: bool) -> OutputClaim | None:
         )
     try:
         exists = full.exists() or full.is_symlink()
-        replace = False
         if exists and not explicit:
             _unlock(lock, fd)
             return None
-        if exists:
-            if full.is_symlink() or not full.is_dir():
-                raise OutputError(f"{shown}: exists and is not a folder; choose another --out")
-            if any(full.iterdir()):
-                if not force:
-                    raise OutputError(
-                        f"{shown}: already exists and is not empty; choose another --out, or "
-                        "pass --force to replace a results folder bt-sim wrote"
-                    )
-                _check_replaceable(full, shown)
-                replace = True
+        replace = exists and _check_existing(full, shown, force)
     except BaseException:
         _unlock(lock, fd)
         raise
     return OutputClaim(full if cand.is_absolute() else cand, lock, fd, replace, tuple(created))
+
+
+def _check_existing(full: Path, shown: Path, force: bool) -> bool:
+    """Whether claiming the existing ``full`` replaces it (a non-empty results folder bt-sim
+    wrote, with ``force``); raises OutputError where it may not be claimed."""
+    if full.is_symlink() or not full.is_dir():
+        raise OutputError(f"{shown}: exists and is not a folder; choose another --out")
+    if not any(full.iterdir()):
+        return False
+    if not force:
+        raise OutputError(
+            f"{shown}: already exists and is not empty; choose another --out, or "
+            "pass --force to replace a results folder bt-sim wrote"
+        )
+    _check_replaceable(full, shown)
+    return True
+
+
+def check_destination(out: Path, force: bool = False) -> None:
+    """Refuse what :func:`claim_output` (with this ``out`` given) would refuse, without
+    claiming, locking or creating anything: for ``--check``.
+
+    Raises
+    ------
+    OutputError
+        If ``out`` is the current folder or above it, its nearest existing parent is not a
+        writable folder, or it exists and may not be replaced.
+    """
+    full = Path(os.path.abspath(out))
+    if _is_cwd_or_above(full.resolve()) or not full.resolve().name:
+        raise OutputError(
+            f"{out}: is the current folder or one above it; results need a folder of their "
+            "own, e.g. --out results/mine"
+        )
+    up = full.parent
+    while not (up.exists() or up.is_symlink()) and up != up.parent:
+        up = up.parent
+    if not up.is_dir():
+        raise OutputError(f"{out}: its parent {up} is not a folder")
+    if not os.access(up, os.W_OK | os.X_OK):
+        raise OutputError(f"{out}: cannot write in {up}: permission denied")
+    if full.exists() or full.is_symlink():
+        _check_existing(full, Path(out), force)
 
 
 class FolderLock:

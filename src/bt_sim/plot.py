@@ -32,7 +32,7 @@ def plot_run(timeseries: pd.DataFrame, path: Path, title: str) -> None:
     ax = axes[0, 1]
     band(ax, overall[overall["variable"] == "kpi_saving"], "all households")
     for unit in ("other", "disadvantaged"):
-        band(ax, group[(group["variable"] == "kpi_saving") & (group["unit"] == unit)], unit)
+        band(ax, group[(group["variable"] == "kpi_saving") & (group["entity"] == unit)], unit)
     ax.set(title="KPI saving against baseline", xlabel="month", ylabel="relative saving")
     ax.legend(fontsize=8)
     ax = axes[1, 0]
@@ -46,7 +46,7 @@ def plot_run(timeseries: pd.DataFrame, path: Path, title: str) -> None:
     ax.legend(fontsize=8)
     ax = axes[1, 1]
     for unit in ("other", "disadvantaged"):
-        band(ax, group[(group["variable"] == "any_adoption") & (group["unit"] == unit)], unit)
+        band(ax, group[(group["variable"] == "any_adoption") & (group["entity"] == unit)], unit)
     ax.set(
         title="Inclusivity: adopting at least one behaviour",
         xlabel="month",

@@ -187,7 +187,7 @@ class Recorder:
         extra: dict[str, np.ndarray] | None = None,
         per_collective: dict[str, np.ndarray] | None = None,
     ) -> pd.DataFrame:
-        """The tidy per-step table: step, month, scope, unit, variable, value.
+        """The tidy per-step table: step, month, scope, entity, variable, value.
 
         The ``collective_truth`` scope is researcher-only ground truth (all members, no k rule);
         the table's ``attrs["researcher_only_scopes"]`` names it. ``extra`` adds overall
@@ -204,7 +204,7 @@ class Recorder:
                     {
                         "step": np.repeat(np.arange(tt), uu * vv),
                         "scope": scope,
-                        "unit": np.tile(np.repeat(np.array(units, dtype=object), vv), tt),
+                        "entity": np.tile(np.repeat(np.array(units, dtype=object), vv), tt),
                         "variable": np.tile(np.array(variables, dtype=object), tt * uu),
                         "value": values.reshape(-1).astype(np.float64),
                     }

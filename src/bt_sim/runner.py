@@ -22,6 +22,7 @@ from bt_sim.model import TransitionModel
 from bt_sim.outdir import OutputClaim, claim_output
 from bt_sim.scenario.schema import Scenario
 from bt_sim.scenario.validate import scenario_to_dict
+from bt_sim.units import HUB_PANEL_UNITS, series_units, summary_units
 
 
 @dataclass
@@ -48,8 +49,9 @@ def run_replicate(
     replicate: int,
     progress: Callable[[int], object] | None = None,
     ready: Callable[[], object] | None = None,
-) -> tuple[pd.DataFrame, dict, pd.DataFrame, dict]:
-    """Run one replicate; returns its time series, summary row, hub panel and timings.
+) -> tuple[pd.DataFrame, dict, pd.DataFrame, dict, dict]:
+    """Run one replicate; returns its time series, summary row, hub panel, timings and the
+    units of each table's columns (:mod:`bt_sim.units`).
 
     ``ready`` is called once the model is built, before its first step. The summary row holds
     outcomes only (no timings), so that it is byte-for-byte reproducible; the timings are
@@ -67,7 +69,12 @@ def run_replicate(
     summary = {"replicate": replicate, **model.summary()}
     hub_panel = model.hub_panel()
     hub_panel.insert(0, "replicate", replicate)
-    return ts, summary, hub_panel, {"setup_s": t1 - t0, "run_s": t2 - t1}
+    units = {
+        "summary": summary_units(summary, model.components.values()),
+        "timeseries": series_units(model),
+        "hub_panel": HUB_PANEL_UNITS,
+    }
+    return ts, summary, hub_panel, {"setup_s": t1 - t0, "run_s": t2 - t1}, units
 
 
 def _versions() -> dict[str, str]:
@@ -108,7 +115,9 @@ def run_scenario(
     start = time.perf_counter()
     parts, rows, panels, timings = [], [], [], []
     for r, ss in enumerate(replicate_seeds(root, reps)):
-        ts, row, panel, tm = run_replicate(scenario, ss, r, progress, ready if r == 0 else None)
+        ts, row, panel, tm, units = run_replicate(
+            scenario, ss, r, progress, ready if r == 0 else None
+        )
         parts.append(ts)
         rows.append(row)
         panels.append(panel)
@@ -130,14 +139,17 @@ def run_scenario(
         "source": source or {},
         "versions": _versions(),
         "platform": platform.platform(),
+        "units": units,
         "timings": {"total_s": time.perf_counter() - start, "replicates": timings},
     }
-    return RunResult(
-        pd.concat(parts, ignore_index=True),
-        pd.DataFrame(rows),
-        pd.concat(panels, ignore_index=True),
-        manifest,
-    )
+    tables = {
+        "timeseries": pd.concat(parts, ignore_index=True),
+        "summary": pd.DataFrame(rows),
+        "hub_panel": pd.concat(panels, ignore_index=True),
+    }
+    for name, df in tables.items():
+        df.attrs = {**df.attrs, "units": units[name]}
+    return RunResult(**tables, manifest=manifest)
 
 
 #: Who may see each table (docs/hub-data.md): the hub panel is the only thing a hub publishes.
@@ -248,16 +260,30 @@ def write_results(
     return write_staged(result, claim, fmt, plot, hub_panel, title)
 
 
-#: Outcomes printed by :func:`describe`, with their units.
-_UNITS = {
-    "any_adoption": "fraction",
-    "kpi_change": "fraction",
-    "time_to_50pct:any": "months",
-    "inclusivity_gap": "fraction",
-    "member_share": "fraction",
-    "representativeness": "ratio",
-    "compared_share": "fraction",
-}
+#: Outcomes printed by :func:`describe` (their units come from :mod:`bt_sim.units`).
+_PRINTED = (
+    "any_adoption",
+    "kpi_change",
+    "time_to_50pct:any",
+    "inclusivity_gap",
+    "member_share",
+    "representativeness",
+    "compared_share",
+)
+#: What the collectives did, printed after the main outcomes.
+_COLLECTIVE_PRINTED = ("capacity:stalled", "capacity:dissolved", "collectives:founded")
+#: Building blocks' outcomes printed (by the end of their name).
+_BLOCK_PRINTED = ("carried_months", "refused_months", "visits", "new_ties")
+#: What the network organisation did, printed when it spent anything.
+_ORGANISATION_PRINTED = (
+    "organisation:founded",
+    "organisation:warm_starts",
+    "organisation:links",
+    "organisation:staff_hours",
+    "organisation:euros",
+)
+#: Short forms of long units in the printed table.
+_SHORT = {"collective-months": "coll-mon", "staff hours": "hours"}
 
 
 def describe(result: RunResult) -> str:
@@ -266,50 +292,25 @@ def describe(result: RunResult) -> str:
     stalled, dissolved and founded) where the run has collectives, and what the network
     organisation did where it spent anything."""
     s = result.summary
-    cols = [c for c in s.columns if c.startswith("final_adoption:")] + list(_UNITS)
+    units = s.attrs.get("units", {})
+    cols = [c for c in s.columns if c.startswith("final_adoption:")] + list(_PRINTED)
     if "capacity:active_months" in s.columns and s["capacity:active_months"].max() > 0:
         cols += [
             c
             for c in s.columns
-            if (c.startswith("interventions:") and c.endswith(tuple(_BLOCK_UNITS)))
-            or c in _COLLECTIVE_UNITS
+            if (c.startswith("interventions:") and c.endswith(_BLOCK_PRINTED))
+            or c in _COLLECTIVE_PRINTED
         ]
     if "organisation:staff_hours" in s.columns and s["organisation:staff_hours"].max() > 0:
-        cols += [c for c in _ORGANISATION_UNITS if c in s.columns]
+        cols += [c for c in _ORGANISATION_PRINTED if c in s.columns]
     w = max(34, *(len(c) for c in cols))
-    lines = [f"{'outcome':<{w}} {'unit':<9} {'mean':>9} {'min':>9} {'max':>9}"]
+    lines = [f"{'outcome':<{w}} {'unit':<11} {'mean':>9} {'min':>9} {'max':>9}"]
     for c in cols:
         v = s[c].astype(float)
-        unit = (
-            _UNITS.get(c)
-            or _COLLECTIVE_UNITS.get(c)
-            or _ORGANISATION_UNITS.get(c)
-            or _BLOCK_UNITS.get(c.rsplit(":", 1)[1], "fraction")
-        )
-        lines.append(f"{c:<{w}} {unit:<9} {v.mean():>9.3f} {v.min():>9.3f} {v.max():>9.3f}")
+        unit = units.get(c, "?")
+        unit = _SHORT.get(unit, unit)
+        lines.append(f"{c:<{w}} {unit:<11} {v.mean():>9.3f} {v.min():>9.3f} {v.max():>9.3f}")
     return "\n".join(lines)
-
-
-#: What the collectives did, printed by :func:`describe` after the main outcomes.
-_COLLECTIVE_UNITS = {
-    "capacity:stalled": "count",
-    "capacity:dissolved": "count",
-    "collectives:founded": "count",
-}
-#: What the network organisation did, printed when it spent anything.
-_ORGANISATION_UNITS = {
-    "organisation:founded": "count",
-    "organisation:warm_starts": "count",
-    "organisation:links": "ties",
-    "organisation:staff_hours": "hours",
-    "organisation:euros": "EUR",
-}
-_BLOCK_UNITS = {
-    "carried_months": "coll-mon",  # collective-months
-    "refused_months": "coll-mon",
-    "visits": "visits",
-    "new_ties": "ties",
-}
 
 
 # Memory model of a run, fitted to peak resident memory measured on runs of 100,000-400,000

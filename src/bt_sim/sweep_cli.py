@@ -12,10 +12,19 @@ from bt_sim.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 from bt_sim.errors import SweepError
 
 
-def _executor(args, runs: int | None = None):
-    from bt_sim.experiments.executors import make_executor
+def _memory(spec, prepared, args, workers: int | None) -> dict[str, float]:
+    """The sweep's memory estimate, refused (ResourceError) where it does not fit; the
+    workers of a Dask scheduler run elsewhere and are not counted."""
+    from bt_sim.experiments.executors import default_workers
+    from bt_sim.experiments.resources import check_sweep_memory
 
-    return make_executor(args.executor, _workers(args, runs), args.scheduler)
+    if args.scheduler:
+        n = 0
+    elif args.executor == "inprocess":
+        n = 1
+    else:
+        n = workers or default_workers()
+    return check_sweep_memory(spec, prepared[0], len(prepared[1]) * spec.replicates, n)
 
 
 def _workers(args, runs: int | None) -> int | None:
@@ -49,11 +58,14 @@ def _plan(spec, design) -> str:
 def _run(spec, args, prepared, out: Path | None = None):
     """Run a sweep file with the command's executor; Ctrl-C keeps what is done."""
     from bt_sim.experiments.core import run_sweep_file
+    from bt_sim.experiments.executors import make_executor
 
     state = {}
-    runs = len(prepared[1]) * spec.replicates if prepared is not None else None
+    runs = len(prepared[1]) * spec.replicates
+    workers = _workers(args, runs)
+    _memory(spec, prepared, args, workers)  # before any worker starts
     try:
-        with _executor(args, runs) as ex:
+        with make_executor(args.executor, workers, args.scheduler) as ex:
             return run_sweep_file(
                 spec,
                 out if out is not None else args.out,
@@ -85,14 +97,29 @@ def _run(spec, args, prepared, out: Path | None = None):
 
 
 def cmd_sweep(args) -> int:
-    from bt_sim.experiments.core import describe_outcome, output_columns, prepare
+    from bt_sim.experiments.core import (
+        check_folder,
+        describe_outcome,
+        output_columns,
+        prepare,
+        sweep_manifest,
+    )
     from bt_sim.experiments.spec import read_sweep
 
     spec = read_sweep(args.file)
     _check_executor(args)
     prepared = prepare(spec)  # every parameter checked against the schema, before any run
+    folder = check_folder(spec, sweep_manifest(spec, *prepared), args.out, args.force, args.resume)
     if args.check:
+        from bt_sim.runner import _size
+
+        runs = len(prepared[1]) * spec.replicates
+        est = _memory(spec, prepared, args, _workers(args, runs))
         print(_plan(spec, prepared[1]))
+        print(f"memory: about {_size(est['total'])} ({_size(est['per_run'])} a run in each "
+              f"worker, {_size(est['results'])} for the results)")  # fmt: skip
+        what = "finishes" if args.resume else "replaces" if folder.exists() else "writes"
+        print(f"{what} {folder}/")
         return 0
     if not args.quiet:
         print(_plan(spec, prepared[1]), file=sys.stderr)
@@ -367,6 +394,7 @@ def _tipping_report(
         "midline": tip.midline,
         "most_bimodal": list(tip.most_bimodal),
         "runs": len(ok),
+        "units": {k: res.attrs.get("units", {}).get(k, "?") for k in (control, outcome)},
     }
     files = {}
     if series is not None and len(series):

@@ -130,6 +130,13 @@ class Capacity(Component):
         "stalled": "collectives",
         "dissolved": "collectives",
     }
+    summary_units: ClassVar[dict[str, str]] = {
+        "stalled": "collectives",
+        "dissolved": "collectives",
+        "stalled_months": "collective-months",
+        "active_months": "collective-months",
+        "volunteers": "volunteers",
+    }
     collective_results: ClassVar[dict[str, str]] = {
         "volunteers": "volunteers",
         "state": "0 active, 1 stalled, 2 dissolved, 3 not founded yet",

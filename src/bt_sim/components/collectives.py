@@ -54,6 +54,10 @@ class Collectives(Component):
         "state", "hosted", "nbhd", "founded", "founded_month", "of", "due", "refused",
         "nbhd_share",
     )  # fmt: skip
+    summary_units: ClassVar[dict[str, str]] = {
+        "founded": "collectives",
+        "refused_foundings": "collectives",
+    }
     collective_results: ClassVar[dict[str, str]] = {
         f"representation:{g}": "ratio" for g in REPRESENTED
     }

@@ -128,6 +128,17 @@ class Organisation(Component):
     streams: ClassVar[dict[str, str]] = {
         "organisation": "which members of different collectives linking ties together",
     }
+    summary_units: ClassVar[dict[str, str]] = {
+        "staff_hours": "staff hours",
+        "euros": "EUR",
+        "founded": "collectives",
+        "warm_starts": "collectives",
+        "links": "ties",
+        "deep_hours": "staff hours",
+        "first_year_members": "fraction",
+        "first_year_saving": "fraction",
+        "first_year_behaviours": "behaviours",
+    }
     results: ClassVar[dict[str, str]] = {
         "staff_hours": "staff hours",
         "staff_euros": "EUR",

@@ -291,7 +291,9 @@ def prepare(comparison: Comparison):
     from bt_sim.scenario.loader import load_scenario
     from bt_sim.scenario.validate import scenario_to_dict
 
-    base = load_scenario(comparison.scenario, list(comparison.fixed))
+    base = load_scenario(
+        comparison.scenario, list(comparison.fixed), set_by=f"{comparison.source}: set"
+    )
     func = StrategyRun(
         scenario_to_dict(base), comparison.strategies, comparison.target, comparison.source
     )

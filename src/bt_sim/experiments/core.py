@@ -107,21 +107,46 @@ def tasks_of(
 
 
 class _Bar:
-    def __init__(self, total: int, desc: str, enabled: bool):
+    """The sweep's progress bar. Its time left is estimated from the runs finished after the
+    first ``warm`` (one per worker): those pay for starting the worker and loading the compiled
+    kernels, and timing from them would make the first estimates far too long."""
+
+    _FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]"
+
+    def __init__(self, total: int, desc: str, enabled: bool, warm: int = 1):
         self.bar = None
         self.failed = 0
+        self.warm = max(1, min(warm, total))
+        self.since: tuple[float, int] | None = None  # (time, runs) when warm
         if enabled:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="run", desc=desc, file=sys.stderr,
-                            dynamic_ncols=True, smoothing=0.1)  # fmt: skip
+                            dynamic_ncols=True, bar_format=self._FORMAT,
+                            postfix="time left: estimating")  # fmt: skip
+
+    def left(self, done: int, total: int, now: float) -> str:
+        """The time left, or ``estimating`` until the first runs after warm-up are timed."""
+        if self.since is None:
+            if done >= self.warm:
+                self.since = (now, done)
+            return "estimating"
+        t0, n0 = self.since
+        if done <= n0 or now <= t0:
+            return "estimating"
+        from tqdm import tqdm
+
+        return tqdm.format_interval((total - done) * (now - t0) / (done - n0))
 
     def update(self, failed: bool) -> None:
         if failed:
             self.failed += 1
         if self.bar is not None:
-            if failed:
-                self.bar.set_postfix(failed=self.failed, refresh=False)
+            left = self.left(self.bar.n + 1, self.bar.total, time.monotonic())
+            post = f"time left: {left}"
+            if self.failed:
+                post += f", failed={self.failed}"
+            self.bar.set_postfix_str(post, refresh=False)
             self.bar.update(1)
 
     def close(self) -> None:
@@ -185,12 +210,13 @@ def run_sweep(
     rows: list[dict] = []
     buffer: list[dict] = []
     series: list[pd.DataFrame] = []
-    bar = _Bar(todo, desc, progress)
+    bar = _Bar(todo, desc, progress, getattr(executor, "workers", 1) or 1)
     last = time.monotonic()
     fn = functools.partial(execute, func)
     try:
         for row, ts in executor.run(fn, tasks_of(design, replicates, seed, seeds, skip)):
-            rows.append(row)
+            if store is None:  # with a store, the rows are read back from it at the end
+                rows.append(row)
             buffer.append(row)
             if ts is not None:
                 series.append(ts)
@@ -300,39 +326,19 @@ def run_sweep_file(
     OutputError
         If the folder is taken, exists (without ``force`` or ``resume``), or cannot be written.
     """
-    from bt_sim.errors import OutputError, SweepError
+    from bt_sim.errors import OutputError
+    from bt_sim.experiments.scenario_run import ScenarioRun
     from bt_sim.outdir import FolderLock, claim_output
+    from bt_sim.units import sweep_units
 
-    if resume and force:
-        raise SweepError(
-            [("--resume", "", "--resume finishes a folder and --force replaces one: give one")]
-        )
     func, design = prepared if prepared is not None else prepare(spec)
     manifest = sweep_manifest(spec, func, design)
-    target = out if out is not None else (Path(spec.out) if spec.out else None)
-    if resume and not (target or Path("results") / spec.name).exists():
-        raise SweepError(
-            [("--resume", "", f"no results folder {target or Path('results') / spec.name} to "
-              "finish; run without --resume to start the sweep")]
-        )  # fmt: skip
-    if resume and (target or Path("results") / spec.name).exists():
-        folder = target or Path("results") / spec.name
+    folder = check_folder(spec, manifest, out, force, resume)
+    if resume:
         lock = FolderLock(folder)
         try:
             store = SweepStore(folder)
-            old = store.manifest
-            if old.get("fingerprint") != manifest["fingerprint"]:
-                raise SweepError(
-                    [
-                        (
-                            str(folder),
-                            "fingerprint",
-                            "these results come from another sweep (or "
-                            "the sweep file, its scenario or the bt-sim version changed); resume "
-                            "needs the same sweep: use a new --out",
-                        )
-                    ]
-                )
+            _same_sweep(folder, store.manifest, manifest)  # again, under the lock
             store.clean_temporary()
             for path in store.set_aside_damaged():
                 print(f"bt-sim: {path.name[: -len('.damaged')]} was damaged: kept as "
@@ -343,7 +349,7 @@ def run_sweep_file(
             raise
     else:
         try:
-            claim = claim_output(target, spec.name, force)
+            claim = claim_output(folder, spec.name, force)
         except OutputError as exc:
             if "already exists" in str(exc):
                 raise OutputError(f"{exc}; or --resume to finish that sweep") from None
@@ -374,7 +380,9 @@ def run_sweep_file(
             finished=now(),
             recorded=len(results),
             failed=failed,
+            units=sweep_units(results.columns, spec.keys, isinstance(func, ScenarioRun)),
         )
+        results.attrs["units"] = store.manifest["units"]
     except BaseException:  # Ctrl-C, SIGTERM: what is saved is an incomplete sweep
         with contextlib.suppress(Exception):
             store.update(status="incomplete", recorded=len(store.done_runs()))
@@ -382,6 +390,54 @@ def run_sweep_file(
     finally:
         lock.release()
     return SweepOutcome(folder, results, ran, failed, time.perf_counter() - t0)
+
+
+def check_folder(spec, manifest: dict, out: Path | None, force: bool, resume: bool) -> Path:
+    """The sweep's results folder, after checking (without touching it) that the sweep may
+    write there: a new sweep's folder must be free (or, with ``force``, one bt-sim wrote);
+    ``resume`` needs an existing folder of the same sweep. Used by ``--check`` and before any
+    run.
+
+    Raises
+    ------
+    SweepError, OutputError
+    """
+    from bt_sim.errors import OutputError, SweepError
+    from bt_sim.experiments.store import read_manifest
+    from bt_sim.outdir import check_destination
+
+    if resume and force:
+        raise SweepError(
+            [("--resume", "", "--resume finishes a folder and --force replaces one: give one")]
+        )
+    # a sweep's folder is its name: an existing one is refused, never numbered
+    folder = Path(out) if out is not None else Path(spec.out or Path("results") / spec.name)
+    if not resume:
+        try:
+            check_destination(folder, force)
+        except OutputError as exc:
+            if "already exists" in str(exc):
+                raise OutputError(f"{exc}; or --resume to finish that sweep") from None
+            raise
+        return folder
+    if not folder.exists():
+        raise SweepError(
+            [("--resume", "", f"no results folder {folder} to finish; run without --resume to "
+              "start the sweep")]
+        )  # fmt: skip
+    _same_sweep(folder, read_manifest(folder), manifest)
+    return folder
+
+
+def _same_sweep(folder: Path, old: dict, manifest: dict) -> None:
+    from bt_sim.errors import SweepError
+
+    if old.get("fingerprint") != manifest["fingerprint"]:
+        raise SweepError(
+            [(str(folder), "fingerprint", "these results come from another sweep (or the sweep "
+              "file, its scenario or the bt-sim version changed); resume needs the same sweep: "
+              "use a new --out")]
+        )  # fmt: skip
 
 
 def results_table(store: SweepStore) -> pd.DataFrame:
@@ -393,12 +449,14 @@ def describe_outcome(outcome: SweepOutcome, outputs: list[str]) -> str:
     """Mean and range of each output over the successful runs."""
     res = outcome.results
     ok = res[res["error"] == ""] if len(res) else res
-    lines = [f"{'output':<34} {'mean':>10} {'min':>10} {'max':>10}"]
+    units = res.attrs.get("units", {})
+    lines = [f"{'output':<34} {'unit':<11} {'mean':>10} {'min':>10} {'max':>10}"]
     for c in outputs:
         if c in ok and len(ok):
             v = pd.to_numeric(ok[c], errors="coerce")
             if v.notna().any():
-                lines.append(f"{c:<34} {v.mean():>10.4g} {v.min():>10.4g} {v.max():>10.4g}")
+                lines.append(f"{c:<34} {units.get(c, '?'):<11} {v.mean():>10.4g} "
+                             f"{v.min():>10.4g} {v.max():>10.4g}")  # fmt: skip
     return "\n".join(lines)
 
 

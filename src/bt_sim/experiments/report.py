@@ -82,7 +82,9 @@ def markdown(table: pd.DataFrame, parameters: Sequence[str], paired: bool, refer
             if paired:
                 cells.append(f"{d['diff']:+.4g} [{d['diff_lo']:+.4g}, {d['diff_hi']:+.4g}]")
             lines.append("| " + " | ".join(cells) + " |")
-        parts.append(f"## {out}\n\n" + "\n".join(lines))
+        unit = t["unit"].iloc[0] if "unit" in t else ""
+        title = f"{out} ({unit})" if unit else out
+        parts.append(f"## {title}\n\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
 
@@ -105,7 +107,8 @@ def plot_output(table: pd.DataFrame, parameters: Sequence[str], output: str, pat
             labels = pd.factorize(x.astype(str))[1]
             ax.set_xticks(range(len(labels)), labels)
         ax.set_xlabel(key)
-        ax.set_ylabel(output)
+        unit = t["unit"].iloc[0] if "unit" in t and len(t) else ""
+        ax.set_ylabel(f"{output} ({unit})" if unit else output)
         ax.grid(alpha=0.3)
     fig.suptitle(f"{output}: mean over replicates with 95 % intervals, one dot per point",
                  fontsize=10)  # fmt: skip
@@ -137,6 +140,9 @@ def report(folder: Path, outputs: Sequence[str] | None = None, reference: int = 
                            f"got {reference}")])  # fmt: skip
     paired = manifest.get("sweep", {}).get("seeds") == "common"
     table = point_table(res, params, outs, paired, reference)
+    units = res.attrs.get("units", {})
+    table.insert(table.columns.get_loc("output") + 1, "unit", table["output"].map(
+        lambda o: units.get(o, "?")))  # fmt: skip
     text = f"# {manifest.get('name', 'sweep')}: per point\n\n" + markdown(
         table, params, paired, reference
     )  # made before anything is written

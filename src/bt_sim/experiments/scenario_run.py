@@ -109,7 +109,7 @@ def build_function(spec: SweepSpec) -> ScenarioRun:
     from bt_sim.scenario.loader import load_scenario
     from bt_sim.scenario.validate import scenario_to_dict
 
-    base = load_scenario(spec.scenario, list(spec.fixed))
+    base = load_scenario(spec.scenario, list(spec.fixed), set_by=f"{spec.source}: set")
     data = scenario_to_dict(base)
     func = ScenarioRun(data, spec.outputs, spec.timeseries, source=spec.source)
     problems: dict[str, str] = {}

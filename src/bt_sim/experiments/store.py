@@ -133,7 +133,10 @@ class SweepStore:
         if not frames:
             return pd.DataFrame(columns=["run", "point", "replicate", "error"])
         df = pd.concat(frames, ignore_index=True)
-        return df.drop_duplicates("run", keep="first").sort_values("run").reset_index(drop=True)
+        df = df.drop_duplicates("run", keep="first").sort_values("run").reset_index(drop=True)
+        if "units" in self.manifest:
+            df.attrs["units"] = self.manifest["units"]
+        return df
 
     def timeseries(self) -> pd.DataFrame:
         """Kept time series: ``run``, ``step``, ``variable``, ``value`` (deduplicated)."""

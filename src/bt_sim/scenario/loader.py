@@ -254,7 +254,9 @@ def _list_item(items: list, part: str, where: str) -> dict:
 
 
 def load_scenario(
-    path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
+    path: str | Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    set_by: str = "--set",
 ) -> Scenario:
     """Load, merge and validate a scenario.
 
@@ -265,6 +267,9 @@ def load_scenario(
         line takes it); ``None`` gives the built-in defaults.
     overrides : list of str
         ``KEY=VALUE`` strings applied after the file, e.g. ``"network.mean_degree=6"``.
+    set_by : str
+        Where the overrides come from, named in messages (``"hub_k.toml: set"`` for a sweep
+        file's ``set``).
 
     Returns
     -------
@@ -284,11 +289,11 @@ def load_scenario(
     'tipping'
     """
     if path is None:
-        return scenario_from_data({}, "defaults", overrides)
+        return scenario_from_data({}, "defaults", overrides, set_by=set_by)
     if isinstance(path, str):
         path = find_scenario(path)
     data, origins = _read_chain(Path(path), str(path), ())
-    return scenario_from_data(data, str(path), overrides, origins)
+    return scenario_from_data(data, str(path), overrides, origins, set_by)
 
 
 def _origin(key: str, origins: dict[str, str]) -> str | None:
@@ -305,28 +310,36 @@ def scenario_from_data(
     source: str,
     overrides: list[str] | tuple[str, ...] = (),
     origins: dict[str, str] | None = None,
+    set_by: str = "--set",
 ) -> Scenario:
     """Apply ``KEY=VALUE`` overrides to resolved scenario data, then validate it.
 
     Used for files (:func:`load_scenario`) and for the scenario stored in a manifest.
     ``origins`` maps keys to the file that set them (in an ``extends`` chain), so that each
-    problem names the file where the key was set.
+    problem names the file where the key was set; a problem of an override names ``set_by``.
     """
     origins = dict(origins or {})
-    for text in overrides:
-        parts, value = parse_override(text)
-        origins[".".join(parts)] = "--set"
-        if parts[0] in ARRAYS and parts[0] not in data:
-            from bt_sim.scenario.validate import scenario_to_dict
+    try:
+        for text in overrides:
+            parts, value = parse_override(text)
+            origins[".".join(parts)] = set_by
+            if parts[0] in ARRAYS and parts[0] not in data:
+                from bt_sim.scenario.validate import scenario_to_dict
 
-            data[parts[0]] = scenario_to_dict(Scenario())[parts[0]]  # the default array
-        apply_override(data, parts, value)
+                data[parts[0]] = scenario_to_dict(Scenario())[parts[0]]  # the default array
+            apply_override(data, parts, value)
+    except ScenarioError as exc:
+        if set_by == "--set":
+            raise
+        raise ScenarioError(
+            [(set_by if src == "--set" else src, key, msg) for src, key, msg in exc.problems]
+        ) from None
     try:
         return scenario_from_dict(data, source)
     except ScenarioError as exc:
         if not overrides and not origins:
             raise
-        tail = " (with --set)" if overrides else ""
+        tail = f" (with {set_by})" if overrides else ""
         problems = [
             (_origin(key, origins) or f"{src}{tail}", key, msg) for src, key, msg in exc.problems
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import typing
 
@@ -100,3 +101,23 @@ def key_reference() -> str:
     for path, default, unit, allowed, doc, direction in _rows(Scenario, ""):
         out.append(f"| `{path}` | `{default}` | {unit} | {allowed} | {doc} | {direction} |")
     return "\n".join(out) + "\n"
+
+
+def key_unit(path: str) -> str | None:
+    """The unit of scenario key ``path`` (``None`` if it is not a key).
+
+    Keys of a named behaviour, intervention or founding (``behaviours.<name>.<key>``) have the
+    unit of ``behaviours[].<key>``.
+
+    >>> key_unit("run.dt"), key_unit("behaviours.insulation.cost")
+    ('months', 'EUR')
+    """
+    parts = path.split(".")
+    if len(parts) == 3 and parts[0] in ("behaviours", "interventions", "foundings"):
+        path = f"{parts[0]}[].{parts[2]}"
+    return _units().get(path)
+
+
+@functools.cache
+def _units() -> dict[str, str]:
+    return {row[0]: row[2] for row in _rows(Scenario, "")}

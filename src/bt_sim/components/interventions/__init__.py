@@ -211,6 +211,18 @@ def _building_blocks(world: str) -> tuple[Contrast, ...]:
     )
 
 
+#: Units of each entry's end-of-run outcomes (``interventions:<entry>:<outcome>``).
+_SUMMARY_UNITS = {
+    "carried_months": "collective-months",
+    "refused_months": "collective-months",
+    "euros": "EUR",
+    "visits": "visits",
+    "new_ties": "ties",
+    "strengthened": "ties",
+    "attendances": "attendances",
+}
+
+
 class Interventions(Component):
     """The collectives' building blocks (``[[interventions]]``)."""
 
@@ -486,6 +498,13 @@ class Interventions(Component):
             by_kind[kind.kind] += carried
         out.update({f"carried:{kind}": v for kind, v in by_kind.items()})
         return out
+
+    @classmethod
+    def summary_unit(cls, key: str) -> str | None:
+        """``<entry>:<outcome>`` and ``carried:<kind>``: by the outcome's name."""
+        if key.startswith("carried:"):
+            return "collective-months"
+        return _SUMMARY_UNITS.get(key.rsplit(":", 1)[-1])
 
     def continue_from(self, other: Component) -> None:
         super().continue_from(other)
