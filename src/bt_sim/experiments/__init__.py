@@ -3,7 +3,7 @@
 The layer is model-agnostic: a sweep maps parameter dictionaries to output dictionaries
 through any picklable function ``func(params, seed) -> dict`` (``seed`` a
 :class:`numpy.random.SeedSequence`). bt-sim's own model is one such function,
-:class:`~bt_sim.experiments.model.ScenarioRun`. Nothing here imports numpy or the engine on
+:class:`~bt_sim.experiments.scenario_run.ScenarioRun`. Nothing here imports numpy or the engine on
 import; each module loads what it needs.
 
 Modules
@@ -12,6 +12,11 @@ spec
     Sweep files (TOML): reading and validation, with messages naming the file and key.
 samplers
     Grid, Latin hypercube, Sobol/Saltelli and Morris designs (SALib).
+design
+    Designs of any function from parameter ranges alone, run in memory or into a folder, and
+    their sensitivity indices: no bt-sim scenario needed.
+resources
+    A sweep's memory, estimated and checked before any worker starts.
 core
     :func:`run_sweep`: runs, seeds, batching and resume over any executor.
 executors

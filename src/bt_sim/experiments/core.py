@@ -264,7 +264,8 @@ def sweep_manifest(spec, func, design: pd.DataFrame) -> dict:
         "name": spec.name,
         "sweep_file": spec.source,
         "sweep": asdict(spec),
-        "base_scenario": func.data,
+        "base_scenario": getattr(func, "data", None),  # None: a design of any function
+        "function": _function_name(func),
         "sampler": spec.sampler,
         "parameters": spec.keys,
         "problem": salib_problem(spec.parameters),
@@ -277,11 +278,21 @@ def sweep_manifest(spec, func, design: pd.DataFrame) -> dict:
             if spec.seeds == "independent"
             else "replicate r of every point: SeedSequence(seed, spawn_key=(r,))"
         ),
-        "fingerprint": fingerprint(getattr(func, "fingerprint_data", func.data), design, spec),
+        "fingerprint": fingerprint(
+            getattr(func, "fingerprint_data", getattr(func, "data", None) or _function_name(func)),
+            design,
+            spec,
+        ),
         "status": "running",
         "command": python_command(),
         "versions": _versions(),
     }
+
+
+def _function_name(func) -> str:
+    """``module.qualified_name`` of a sweep's function (of its class for a callable object)."""
+    f = func if hasattr(func, "__qualname__") else type(func)
+    return f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', repr(f))}"
 
 
 @dataclass

@@ -258,8 +258,13 @@ def top_level_reader(data: dict, known: dict, src: str, problems: list):
     return get
 
 
-def sweep_from_dict(data: dict, src: str = "<sweep>", folder: Path | None = None) -> SweepSpec:
-    """Check sweep data (a parsed sweep file); relative scenario paths are read from ``folder``."""
+def sweep_from_dict(
+    data: dict, src: str = "<sweep>", folder: Path | None = None, model: bool = True
+) -> SweepSpec:
+    """Check sweep data (a parsed sweep file); relative scenario paths are read from ``folder``.
+
+    ``model=False`` checks a design of any function (:mod:`bt_sim.experiments.design`): no
+    base scenario, and parameters that are plain names."""
     problems: list[tuple[str, str, str]] = []
     get = top_level_reader(data, _TOP, src, problems)
     stem = Path(src).stem if src != "<sweep>" else "sweep"
@@ -274,7 +279,10 @@ def sweep_from_dict(data: dict, src: str = "<sweep>", folder: Path | None = None
     description = get("description", lambda v: isinstance(v, str), "a string", "")
     scenario = data.get("scenario")
     if scenario is None:
-        problems.append((src, "scenario", "missing: the base scenario (a file or bundled name)"))
+        if model:
+            problems.append(
+                (src, "scenario", "missing: the base scenario (a file or bundled name)")
+            )
     elif not isinstance(scenario, str) or not scenario:
         problems.append((src, "scenario", f"expected a file path or a name, got {scenario!r}"))
         scenario = None
