@@ -16,6 +16,7 @@ its workers before they start (``distributed.nanny.pre-spawn-environ``).
 from __future__ import annotations
 
 import os
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -214,21 +215,32 @@ class DaskExecutor(Executor):
         self.workers = max(self.workers, n)
         return max(4, 2 * n)
 
+    #: Seconds of work a task aims at: a batch of runs that long makes the scheduler's
+    #: per-task cost (a round trip, the function pickled) a few per cent at most.
+    target_s = 0.5
+    max_batch = 64
+
     def run(self, fn, tasks):
+        """Tasks go in batches, sized so that a batch takes about ``target_s`` (one run at
+        first, then as many as the runs timed so far say fit, at most ``max_batch``)."""
         from distributed import as_completed
 
         it = iter(tasks)
         queue = as_completed()
+        size = 1
         while True:
-            want = self._window() - queue.count()
-            for t in _take(it, max(0, want)):
-                queue.add(self._client.submit(fn, t, pure=False))
+            for _ in range(max(0, self._window() - queue.count())):
+                chunk = _take(it, size)
+                if not chunk:
+                    break
+                queue.add(self._client.submit(run_batch, fn, chunk, pure=False))
             if queue.is_empty():
                 return
             fut = next(queue)
-            result = fut.result()
+            results, seconds = fut.result()
             fut.release()
-            yield result
+            size = batch_size(len(results), seconds, self.target_s, self.max_batch)
+            yield from results
 
     def close(self) -> None:
         if self._client is not None:
@@ -237,6 +249,26 @@ class DaskExecutor(Executor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+
+
+def run_batch(fn: Callable[[Any], Any], tasks: list) -> tuple[list, float]:
+    """Apply ``fn`` to each task of a batch, in a worker; returns the results and the seconds
+    the batch took."""
+    t0 = time.perf_counter()
+    results = [fn(t) for t in tasks]
+    return results, time.perf_counter() - t0
+
+
+def batch_size(done: int, seconds: float, target_s: float, most: int) -> int:
+    """Runs per batch so that one takes about ``target_s``, from ``done`` runs timed at
+    ``seconds``; between 1 and ``most``.
+
+    >>> batch_size(1, 0.05, 0.5, 64), batch_size(4, 8.0, 0.5, 64), batch_size(1, 1e-5, 0.5, 64)
+    (10, 1, 64)
+    """
+    if done <= 0 or seconds <= 0:
+        return most
+    return int(max(1, min(most, round(target_s * done / seconds))))
 
 
 def _take(it: Iterator, n: int) -> list:
@@ -274,8 +306,8 @@ def make_executor(
     if kind == "inprocess":
         return InProcessExecutor()
     if kind == "processes":
-        if workers == 1:
-            return ProcessExecutor(1)
+        if workers == 1:  # one worker: this process, with no worker to start and feed
+            return InProcessExecutor()
         return ProcessExecutor(workers)
     if kind == "dask":
         return DaskExecutor(workers=workers)

@@ -60,12 +60,22 @@ class ScenarioRun:
         self.outputs = tuple(outputs) if outputs else None
         self.timeseries = tuple(timeseries)
         self.source = source
+        self._last: tuple[str, Any] | None = None  # the last point's scenario
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_last": None}  # a worker builds its own
 
     def scenario(self, params: Mapping[str, Any]):
-        """The scenario of one point (raises ScenarioError naming the keys)."""
+        """The scenario of one point (raises ScenarioError naming the keys); the last one is
+        kept, so the replicates of a point that follow each other build it once."""
         from bt_sim.scenario.validate import scenario_from_dict
 
-        return scenario_from_dict(apply_params(self.data, params), self.source)
+        key = repr(sorted(params.items()))
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        scenario = scenario_from_dict(apply_params(self.data, params), self.source)
+        self._last = (key, scenario)
+        return scenario
 
     def __call__(self, params: Mapping[str, Any], seed) -> dict:
         from bt_sim.model import TransitionModel
