@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'how':<20} {'wall s':>8} {'CPU s':>8} {'CPU over the loop':>18}")
     for name, m in best.items():
         over = m["cpu"] - base
-        print(f"{name:<20} {m['wall']:>8.2f} {m['cpu']:>8.2f} {over:>+10.2f} s {over / base:>+6.1%}")
+        print(f"{name:<20} {m['wall']:>8.2f} {m['cpu']:>8.2f} {over:>+10.2f} s "
+              f"{over / base:>+6.1%}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -248,16 +248,26 @@ def test_killed_calibration_resumes(world, tmp_path):
     db = tmp_path / "res.abc-history.db"
     cmd = [sys.executable, "-m", "bt_sim.cli", "calibrate", str(d / "cal.toml"), "--out", str(out)]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # killed on two worker processes ...
+    proc = subprocess.Popen(
+        [*cmd, "--procs", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 60
         while _generations_done(db) < 1:
             assert proc.poll() is None, "the calibration ended before it could be killed"
             assert time.monotonic() < deadline, "no generation in the history after 60 s"
             time.sleep(0.1)
+        workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait()
+    assert workers, "no worker processes to watch"
+    # ... its workers end with it (each watches its parent), within a few seconds
+    deadline = time.monotonic() + 5
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [w for w in workers if _alive(w)], "workers outlived the killed calibration"
     done = _generations_done(db)
     assert 1 <= done < 3
     assert not out.exists()
@@ -272,3 +282,56 @@ def test_killed_calibration_resumes(world, tmp_path):
     assert manifest["fit"]["resumed_at_generation"] == done
     assert _generations_done(out / "history.db") == 3
     assert not db.exists()
+    # ... and resumed on one process, it gives the posterior an uninterrupted run gives
+    whole = tmp_path / "whole"
+    ran = subprocess.run([*cmd[:-1], str(whole)], env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    for name in ("posterior_samples.csv", "predictive.csv"):
+        assert (out / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux /proc)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        out += [int(c) for c in text]
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; its parent (init) reaps it
+
+
+def test_the_posterior_does_not_depend_on_where_simulations_run(world, tmp_path):
+    """This process, two local processes and a Dask LocalCluster give one posterior: each
+    candidate draws from its own seed and a generation keeps candidates in order."""
+    import dataclasses
+
+    from bt_sim.calibration.abc import posterior, run_abc
+    from bt_sim.calibration.config import load_calibration
+    from bt_sim.calibration.hubdata import load_hub_data
+    from bt_sim.calibration.sampler import warm_worker
+    from bt_sim.experiments.executors import DaskExecutor
+
+    (world / "small.toml").write_text(
+        _calibration_toml(budget="population_size = 16\ngenerations = 2"), encoding="utf-8"
+    )
+    cal = load_calibration(world / "small.toml")
+    cal = dataclasses.replace(cal, name="small")
+    observed = load_hub_data(cal.data_path, cal.scenario())
+    got = {}
+    for how in ("one", "two", "dask"):
+        db = tmp_path / f"{how}.db"
+        if how == "dask":
+            with DaskExecutor(workers=2, warm=warm_worker) as ex:
+                history, _, _ = run_abc(cal, observed, db, executor=ex)
+        else:
+            history, _, _ = run_abc(cal, observed, db, n_procs=1 if how == "one" else 2)
+        got[how] = posterior(cal, history)[0]
+    pd.testing.assert_frame_equal(got["one"], got["two"])
+    pd.testing.assert_frame_equal(got["one"], got["dask"])

@@ -224,7 +224,20 @@ def _parser() -> argparse.ArgumentParser:
         help="continue a calibration that was stopped (its history <out>.abc-history.db)",
     )
     cal.add_argument(
-        "--procs", type=_positive_int, default=1, help="worker processes (pyabc multicore)"
+        "--procs",
+        type=_positive_int,
+        default=1,
+        help="local worker processes, kept for the whole calibration (default 1: this "
+        "process); with --executor dask, the LocalCluster's workers",
+    )
+    cal.add_argument(
+        "--executor",
+        choices=("processes", "dask"),
+        default="processes",
+        help="local processes (default) or a Dask LocalCluster of --procs workers",
+    )
+    cal.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run the simulations on this Dask scheduler"
     )
     cal.add_argument("--quiet", "-q", action="store_true", help="no progress")
     _debug(cal)
@@ -602,18 +615,31 @@ def _cmd_calibrate(args) -> int:
     def progress(msg: str) -> None:
         print(f"bt-sim: {msg}", file=sys.stderr, flush=True)
 
-    from bt_sim.experiments.executors import cap_workers
+    from bt_sim.experiments.executors import cap_workers, check_executor, make_executor
 
+    check_executor(args.executor, args.scheduler)  # the extra and the address, before any work
     procs, why = cap_workers(args.procs)
-    if why:
+    if why and not args.scheduler:
         print(f"bt-sim: --procs {args.procs}: using {procs} ({why})", file=sys.stderr)
-    out = calibrate(
-        args.calibration,
-        args.out,
-        resume=args.resume,
-        n_procs=procs,
-        progress=None if args.quiet else progress,
-    )
+    executor = None
+    if args.scheduler or args.executor == "dask":
+        from bt_sim.calibration.sampler import warm_worker
+        from bt_sim.extras import require
+
+        require("pyabc", "calibration", "bt-sim calibrate")
+        executor = make_executor("dask", procs, args.scheduler, warm=warm_worker)
+    try:
+        out = calibrate(
+            args.calibration,
+            args.out,
+            resume=args.resume,
+            n_procs=procs,
+            executor=executor,
+            progress=None if args.quiet else progress,
+        )
+    finally:
+        if executor is not None:
+            executor.close()
     if not args.quiet:
         print((out / "report.md").read_text(encoding="utf-8"))
         print(f"results written to {out}/")

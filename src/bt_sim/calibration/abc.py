@@ -122,37 +122,10 @@ class _Model:
         self.cal, self.stats = cal, stats
 
     def __call__(self, par) -> dict:
-        _one_blas_thread()
-        # pyabc draws from (and seeds, per worker) numpy's global stream; so does this.
+        # The sampler seeds numpy's global stream per candidate; pyabc and this draw from it.
         seed = int(np.random.randint(0, 2**62))  # noqa: NPY002
         tidy = simulate_panel(self.cal, _values(self.cal, par), seed)
         return {"s": self.stats.of(tidy)}
-
-
-_LIMITED = False
-
-
-def _one_blas_thread() -> None:
-    """Each simulation worker uses one BLAS thread (processes would otherwise oversubscribe)."""
-    global _LIMITED
-    if not _LIMITED:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-        _LIMITED = True
-
-
-def sampler(n_procs: int = 1, map_: Callable | None = None):
-    """pyabc's sampler: in-process, a map function (any executor's ``map``), or multicore."""
-    import pyabc
-
-    if map_ is not None:
-        return pyabc.sampler.MappingSampler(map_=map_)
-    if n_procs > 1:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, "1")
-        return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=n_procs)
-    return pyabc.sampler.SingleCoreSampler()
 
 
 def run_abc(
@@ -161,17 +134,36 @@ def run_abc(
     db_path,
     resume: bool = False,
     n_procs: int = 1,
-    map_: Callable | None = None,
+    executor=None,
     progress: Callable[[str], None] | None = None,
 ):
     """Run (or continue) the ABC-SMC calibration; its history is the SQLite file ``db_path``.
+
+    Simulations run on ``executor`` (any of :mod:`bt_sim.experiments.executors`, e.g. a
+    :class:`~bt_sim.experiments.executors.DaskExecutor` on a cluster; the caller closes it), or
+    else on ``n_procs`` local processes kept for the whole calibration (1: this process).
+    The posterior does not depend on which (:mod:`bt_sim.calibration.sampler`).
 
     Returns
     -------
     (pyabc.History, Statistics, dict)
         The history, the statistics and timing figures (simulations, seconds).
     """
+    from bt_sim.calibration.sampler import local_executor
+
+    own = executor is None
+    executor = local_executor(n_procs) if own else executor
+    try:
+        return _run_abc(cal, observed, db_path, resume, executor, progress)
+    finally:
+        if own:
+            executor.close()
+
+
+def _run_abc(cal, observed, db_path, resume, executor, progress):
     import pyabc
+
+    from bt_sim.calibration.sampler import ExecutorSampler
 
     scenario = cal.scenario()
     stats = Statistics(cal, observed, scenario)
@@ -185,7 +177,7 @@ def run_abc(
         prior,
         stats.distance,
         population_size=cal.population_size,
-        sampler=sampler(n_procs, map_),
+        sampler=ExecutorSampler(executor, cal.seed),
     )
     db = f"sqlite:///{os.path.abspath(db_path)}"
     if resume:
@@ -277,18 +269,28 @@ def weighted_quantiles(x: np.ndarray, w: np.ndarray, qs) -> list[float]:
     return [float(np.interp(q, cw, x)) for q in qs]
 
 
+def _draw(task: tuple) -> tuple[int, np.ndarray]:
+    """One posterior predictive simulation (in a worker): its statistics."""
+    j, cal, stats, values, seed = task
+    return j, stats.of(simulate_panel(cal, values, seed))
+
+
 def predictive(
-    cal: Calibration, stats: Statistics, samples: pd.DataFrame, seed: int
+    cal: Calibration, stats: Statistics, samples: pd.DataFrame, seed: int, executor=None
 ) -> pd.DataFrame:
-    """Posterior predictive check: simulated 5-95 % bands of each statistic against the data."""
+    """Posterior predictive check: simulated 5-95 % bands of each statistic against the data
+    (the draws run on ``executor``, in this process by default; the same bands either way)."""
+    from bt_sim.experiments.executors import InProcessExecutor
+
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(samples), size=cal.draws, p=samples["weight"].to_numpy())
-    sims = []
-    for j, i in enumerate(idx):
-        values = {p.key: float(samples[p.key].iloc[i]) for p in cal.priors}
-        tidy = simulate_panel(cal, values, int(rng.integers(2**62)) + j)
-        sims.append(stats.of(tidy))
-    sims = np.array(sims)
+    tasks = [
+        (j, cal, stats, {p.key: float(samples[p.key].iloc[i]) for p in cal.priors},
+         int(rng.integers(2**62)) + j)
+        for j, i in enumerate(idx)
+    ]  # fmt: skip
+    got = dict((executor or InProcessExecutor()).run(_draw, tasks))
+    sims = np.array([got[j] for j in range(len(tasks))])
     table = stats.table(stats.observed).rename(columns={"value": "observed"})
     table["sim_q05"] = np.quantile(sims, 0.05, axis=0)
     table["sim_median"] = np.quantile(sims, 0.5, axis=0)

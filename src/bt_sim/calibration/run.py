@@ -26,7 +26,7 @@ def calibrate(
     out: Path | None = None,
     resume: bool = False,
     n_procs: int = 1,
-    map_: Callable | None = None,
+    executor=None,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Calibrate a scenario against hub data as the calibration file says; returns the folder.
@@ -34,7 +34,9 @@ def calibrate(
     Everything that can fail on bad input is checked before the first simulation. The ABC
     history is written to ``<out>.abc-history.db`` beside the results folder as it goes, so a
     killed calibration can be continued with ``resume=True``; the results are written to a
-    claimed folder only when complete, and the history is then moved into it.
+    claimed folder only when complete, and the history is then moved into it. Simulations
+    run on ``executor`` (any bt-sim executor, e.g. a Dask cluster), else on ``n_procs`` local
+    processes (see :func:`bt_sim.calibration.abc.run_abc`).
     """
     from bt_sim.extras import require
 
@@ -59,13 +61,22 @@ def calibrate(
                 f"{db}: a calibration history is already there; pass --resume to continue it, "
                 "or move it away to start afresh"
             )
-        history, stats, timing = run_abc(cal, observed, db, resume, n_procs, map_, progress)
-        samples, summary = posterior(cal, history)
-        if progress is not None:
-            progress(f"posterior predictive check: {cal.draws} simulations")
-        t0 = time.perf_counter()
-        table = predictive(cal, stats, samples, cal.seed + 1)
-        pp_seconds = time.perf_counter() - t0
+        own = executor is None
+        if own:  # kept to the end: the predictive check runs on the same workers
+            from bt_sim.calibration.sampler import local_executor
+
+            executor = local_executor(n_procs)
+        try:
+            history, stats, timing = run_abc(cal, observed, db, resume, n_procs, executor, progress)
+            samples, summary = posterior(cal, history)
+            if progress is not None:
+                progress(f"posterior predictive check: {cal.draws} simulations")
+            t0 = time.perf_counter()
+            table = predictive(cal, stats, samples, cal.seed + 1, executor)
+            pp_seconds = time.perf_counter() - t0
+        finally:
+            if own:
+                executor.close()
         st = claim.staging
         samples.to_csv(st / "posterior_samples.csv", index=False)
         summary.to_csv(st / "posterior_summary.csv", index=False)

@@ -47,10 +47,11 @@ def limit_threads() -> None:
     threadpool_limits(1)
 
 
-def worker_init() -> None:
-    """A local worker's start: one BLAS thread (:func:`limit_threads`), and a watchdog that
+def worker_init(warm: Callable[[], Any] | None = None) -> None:
+    """A local worker's start: one BLAS thread (:func:`limit_threads`), a watchdog that
     ends the worker when the process that started it is gone (a sweep killed with SIGKILL
-    leaves no workers running)."""
+    leaves no workers running), then ``warm()`` if given (imports, compiled kernels: paid
+    once per worker, while the parent still sets up)."""
     import threading
     import time
 
@@ -64,6 +65,8 @@ def worker_init() -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="bt-sim-watchdog", daemon=True).start()
+    if warm is not None:
+        warm()
 
 
 def cap_workers(asked: int, runs: int | None = None) -> tuple[int, str | None]:
@@ -102,6 +105,27 @@ class Executor(ABC):
     def close(self) -> None:  # noqa: B027 - an optional hook: in-process has nothing to free
         """Free the workers (idempotent)."""
 
+    # ---- one task at a time: for callers that decide what to run next from what finished
+    def start(self, fn: Callable[[Any], Any], task: Any) -> None:
+        """Start ``fn(task)``; its result comes from :meth:`finished`. In this process (the
+        default) it runs at once."""
+        self._done().append(fn(task))
+
+    def flying(self) -> int:
+        """Tasks started whose results :meth:`finished` has not returned yet."""
+        return len(self._done())
+
+    def finished(self) -> Any:
+        """The result of a task started, in the order they finish (blocks until one does)."""
+        return self._done().popleft()
+
+    def _done(self):
+        from collections import deque
+
+        if not hasattr(self, "_results"):
+            self._results: deque = deque()
+        return self._results
+
     def __enter__(self):
         return self
 
@@ -131,7 +155,12 @@ class ProcessExecutor(Executor):
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None, context: str = "spawn"):
+    def __init__(
+        self,
+        workers: int | None = None,
+        context: str = "spawn",
+        warm: Callable[[], Any] | None = None,
+    ):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -140,7 +169,11 @@ class ProcessExecutor(Executor):
             max_workers=self.workers,
             mp_context=multiprocessing.get_context(context),
             initializer=worker_init,
+            initargs=(warm,),
         )
+        if warm is not None:  # start every worker now: they warm while the caller sets up
+            for _ in range(self.workers):
+                self._pool.submit(int)
 
     def run(self, fn, tasks):
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -159,6 +192,25 @@ class ProcessExecutor(Executor):
             for fut in done:
                 yield fut.result()
 
+    def start(self, fn, task) -> None:
+        self._flying().add(self._pool.submit(fn, task))
+
+    def flying(self) -> int:
+        return len(self._flying()) + len(self._done())
+
+    def finished(self):
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        if not self._done():
+            done, self._pending = wait(self._flying(), return_when=FIRST_COMPLETED)
+            self._done().extend(done)
+        return self._done().popleft().result()
+
+    def _flying(self) -> set:
+        if not hasattr(self, "_pending"):
+            self._pending: set = set()
+        return self._pending
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -176,7 +228,12 @@ class DaskExecutor(Executor):
 
     name = "dask"
 
-    def __init__(self, address: str | None = None, workers: int | None = None):
+    def __init__(
+        self,
+        address: str | None = None,
+        workers: int | None = None,
+        warm: Callable[[], Any] | None = None,
+    ):
         import dask
         from distributed import Client, LocalCluster
 
@@ -204,6 +261,8 @@ class DaskExecutor(Executor):
                 )
             self._client = Client(self._cluster)
         self._client.run(limit_threads)
+        if warm is not None:
+            self._client.run(warm)
 
     def _window(self) -> int:
         """Tasks to keep queued: twice the workers connected now (a cluster grows as jobs
@@ -241,6 +300,25 @@ class DaskExecutor(Executor):
             fut.release()
             size = batch_size(len(results), seconds, self.target_s, self.max_batch)
             yield from results
+
+    def start(self, fn, task) -> None:
+        from distributed import as_completed
+
+        if not hasattr(self, "_queue"):
+            self._queue = as_completed()
+            self._count = 0
+        self._queue.add(self._client.submit(fn, task, pure=False))
+        self._count += 1
+
+    def flying(self) -> int:
+        return getattr(self, "_count", 0)
+
+    def finished(self):
+        fut = next(self._queue)
+        self._count -= 1
+        result = fut.result()
+        fut.release()
+        return result
 
     def close(self) -> None:
         if self._client is not None:
@@ -294,21 +372,25 @@ def check_executor(kind: str = "processes", scheduler: str | None = None) -> Non
 
 
 def make_executor(
-    kind: str = "processes", workers: int | None = None, scheduler: str | None = None
+    kind: str = "processes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    warm: Callable[[], Any] | None = None,
 ) -> Executor:
     """An executor by name: ``inprocess``, ``processes`` (default) or ``dask``.
 
-    A ``scheduler`` address implies Dask.
+    A ``scheduler`` address implies Dask. ``warm`` (a picklable function) runs once in each
+    worker as it starts.
     """
     check_executor(kind, scheduler)
     if scheduler:
-        return DaskExecutor(address=scheduler)
+        return DaskExecutor(address=scheduler, warm=warm)
     if kind == "inprocess":
         return InProcessExecutor()
     if kind == "processes":
         if workers == 1:  # one worker: this process, with no worker to start and feed
             return InProcessExecutor()
-        return ProcessExecutor(workers)
+        return ProcessExecutor(workers, warm=warm)
     if kind == "dask":
-        return DaskExecutor(workers=workers)
+        return DaskExecutor(workers=workers, warm=warm)
     raise ValueError(f"unknown executor {kind!r} (inprocess, processes, dask)")
