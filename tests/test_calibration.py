@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bt_sim.calibration.config import CalibrationError
 from bt_sim.calibration.run import calibrate, synth_hub
 from bt_sim.cli import main
 
@@ -210,6 +211,17 @@ BAD_CAL = [
         {"extra": ""},
         "data: hub data file 'hub.csv' not found",
     ),
+    (  # truncated to [0, 1] it would be a sliver at 0.98-1
+        "a prior with almost no mass in range",
+        {"params": '[parameters."hub.consent_rate"]\nprior = "normal"\nmean = 5\nsd = 0.1\n'},
+        "parameters.hub.consent_rate: only 0 % of the normal(mean = 5, sd = 0.1) prior lies in",
+    ),
+    (  # its median (12.5) is fine; its low end is not a valid k
+        "a prior whose low end the scenario refuses",
+        {"params": '[parameters."hub.k"]\nprior = "uniform"\nlow = 1\nhigh = 20\n'},
+        "parameters.hub.k: at hub.k's lowest value 1 the scenario is not valid (hub.k: expected "
+        "at least 5",
+    ),
 ]
 
 
@@ -335,3 +347,151 @@ def test_the_posterior_does_not_depend_on_where_simulations_run(world, tmp_path)
         got[how] = posterior(cal, history)[0]
     pd.testing.assert_frame_equal(got["one"], got["two"])
     pd.testing.assert_frame_equal(got["one"], got["dask"])
+
+
+def test_a_resume_fits_only_what_the_history_was_fitted_to(world, tmp_path):
+    """A history records what it was fitted to; a resume after the hub data, the priors or the
+    population changed is refused before any simulation, naming what changed; a longer run is
+    said; an integer key's posterior is whole numbers."""
+    from bt_sim.calibration.run import generations_stored, history_path
+
+    d = tmp_path / "c"
+    d.mkdir()
+    (d / "world.toml").write_text(SCENARIO, encoding="utf-8")
+    hub = (world / "hub.csv").read_text()
+    (d / "hub.csv").write_text(hub)
+    k = '[parameters."hub.k"]\nprior = "uniform"\nlow = 5\nhigh = 9\n'
+    params = "".join(
+        f'[parameters."{key}"]\nprior = "uniform"\nlow = {lo}\nhigh = {hi}\n'
+        for key, (lo, hi) in PRIOR.items()
+    )
+    small = "population_size = 12\ngenerations = 2"
+    (d / "cal.toml").write_text(_calibration_toml(budget=small, params=params + k))
+    out = tmp_path / "res"
+    db = history_path(out)
+
+    def stop_at_second(msg):
+        if msg.startswith("generation 2/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(d / "cal.toml", out, progress=stop_at_second)
+    assert generations_stored(db) == 1 and db.with_suffix(".json").exists()
+    before = db.read_bytes()
+
+    def refused(expected):
+        with pytest.raises(CalibrationError, match=expected):
+            calibrate(d / "cal.toml", out, resume=True)
+        assert db.read_bytes() == before  # refused before any simulation
+
+    # the same rows with other values (a new export of the same hub)
+    (d / "hub.csv").write_text(hub.replace(",0.0", ",0.001"))
+    refused(r"cannot resume: the hub data \(.*hub\.csv\) changed")
+    (d / "hub.csv").write_text(hub)
+    (d / "cal.toml").write_text(_calibration_toml(budget=small, params=params))
+    refused("the parameters and priors")
+    (d / "cal.toml").write_text(
+        _calibration_toml(budget="population_size = 14\ngenerations = 2", params=params + k)
+    )
+    refused(r"the population size \(12 -> 14\)")
+    (d / "cal.toml").write_text(
+        _calibration_toml(budget="population_size = 12\ngenerations = 3", params=params + k)
+    )
+    said = []
+    final = calibrate(d / "cal.toml", out, resume=True, progress=said.append)
+    assert "resuming with generations 2 -> 3" in said
+    manifest = json.loads((final / "manifest.json").read_text())
+    assert manifest["fit"]["generations"] == 3
+    assert manifest["fitted_to"]["population size"] == 12
+    samples = pd.read_csv(final / "posterior_samples.csv")
+    assert samples["hub.k"].dtype.kind == "i"  # the k the simulations used
+    summary = pd.read_csv(final / "posterior_summary.csv").set_index("parameter")
+    for q in ("q05", "median", "q95"):
+        assert float(summary.loc["hub.k", q]).is_integer(), q
+
+
+def test_messages_say_what_is_kept_and_where_a_file_breaks(world, tmp_path):
+    d = tmp_path / "c"
+    d.mkdir()
+    (d / "world.toml").write_text(SCENARIO, encoding="utf-8")
+    (d / "hub.csv").write_bytes((world / "hub.csv").read_bytes())
+    (d / "cal.toml").write_text(
+        _calibration_toml(budget="population_size = 12\ngenerations = 3"), encoding="utf-8"
+    )
+    out = tmp_path / "res"
+    cmd = [sys.executable, "-m", "bt_sim.cli", "calibrate", str(d / "cal.toml"), "--out", str(out)]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    db = tmp_path / "res.abc-history.db"
+    deadline = time.monotonic() + 60
+    while _generations_done(db) < 1:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert "generation(s) are kept in" in err and "--resume continues" in err, err
+    assert "nothing was written" not in err
+    # progress lines say what is stored, not only what started
+    assert "stored in the history" in err, err
+    assert subprocess.run([*cmd, "--resume", "-q"], env=env).returncode == 0
+    # a rerun onto the finished results is refused with a way out that exists
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert subprocess.run([*cmd, "--force", "-q"], env=env).returncode == 0
+    # files that are not UTF-8 are named with their line
+    hub = (world / "hub.csv").read_bytes().split(b"\n")
+    row = next(i for i, line in enumerate(hub) if b"saving_mean" in line and i > 1)
+    hub[row] = hub[row].replace(b"saving_mean", b"saving_m\xe9an")
+    (d / "hub.csv").write_bytes(b"\n".join(hub))
+    cmd[-1] = str(tmp_path / "other")
+    bad = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert f"{d / 'hub.csv'}: row {row + 1}: not UTF-8 text: byte 0xe9 at column" in bad.stderr
+    (d / "cal.toml").write_bytes(b'name = "c\xe9l"\n')
+    bad = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert f"{d / 'cal.toml'}: line 1: not UTF-8 text: byte 0xe9 at column 10" in bad.stderr
+
+
+def test_the_vcr_fit_runs_from_any_folder_with_its_simulated_fit(tmp_path):
+    """The documented Bass fit of US VCR sales: the simulated special case lands beside the
+    analytic curve (m, p and q within 10 % of it; measured: 1 %, 5 %, 2 %)."""
+    script = ROOT / "calibration" / "vcr" / "fit_vcr.py"
+    ran = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    out = json.loads(ran.stdout)
+    for k in ("m_million", "p", "q"):
+        assert out["simulated"][k] == pytest.approx(out["analytic"][k], rel=0.10), k
+    assert out["analytic"]["q"] == pytest.approx(0.638, rel=0.02)  # the published q
+
+
+def test_a_behaviours_key_is_calibrated_and_the_check_is_readable(world, tmp_path):
+    from bt_sim.calibration.abc import plot_predictive
+
+    d = tmp_path / "c"
+    d.mkdir()
+    (d / "world.toml").write_text(SCENARIO, encoding="utf-8")
+    (d / "hub.csv").write_bytes((world / "hub.csv").read_bytes())
+    params = (
+        '[parameters."behaviours.insulation.difficulty"]\nprior = "uniform"\nlow = 0.3\n'
+        'high = 0.9\n[parameters."collectives.tie_rate"]\nprior = "uniform"\nlow = 0.005\n'
+        "high = 0.1\n"
+    )
+    (d / "cal.toml").write_text(
+        _calibration_toml(budget="population_size = 8\ngenerations = 1", params=params)
+    )
+    final = calibrate(d / "cal.toml", tmp_path / "res")
+    samples = pd.read_csv(final / "posterior_samples.csv")
+    x = samples["behaviours.insulation.difficulty"]
+    assert x.between(0.3, 0.9).all() and x.nunique() > 1
+    table = pd.read_csv(final / "predictive.csv")
+    fig = plot_predictive(table)
+    labels = {ax.get_ylabel() for ax in fig.axes}
+    assert labels == {
+        "mean saving of sharing members (fraction)",
+        "households sharing data (count)",
+    }
+    assert all(ax.get_title().startswith("collective ") for ax in fig.axes)
+    assert len(fig.axes) == 2 * table["collective"].nunique()  # a panel per collective, indicator

@@ -8,7 +8,8 @@ Two fits of the same Bass model:
    the mean adoption curve of the agent-based model, read in annual steps and scaled by m, with
    p and q (per month in the scenario) found by least squares on the same sales.
 
-Run from the repository root: ``python calibration/vcr/fit_vcr.py`` (about a minute).
+Run from any folder: ``python calibration/vcr/fit_vcr.py`` (about a minute; ``--analytic-only``
+skips the simulated fit).
 """
 
 from __future__ import annotations
@@ -73,12 +74,12 @@ def fit_simulated(years, sales, households=5000, seeds=(0, 1, 2)):
 
     def curve(p_year, q_year):
         sc = load_scenario(
-            "scenarios/bass.toml",
+            "bass",  # the bundled scenario: found from any folder
             [
                 f"population.households={households}",
                 f"run.steps={steps}",
-                f"social.p={p_year / 12!r}",
-                f"social.q={q_year / 12!r}",
+                f"social.p={float(p_year) / 12!r}",  # a plain float's repr, not numpy's
+                f"social.q={float(q_year) / 12!r}",
             ],
         )
         cum = []

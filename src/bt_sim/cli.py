@@ -239,6 +239,9 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--scheduler", metavar="tcp://HOST:PORT", help="run the simulations on this Dask scheduler"
     )
+    cal.add_argument(
+        "--force", action="store_true", help="replace a results folder bt-sim wrote (--out)"
+    )
     cal.add_argument("--quiet", "-q", action="store_true", help="no progress")
     _debug(cal)
 
@@ -259,6 +262,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the known parameters, e.g. collectives.tie_rate=0.04 (repeatable)",
     )
     syn.add_argument("--seed", type=_seed, help="root seed (overrides run.seed)")
+    syn.add_argument(
+        "--force", action="store_true", help="replace a results folder bt-sim wrote (--out)"
+    )
     _debug(syn)
     return p
 
@@ -636,6 +642,8 @@ def _cmd_calibrate(args) -> int:
             n_procs=procs,
             executor=executor,
             progress=None if args.quiet else progress,
+            force=args.force,
+            on_history=lambda db: setattr(args, "_history", db),
         )
     finally:
         if executor is not None:
@@ -649,7 +657,7 @@ def _cmd_calibrate(args) -> int:
 def _cmd_synth_hub(args) -> int:
     from bt_sim.calibration.run import synth_hub
 
-    out = synth_hub(args.scenario, args.overrides, args.out, args.seed)
+    out = synth_hub(args.scenario, args.overrides, args.out, args.seed, args.force)
     print(f"synthetic hub data written to {out}/hub.csv (the truth in {out}/truth.json)")
     return 0
 
@@ -709,7 +717,16 @@ def _cmd_view(args) -> int:
 def _interrupted(args, exc: KeyboardInterrupt) -> int:
     claim = getattr(args, "_claim", None)
     what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-    if claim is not None and claim.committed:
+    history = getattr(args, "_history", None)
+    from bt_sim.calibration.run import generations_stored
+
+    if history is not None and (n := generations_stored(history)):
+        print(
+            f"bt-sim: {what}; {n} generation(s) are kept in {history}; the same command with "
+            "--resume continues from there (no results folder was written)",
+            file=sys.stderr,
+        )
+    elif claim is not None and claim.committed:
         print(
             f"bt-sim: {what}; the results were already written to {claim.final}/", file=sys.stderr
         )

@@ -48,3 +48,16 @@ class SweepError(ScenarioError):
 class RecordError(ScenarioError):
     """A records file (experiment records of interventions) is missing, unreadable or holds
     bad rows; each problem names the file, the row and column, and what was expected."""
+
+
+def utf8_problem(raw: bytes, exc: UnicodeDecodeError) -> tuple[int, str]:
+    """Where a file that is not UTF-8 breaks: its line number (1 is the first) and a message
+    with the column and the byte.
+
+    >>> utf8_problem(b"a,b\\n1,\\xe9t\\xe9\\n", UnicodeDecodeError("utf-8", b"", 6, 7, "x"))
+    (2, 'not UTF-8 text: byte 0xe9 at column 3 (save the file as UTF-8)')
+    """
+    line = raw.count(b"\n", 0, exc.start) + 1
+    column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+    byte = raw[exc.start] if exc.start < len(raw) else 0
+    return line, f"not UTF-8 text: byte 0x{byte:02x} at column {column} (save the file as UTF-8)"

@@ -208,7 +208,10 @@ class _Progress(logging.Handler):
         if msg.startswith("t: "):
             t = int(msg.split(",")[0][3:])
             eps = msg.split("eps:")[1].strip().rstrip(".")
-            self.progress(f"generation {t + 1}/{self.cal.generations}: epsilon {float(eps):.4g}")
+            self.progress(
+                f"generation {t + 1}/{self.cal.generations} running (epsilon {float(eps):.4g}); "
+                f"{t} stored in the history"
+            )
 
 
 def _run_generations(abc, cal, todo, progress):
@@ -240,11 +243,13 @@ def posterior(cal: Calibration, history) -> tuple[pd.DataFrame, pd.DataFrame]:
     for p in cal.priors:
         if p.log:
             samples[p.key] = np.exp(samples[p.key])
+        if p.integer:  # the value the simulation used (it rounds)
+            samples[p.key] = np.rint(samples[p.key]).astype(np.int64)
     samples["weight"] = np.asarray(w) / np.sum(w)
     rows = []
     for p in cal.priors:
         x = samples[p.key].to_numpy()
-        q = weighted_quantiles(x, samples["weight"].to_numpy(), [0.05, 0.5, 0.95])
+        q = weighted_quantiles(x, samples["weight"].to_numpy(), [0.05, 0.5, 0.95], p.integer)
         plo, phi = p.quantiles([0.05, 0.95])
         rows.append(
             {
@@ -261,9 +266,19 @@ def posterior(cal: Calibration, history) -> tuple[pd.DataFrame, pd.DataFrame]:
     return samples, pd.DataFrame(rows)
 
 
-def weighted_quantiles(x: np.ndarray, w: np.ndarray, qs) -> list[float]:
-    order = np.argsort(x)
+def weighted_quantiles(x: np.ndarray, w: np.ndarray, qs, discrete: bool = False) -> list[float]:
+    """Weighted quantiles of ``x``: interpolated between samples, or, ``discrete``, the
+    smallest sample whose cumulative weight reaches ``q`` (a value ``x`` takes: whole numbers
+    for an integer key).
+
+    >>> weighted_quantiles(np.array([5, 10, 15]), np.array([0.2, 0.5, 0.3]), [0.5], True)
+    [10.0]
+    """
+    order = np.argsort(x, kind="stable")
     x, w = x[order], w[order]
+    if discrete:
+        cw = np.cumsum(w) / np.sum(w)
+        return [float(x[min(np.searchsorted(cw, q - 1e-12), len(x) - 1)]) for q in qs]
     cw = np.cumsum(w) - 0.5 * w
     cw /= np.sum(w)
     return [float(np.interp(q, cw, x)) for q in qs]
@@ -301,34 +316,46 @@ def predictive(
     return table
 
 
-def plot_predictive(table: pd.DataFrame, path) -> None:
-    """A PNG: per collective (rows) and indicator (columns), bands against the data."""
-    import matplotlib
+#: What each hub indicator's axis says.
+_INDICATOR_LABELS = {
+    "saving_mean": "mean saving of sharing members (fraction)",
+    "households": "households sharing data (count)",
+}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def plot_predictive(table: pd.DataFrame, path=None):
+    """A PNG a network organisation can read: per collective (rows) and hub indicator
+    (columns), what the hub published (dots) against the band of 90 % of simulations from
+    the fitted model and their median, over months. Returns the figure (written to ``path``
+    when given)."""
+    from matplotlib.figure import Figure
 
     whole = table[table["size_class"] == table.groupby("collective")["size_class"].transform("min")]
     cols = sorted(whole["collective"].unique())
     inds = sorted(whole["indicator"].unique())
-    fig, axes = plt.subplots(
-        len(cols), len(inds), figsize=(4.5 * len(inds), 2.6 * len(cols)), squeeze=False
-    )
+    fig = Figure(figsize=(4.8 * len(inds), 2.9 * len(cols) + 0.6), layout="constrained")
+    axes = fig.subplots(len(cols), len(inds), squeeze=False)
     for r, c in enumerate(cols):
         for j, ind in enumerate(inds):
             ax = axes[r][j]
             d = whole[(whole["collective"] == c) & (whole["indicator"] == ind)]
             mid = (d["month_from"] + d["month_to"]) / 2
-            ax.fill_between(mid, d["sim_q05"], d["sim_q95"], alpha=0.3, label="simulated 5-95 %")
-            ax.plot(mid, d["sim_median"], label="simulated median")
-            ax.plot(mid, d["observed"], "o", color="black", label="hub data")
+            ax.fill_between(mid, d["sim_q05"], d["sim_q95"], alpha=0.3,
+                            label="fitted model: 90 % of simulations")  # fmt: skip
+            ax.plot(mid, d["sim_median"], label="fitted model: median")
+            ax.plot(mid, d["observed"], "o", color="black", label="published by the hub")
             g = int(d["size_class"].iloc[0]) if len(d) else -1
-            ax.set_title(f"collective {c} ({'whole' if g < 0 else f'size class {g}'}): {ind}")
-            ax.set_xlabel("month")
+            part = "whole collective" if g < 0 else f"size class {g}"
+            ax.set_title(f"collective {c} ({part})", fontsize=9)
+            ax.set_xlabel("month (middle of the pooled year)")
+            ax.set_ylabel(_INDICATOR_LABELS.get(ind, ind), fontsize=8)
+            ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    fig.suptitle("Posterior predictive check: do the fitted model's simulations cover what each "
+                 "hub published?", fontsize=10)  # fmt: skip
+    if path is not None:
+        fig.savefig(path, dpi=90)
+    return fig
 
 
 def output_names() -> list[str]:

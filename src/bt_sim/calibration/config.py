@@ -72,6 +72,30 @@ class Prior:
         out = [float(rv.distribution.ppf(q)) for q in qs]
         return [math.exp(v) for v in out] if self.log else out
 
+    def mass_in_range(self) -> float:
+        """The share of the prior as written (before its truncation to the key's range) that
+        lies in the key's allowed range: 1 for a uniform prior inside it."""
+        from scipy.stats import norm
+
+        if self.kind == "uniform":
+            return 1.0
+        if self.kind == "normal":
+            return float(norm.cdf(self.hi, self.a, self.b) - norm.cdf(self.lo, self.a, self.b))
+        lo = math.log(self.lo) if self.lo > 0 else -math.inf
+        hi = math.log(self.hi) if math.isfinite(self.hi) else math.inf
+        mu = math.log(self.a)
+        return float(norm.cdf(hi, mu, self.b) - norm.cdf(lo, mu, self.b))
+
+    def support(self) -> tuple[float, float]:
+        """The values the prior can draw, on the parameter's scale (its 1e-9 and 1 - 1e-9
+        quantiles for an unbounded one), rounded for an integer key."""
+        lo, hi = self.quantiles([1e-9, 1 - 1e-9]) if self.kind != "uniform" else (self.a, self.b)
+        return (float(round(lo)), float(round(hi))) if self.integer else (lo, hi)
+
+    def describe(self) -> str:
+        names = PRIORS[self.kind]
+        return f"{self.kind}({names[0]} = {self.a:g}, {names[1]} = {self.b:g})"
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -136,12 +160,17 @@ def load_calibration(path: str | Path) -> Calibration:
     from bt_sim.scenario.validate import scenario_to_dict
 
     path = Path(path)
+    raw = b""
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         _bad(path, None, "file not found")
-    except UnicodeDecodeError:
-        _bad(path, None, "not UTF-8 text")
+    except UnicodeDecodeError as exc:
+        from bt_sim.errors import utf8_problem
+
+        line, msg = utf8_problem(raw, exc)
+        _bad(path, f"line {line}", msg)
     except tomllib.TOMLDecodeError as exc:
         _bad(path, None, f"not valid TOML ({exc})")
     except OSError as exc:
@@ -300,12 +329,45 @@ def load_calibration(path: str | Path) -> Calibration:
         draws=int(_num(path, "predictive.draws", pred.get("draws", 40), 2, 10**5, True)),
         base_data=base_data,
     )
-    # Every prior's central value must give a valid scenario (cross-checks included).
-    try:
-        cal.scenario({p.key: p.quantiles([0.5])[0] for p in priors})
-    except ScenarioError as exc:
-        _bad(path, "parameters", f"the priors' medians do not give a valid scenario: {exc}")
+    _check_priors_whole(path, cal)
     return cal
+
+
+#: The least share of a prior that must lie in its key's range (else it is refused: truncated
+#: to the range, what is left is a sliver at one edge, not the belief the file states).
+MIN_MASS = 0.05
+
+
+def _check_priors_whole(path: Path, cal: Calibration) -> None:
+    """Every value a prior can draw must give a valid scenario (its key's range and the
+    scenario's own rules, e.g. ``hub.k >= 5``), checked at each prior's ends with the others
+    at their medians and at all lows and all highs together; and a prior must have most of
+    its mass in its key's range."""
+    for p in cal.priors:
+        mass = p.mass_in_range()
+        if mass < MIN_MASS:
+            lo, hi = p.quantiles([0.001, 0.999])
+            _bad(path, f"parameters.{p.key}",
+                 f"only {100 * mass:.3g} % of the {p.describe()} prior lies in the key's range "
+                 f"[{p.lo:g}, {p.hi:g}]: truncated to it, it would draw from [{lo:.4g}, "
+                 f"{hi:.4g}] only; centre the prior inside the range")  # fmt: skip
+    medians = {p.key: p.quantiles([0.5])[0] for p in cal.priors}
+    points = [("the priors' medians", medians)]
+    for p in cal.priors:
+        for end, v in zip(("lowest", "highest"), p.support(), strict=True):
+            points.append((f"{p.key}'s {end} value {v:g}", {**medians, p.key: v}))
+    if len(cal.priors) > 1:
+        for i, end in enumerate(("lowest", "highest")):
+            points.append((f"every prior's {end} value",
+                           {p.key: p.support()[i] for p in cal.priors}))  # fmt: skip
+    for what, values in points:
+        try:
+            cal.scenario(values)
+        except ScenarioError as exc:
+            msgs = "; ".join(f"{k}: {m}" if k else m for _, k, m in exc.problems)
+            key = next((f"parameters.{p.key}" for p in cal.priors if p.key in what), "parameters")
+            _bad(path, key, f"at {what} the scenario is not valid ({msgs}); narrow the prior to "
+                 "values the scenario accepts")  # fmt: skip
 
 
 def _validated(path, scen_path, base_data):
@@ -318,8 +380,15 @@ def _validated(path, scen_path, base_data):
 
 
 def _lookup(d: dict, key: str):
+    """The value of a dotted key; an entry of a named array (``behaviours.<name>.<key>``,
+    interventions, foundings) is found by its name."""
     cur = d
     for part in key.split("."):
+        if isinstance(cur, list):
+            cur = next((e for e in cur if isinstance(e, dict) and e.get("name") == part), None)
+            if cur is None:
+                return None
+            continue
         if not isinstance(cur, dict) or part not in cur:
             return None
         cur = cur[part]
@@ -329,8 +398,17 @@ def _lookup(d: dict, key: str):
 def _range(cls, key: str) -> tuple[float, float]:
     import dataclasses
 
+    from bt_sim.scenario.validate import NAMED_TABLES
+
     *sections, last = key.split(".")
+    named = False
     for sec in sections:
+        if named:  # the entry's name: its fields are the item class's
+            named = False
+            continue
+        if sec in NAMED_TABLES:
+            cls, named = NAMED_TABLES[sec][0], True
+            continue
         cls = {f.name: f for f in dataclasses.fields(cls)}[sec].type
         if isinstance(cls, str):
             from bt_sim.scenario import schema

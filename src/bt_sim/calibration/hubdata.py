@@ -82,7 +82,10 @@ def load_hub_data(path: str | Path, scenario=None) -> pd.DataFrame:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        _fail(path, None, None, f"not UTF-8 text (byte at offset {exc.start})")
+        from bt_sim.errors import utf8_problem
+
+        line, msg = utf8_problem(raw, exc)
+        _fail(path, line, None, msg)
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
     if not header:

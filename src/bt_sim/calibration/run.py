@@ -28,6 +28,8 @@ def calibrate(
     n_procs: int = 1,
     executor=None,
     progress: Callable[[str], None] | None = None,
+    force: bool = False,
+    on_history: Callable[[Path], object] | None = None,
 ) -> Path:
     """Calibrate a scenario against hub data as the calibration file says; returns the folder.
 
@@ -48,7 +50,11 @@ def calibrate(
     scenario = cal.scenario()
     check_placement(scenario, f"{cal.path}: scenario {cal.scenario_path}")
     observed = load_hub_data(cal.data_path, scenario)
-    claim = claim_output(out, cal.name)
+    from bt_sim.calibration.record import check_resume, fitted_to, record_path, write_record
+
+    record = fitted_to(cal)
+    claim = claim_output(out, cal.name, force)
+    started = False  # whether this call started the history (removed if it stores nothing)
     try:
         db = history_path(claim.final)
         if resume and not db.exists():
@@ -61,13 +67,29 @@ def calibrate(
                 f"{db}: a calibration history is already there; pass --resume to continue it, "
                 "or move it away to start afresh"
             )
+        if resume:
+            for change in check_resume(db, record):  # refused if fitted to something else
+                if progress is not None:
+                    progress(f"resuming with {change}")
+        write_record(db, record)
+        started = not resume
+        if on_history is not None:
+            on_history(db)
         own = executor is None
         if own:  # kept to the end: the predictive check runs on the same workers
             from bt_sim.calibration.sampler import local_executor
 
             executor = local_executor(n_procs)
         try:
-            history, stats, timing = run_abc(cal, observed, db, resume, n_procs, executor, progress)
+            try:
+                history, stats, timing = run_abc(
+                    cal, observed, db, resume, n_procs, executor, progress
+                )
+            except BaseException:
+                if started and generations_stored(db) == 0:  # nothing to resume: no blocker
+                    db.unlink(missing_ok=True)
+                    record_path(db).unlink(missing_ok=True)
+                raise
             samples, summary = posterior(cal, history)
             if progress is not None:
                 progress(f"posterior predictive check: {cal.draws} simulations")
@@ -119,14 +141,29 @@ def calibrate(
             "scenario": str(cal.scenario_path),
             "data": str(cal.data_path),
             "fit": fit,
+            "fitted_to": record,
             "files": files,
         }
         (st / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         final = claim.commit()
         db.unlink(missing_ok=True)
+        record_path(db).unlink(missing_ok=True)
     finally:
         claim.release()
     return final
+
+
+def generations_stored(db: Path) -> int:
+    """Generations (t >= 0) a pyabc history holds; 0 if it has none or cannot be read."""
+    import sqlite3
+
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
+            return int(con.execute("SELECT COUNT(*) FROM populations WHERE t >= 0").fetchone()[0])
+    except sqlite3.Error:
+        return 0
 
 
 def _truth(data_path: Path) -> dict | None:
@@ -182,7 +219,13 @@ def _report(cal, summary, fit, truth) -> str:
     return "\n".join(lines)
 
 
-def synth_hub(scenario_arg: str, overrides: list[str], out: Path | None, seed: int | None) -> Path:
+def synth_hub(
+    scenario_arg: str,
+    overrides: list[str],
+    out: Path | None,
+    seed: int | None,
+    force: bool = False,
+) -> Path:
     """Simulate a hub export with known parameters: ``hub.csv`` and, apart, ``truth.json``."""
     from bt_sim.model import TransitionModel
     from bt_sim.outdir import claim_output
@@ -192,7 +235,7 @@ def synth_hub(scenario_arg: str, overrides: list[str], out: Path | None, seed: i
     scenario = load_scenario(find_scenario(scenario_arg), overrides)
     check_placement(scenario, str(scenario_arg))
     seed = scenario.run.seed if seed is None else seed
-    claim = claim_output(out, f"{scenario.name}-hub")
+    claim = claim_output(out, f"{scenario.name}-hub", force)
     try:
         model = TransitionModel(scenario, seed=seed)
         model.run()
