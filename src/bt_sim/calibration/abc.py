@@ -18,8 +18,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from bt_sim.calibration.config import MODEL_OUTPUTS, Calibration
+from bt_sim.calibration.config import MODEL_OUTPUTS, Calibration, CalibrationError
 from bt_sim.calibration.hubdata import _release_months
+from bt_sim.errors import ScenarioError
 
 
 def _pname(key: str) -> str:
@@ -124,7 +125,15 @@ class _Model:
     def __call__(self, par) -> dict:
         # The sampler seeds numpy's global stream per candidate; pyabc and this draw from it.
         seed = int(np.random.randint(0, 2**62))  # noqa: NPY002
-        tidy = simulate_panel(self.cal, _values(self.cal, par), seed)
+        values = _values(self.cal, par)
+        try:
+            tidy = simulate_panel(self.cal, values, seed)
+        except ScenarioError as exc:  # the checks up front should have made this impossible
+            shown = ", ".join(f"{k} = {v:.6g}" for k, v in values.items())
+            raise CalibrationError(
+                f"{self.cal.path}: parameters: at {shown} the scenario is not valid ({exc}); "
+                "narrow the priors"
+            ) from None
         return {"s": self.stats.of(tidy)}
 
 
