@@ -414,3 +414,15 @@ def test_the_tipping_command_says_none_when_nothing_tips(tmp_path, capsys):
     info = json.loads((out / "tipping.json").read_text())
     assert info["tips"] is False and info["critical"] is None
     assert "critical value: none" in capsys.readouterr().out
+
+
+def test_a_design_without_parameters_runs_its_replicates():
+    """Replicates of one point: a design with rows and no columns (some pandas versions give
+    no records for it)."""
+    import pandas as pd
+
+    from bt_sim.experiments.core import tasks_of
+
+    tasks = list(tasks_of(pd.DataFrame(index=range(3)), 2, 1, "independent"))
+    assert [(t.point, t.replicate) for t in tasks] == [(p, r) for p in range(3) for r in range(2)]
+    assert all(t.params == {} for t in tasks)

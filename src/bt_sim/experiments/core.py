@@ -97,7 +97,8 @@ def tasks_of(
     design: pd.DataFrame, replicates: int, seed: int, scheme: str, skip: set[int] = frozenset()
 ) -> Iterable[Task]:
     """The tasks of a design, in run order, leaving out the runs in ``skip``."""
-    records = design.to_dict("records")
+    # a design with no parameters (replicates of one point) has rows but no columns
+    records = design.to_dict("records") if len(design.columns) else [{}] * len(design)
     for p, params in enumerate(records):
         params = {k: _plain(v) for k, v in params.items()}
         for r in range(replicates):
