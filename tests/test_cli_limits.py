@@ -429,3 +429,15 @@ def test_a_sweep_that_would_not_fit_in_memory_is_refused_before_any_work(
     assert not out.exists()
     assert main(["sweep", f, "-j", "1", "--check"]) == 0  # one worker fits
     assert "memory: about" in capsys.readouterr().out
+
+
+def test_a_bad_calibration_file_is_refused_before_a_dask_cluster_starts(tmp_path, capsys,
+                                                                      monkeypatch):  # fmt: skip
+    import bt_sim.experiments.executors as executors
+
+    started = []
+    monkeypatch.setattr(executors, "make_executor", lambda *a, **k: started.append(a))
+    bad = tmp_path / "cal.toml"
+    bad.write_text('name = "x"\nscenario = "nowhere.toml"\ndata = "hub.csv"\n')
+    refused(capsys, ["calibrate", str(bad), "--executor", "dask"], "scenario")
+    assert started == []

@@ -629,10 +629,12 @@ def _cmd_calibrate(args) -> int:
         print(f"bt-sim: --procs {args.procs}: using {procs} ({why})", file=sys.stderr)
     executor = None
     if args.scheduler or args.executor == "dask":
+        from bt_sim.calibration.config import load_calibration
         from bt_sim.calibration.sampler import warm_worker
         from bt_sim.extras import require
 
         require("pyabc", "calibration", "bt-sim calibrate")
+        load_calibration(args.calibration)  # a bad file is refused before a cluster starts
         executor = make_executor("dask", procs, args.scheduler, warm=warm_worker)
     try:
         out = calibrate(
