@@ -150,11 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--format", choices=("parquet", "csv"), help="table format")
     run.add_argument("--no-plot", action="store_true", help="do not write plot.png")
-    run.add_argument(
-        "--force",
-        action="store_true",
-        help="replace an existing results folder that bt-sim wrote (never other files)",
-    )
+    _force(run)
     run.add_argument(
         "--quiet", "-q", action="store_true", help="no progress bar or summary: only the folder"
     )
@@ -239,9 +235,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--scheduler", metavar="tcp://HOST:PORT", help="run the simulations on this Dask scheduler"
     )
-    cal.add_argument(
-        "--force", action="store_true", help="replace a results folder bt-sim wrote (--out)"
-    )
+    _force(cal)
     cal.add_argument("--quiet", "-q", action="store_true", help="no progress")
     _debug(cal)
 
@@ -262,9 +256,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the known parameters, e.g. collectives.tie_rate=0.04 (repeatable)",
     )
     syn.add_argument("--seed", type=_seed, help="root seed (overrides run.seed)")
-    syn.add_argument(
-        "--force", action="store_true", help="replace a results folder bt-sim wrote (--out)"
-    )
+    _force(syn)
     _debug(syn)
     return p
 
@@ -287,11 +279,7 @@ def _executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--resume", action="store_true", help="finish an interrupted sweep in its folder"
     )
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="replace an existing results folder that bt-sim wrote (never other files)",
-    )
+    _force(p)
     p.add_argument(
         "--quiet", "-q", action="store_true", help="no progress bar or summary: only the folder"
     )
@@ -408,6 +396,14 @@ def _strategy_parsers(sub) -> None:
     rc.add_argument("--check", action="store_true", help="validate a records file; write nothing")
     rc.add_argument("--force", action="store_true", help="replace a records file that exists")
     _debug(rc)
+
+
+def _force(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing results folder that bt-sim wrote (never other files)",
+    )
 
 
 def _debug(p: argparse.ArgumentParser) -> None:

@@ -287,14 +287,21 @@ def claim_output(out: Path | None, name: str, force: bool = False) -> OutputClai
     raise OutputError(f"{base}: {MAX_DEFAULT_FOLDERS} results folders already; use --out")
 
 
-def _claim_one(cand: Path, explicit: bool, force: bool) -> OutputClaim | None:
-    shown = cand
-    full = Path(os.path.abspath(cand))
+def _own_folder(shown: Path) -> Path:
+    """The absolute path of a results folder, refused where it is the current folder or one
+    above it."""
+    full = Path(os.path.abspath(shown))
     if _is_cwd_or_above(full.resolve()) or not full.resolve().name:
         raise OutputError(
             f"{shown}: is the current folder or one above it; results need a folder of their "
             "own, e.g. --out results/mine"
         )
+    return full
+
+
+def _claim_one(cand: Path, explicit: bool, force: bool) -> OutputClaim | None:
+    shown = cand
+    full = _own_folder(cand)
     parent = full.parent
     created = []  # the parent folders this claim makes, deepest first
     up = parent
@@ -359,12 +366,7 @@ def check_destination(out: Path, force: bool = False) -> None:
         If ``out`` is the current folder or above it, its nearest existing parent is not a
         writable folder, or it exists and may not be replaced.
     """
-    full = Path(os.path.abspath(out))
-    if _is_cwd_or_above(full.resolve()) or not full.resolve().name:
-        raise OutputError(
-            f"{out}: is the current folder or one above it; results need a folder of their "
-            "own, e.g. --out results/mine"
-        )
+    full = _own_folder(out)
     up = full.parent
     while not (up.exists() or up.is_symlink()) and up != up.parent:
         up = up.parent

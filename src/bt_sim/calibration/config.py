@@ -352,20 +352,21 @@ def _check_priors_whole(path: Path, cal: Calibration) -> None:
                  f"[{p.lo:g}, {p.hi:g}]: truncated to it, it would draw from [{lo:.4g}, "
                  f"{hi:.4g}] only; centre the prior inside the range")  # fmt: skip
     medians = {p.key: p.quantiles([0.5])[0] for p in cal.priors}
-    points = [("the priors' medians", medians)]
+    # (what is checked, the file key a failure is blamed on, the parameter values)
+    points = [("the priors' medians", "parameters", medians)]
     for p in cal.priors:
         for end, v in zip(("lowest", "highest"), p.support(), strict=True):
-            points.append((f"{p.key}'s {end} value {v:g}", {**medians, p.key: v}))
+            points.append((f"{p.key}'s {end} value {v:g}", f"parameters.{p.key}",
+                           {**medians, p.key: v}))  # fmt: skip
     if len(cal.priors) > 1:
         for i, end in enumerate(("lowest", "highest")):
-            points.append((f"every prior's {end} value",
+            points.append((f"every prior's {end} value", "parameters",
                            {p.key: p.support()[i] for p in cal.priors}))  # fmt: skip
-    for what, values in points:
+    for what, key, values in points:
         try:
             cal.scenario(values)
         except ScenarioError as exc:
             msgs = "; ".join(f"{k}: {m}" if k else m for _, k, m in exc.problems)
-            key = next((f"parameters.{p.key}" for p in cal.priors if p.key in what), "parameters")
             _bad(path, key, f"at {what} the scenario is not valid ({msgs}); narrow the prior to "
                  "values the scenario accepts")  # fmt: skip
 

@@ -75,14 +75,15 @@ def check_resume(db: Path, now: dict) -> list[str]:
     changed = [p for p in PARTS if then.get(p) != now[p]]
     if changed:
         files = then.get("files", {})
-        detail = "; ".join(
-            f"the {p} ({files[p]})"
-            if p in files
-            else f"the {p} ({then.get(p)} -> {now[p]})"
-            if p in ("population size", "seed")
-            else f"the {p}"
-            for p in changed
-        )
+
+        def said(part: str) -> str:
+            if part in files:  # a file: name it
+                return f"the {part} ({files[part]})"
+            if part in ("population size", "seed"):  # a number: show the change
+                return f"the {part} ({then.get(part)} -> {now[part]})"
+            return f"the {part}"
+
+        detail = "; ".join(said(p) for p in changed)
         raise CalibrationError(
             f"{db}: cannot resume: {detail} changed since this history was started; a resume "
             "needs the same calibration: start afresh with another --out (or move the history "

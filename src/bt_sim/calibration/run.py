@@ -81,21 +81,18 @@ def calibrate(
 
             executor = local_executor(n_procs)
         try:
-            try:
-                history, stats, timing = run_abc(
-                    cal, observed, db, resume, n_procs, executor, progress
-                )
-            except BaseException:
-                if started and generations_stored(db) == 0:  # nothing to resume: no blocker
-                    db.unlink(missing_ok=True)
-                    record_path(db).unlink(missing_ok=True)
-                raise
+            history, stats, timing = run_abc(cal, observed, db, resume, n_procs, executor, progress)
             samples, summary = posterior(cal, history)
             if progress is not None:
                 progress(f"posterior predictive check: {cal.draws} simulations")
             t0 = time.perf_counter()
             table = predictive(cal, stats, samples, cal.seed + 1, executor)
             pp_seconds = time.perf_counter() - t0
+        except BaseException:
+            if started and generations_stored(db) == 0:  # nothing to resume: no blocker
+                db.unlink(missing_ok=True)
+                record_path(db).unlink(missing_ok=True)
+            raise
         finally:
             if own:
                 executor.close()

@@ -127,7 +127,7 @@ class ExecutorSampler(pyabc.sampler.Sampler):
         blob = pickle.dumps(simulate_one)
         key = hashlib.sha1(blob).hexdigest()
         ex = self.executor
-        workers = max(1, getattr(ex, "workers", 1))
+        workers = ex.workers
         done: dict[int, Any] = {}
         launched = accepted = 0
         seconds, size = 0.0, 1

@@ -211,7 +211,7 @@ def run_sweep(
     rows: list[dict] = []
     buffer: list[dict] = []
     series: list[pd.DataFrame] = []
-    bar = _Bar(todo, desc, progress, getattr(executor, "workers", 1) or 1)
+    bar = _Bar(todo, desc, progress, executor.workers)
     last = time.monotonic()
     fn = functools.partial(execute, func)
     try:
@@ -258,6 +258,7 @@ def sweep_manifest(spec, func, design: pd.DataFrame) -> dict:
     from bt_sim.experiments.samplers import salib_problem
     from bt_sim.runner import _versions, python_command
 
+    data, name = getattr(func, "data", None), _function_name(func)
     return {
         "bt_sim_manifest": 1,
         "kind": "sweep",
@@ -265,8 +266,8 @@ def sweep_manifest(spec, func, design: pd.DataFrame) -> dict:
         "name": spec.name,
         "sweep_file": spec.source,
         "sweep": asdict(spec),
-        "base_scenario": getattr(func, "data", None),  # None: a design of any function
-        "function": _function_name(func),
+        "base_scenario": data,  # None: a design of any function
+        "function": name,
         "sampler": spec.sampler,
         "parameters": spec.keys,
         "problem": salib_problem(spec.parameters),
@@ -279,11 +280,7 @@ def sweep_manifest(spec, func, design: pd.DataFrame) -> dict:
             if spec.seeds == "independent"
             else "replicate r of every point: SeedSequence(seed, spawn_key=(r,))"
         ),
-        "fingerprint": fingerprint(
-            getattr(func, "fingerprint_data", getattr(func, "data", None) or _function_name(func)),
-            design,
-            spec,
-        ),
+        "fingerprint": fingerprint(getattr(func, "fingerprint_data", data or name), design, spec),
         "status": "running",
         "command": python_command(),
         "versions": _versions(),
@@ -338,7 +335,6 @@ def run_sweep_file(
     OutputError
         If the folder is taken, exists (without ``force`` or ``resume``), or cannot be written.
     """
-    from bt_sim.errors import OutputError
     from bt_sim.experiments.scenario_run import ScenarioRun
     from bt_sim.outdir import FolderLock, claim_output
     from bt_sim.units import sweep_units
@@ -360,12 +356,8 @@ def run_sweep_file(
             lock.release()
             raise
     else:
-        try:
+        with _resume_hint():  # another sweep may have taken it since the check
             claim = claim_output(folder, spec.name, force)
-        except OutputError as exc:
-            if "already exists" in str(exc):
-                raise OutputError(f"{exc}; or --resume to finish that sweep") from None
-            raise
         try:
             SweepStore(claim.staging).create(manifest, design)
             folder = claim.commit(release=False)
@@ -414,7 +406,7 @@ def check_folder(spec, manifest: dict, out: Path | None, force: bool, resume: bo
     ------
     SweepError, OutputError
     """
-    from bt_sim.errors import OutputError, SweepError
+    from bt_sim.errors import SweepError
     from bt_sim.experiments.store import read_manifest
     from bt_sim.outdir import check_destination
 
@@ -425,12 +417,8 @@ def check_folder(spec, manifest: dict, out: Path | None, force: bool, resume: bo
     # a sweep's folder is its name: an existing one is refused, never numbered
     folder = Path(out) if out is not None else Path(spec.out or Path("results") / spec.name)
     if not resume:
-        try:
+        with _resume_hint():
             check_destination(folder, force)
-        except OutputError as exc:
-            if "already exists" in str(exc):
-                raise OutputError(f"{exc}; or --resume to finish that sweep") from None
-            raise
         return folder
     if not folder.exists():
         raise SweepError(
@@ -439,6 +427,19 @@ def check_folder(spec, manifest: dict, out: Path | None, force: bool, resume: bo
         )  # fmt: skip
     _same_sweep(folder, read_manifest(folder), manifest)
     return folder
+
+
+@contextlib.contextmanager
+def _resume_hint():
+    """An existing folder's refusal also says that ``--resume`` finishes it."""
+    from bt_sim.errors import OutputError
+
+    try:
+        yield
+    except OutputError as exc:
+        if "already exists" in str(exc):
+            raise OutputError(f"{exc}; or --resume to finish that sweep") from None
+        raise
 
 
 def _same_sweep(folder: Path, old: dict, manifest: dict) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -53,7 +54,6 @@ def worker_init(warm: Callable[[], Any] | None = None) -> None:
     leaves no workers running), then ``warm()`` if given (imports, compiled kernels: paid
     once per worker, while the parent still sets up)."""
     import threading
-    import time
 
     limit_threads()
     parent = os.getppid()
@@ -106,25 +106,17 @@ class Executor(ABC):
         """Free the workers (idempotent)."""
 
     # ---- one task at a time: for callers that decide what to run next from what finished
+    @abstractmethod
     def start(self, fn: Callable[[Any], Any], task: Any) -> None:
-        """Start ``fn(task)``; its result comes from :meth:`finished`. In this process (the
-        default) it runs at once."""
-        self._done().append(fn(task))
+        """Start ``fn(task)``; its result comes from :meth:`finished`."""
 
+    @abstractmethod
     def flying(self) -> int:
         """Tasks started whose results :meth:`finished` has not returned yet."""
-        return len(self._done())
 
+    @abstractmethod
     def finished(self) -> Any:
         """The result of a task started, in the order they finish (blocks until one does)."""
-        return self._done().popleft()
-
-    def _done(self):
-        from collections import deque
-
-        if not hasattr(self, "_results"):
-            self._results: deque = deque()
-        return self._results
 
     def __enter__(self):
         return self
@@ -141,9 +133,21 @@ class InProcessExecutor(Executor):
 
     name = "in-process"
 
+    def __init__(self) -> None:
+        self._results: deque = deque()
+
     def run(self, fn, tasks):
         for task in tasks:
             yield fn(task)
+
+    def start(self, fn, task) -> None:
+        self._results.append(fn(task))  # runs at once
+
+    def flying(self) -> int:
+        return len(self._results)
+
+    def finished(self):
+        return self._results.popleft()
 
 
 class ProcessExecutor(Executor):
@@ -171,45 +175,34 @@ class ProcessExecutor(Executor):
             initializer=worker_init,
             initargs=(warm,),
         )
+        self._pending: set = set()  # futures started
+        self._ready: deque = deque()  # futures done, not yet returned
         if warm is not None:  # start every worker now: they warm while the caller sets up
             for _ in range(self.workers):
                 self._pool.submit(int)
 
     def run(self, fn, tasks):
-        from concurrent.futures import FIRST_COMPLETED, wait
-
         it = iter(tasks)
-        pending = set()
         while True:
-            while len(pending) < 2 * self.workers:
-                task = next(it, None)
-                if task is None:
-                    break
-                pending.add(self._pool.submit(fn, task))
-            if not pending:
+            while self.flying() < 2 * self.workers and (task := next(it, None)) is not None:
+                self.start(fn, task)
+            if not self.flying():
                 return
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
+            yield self.finished()
 
     def start(self, fn, task) -> None:
-        self._flying().add(self._pool.submit(fn, task))
+        self._pending.add(self._pool.submit(fn, task))
 
     def flying(self) -> int:
-        return len(self._flying()) + len(self._done())
+        return len(self._pending) + len(self._ready)
 
     def finished(self):
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        if not self._done():
-            done, self._pending = wait(self._flying(), return_when=FIRST_COMPLETED)
-            self._done().extend(done)
-        return self._done().popleft().result()
-
-    def _flying(self) -> set:
-        if not hasattr(self, "_pending"):
-            self._pending: set = set()
-        return self._pending
+        if not self._ready:
+            done, self._pending = wait(self._pending, return_when=FIRST_COMPLETED)
+            self._ready.extend(done)
+        return self._ready.popleft().result()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -235,7 +228,7 @@ class DaskExecutor(Executor):
         warm: Callable[[], Any] | None = None,
     ):
         import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster, as_completed
 
         self._cluster = None
         if address:
@@ -263,6 +256,8 @@ class DaskExecutor(Executor):
         self._client.run(limit_threads)
         if warm is not None:
             self._client.run(warm)
+        self._queue = as_completed()  # tasks started one at a time (start, finished)
+        self._count = 0
 
     def _window(self) -> int:
         """Tasks to keep queued: twice the workers connected now (a cluster grows as jobs
@@ -302,16 +297,11 @@ class DaskExecutor(Executor):
             yield from results
 
     def start(self, fn, task) -> None:
-        from distributed import as_completed
-
-        if not hasattr(self, "_queue"):
-            self._queue = as_completed()
-            self._count = 0
         self._queue.add(self._client.submit(fn, task, pure=False))
         self._count += 1
 
     def flying(self) -> int:
-        return getattr(self, "_count", 0)
+        return self._count
 
     def finished(self):
         fut = next(self._queue)
