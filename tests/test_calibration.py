@@ -495,3 +495,28 @@ def test_a_behaviours_key_is_calibrated_and_the_check_is_readable(world, tmp_pat
     }
     assert all(ax.get_title().startswith("collective ") for ax in fig.axes)
     assert len(fig.axes) == 2 * table["collective"].nunique()  # a panel per collective, indicator
+
+
+def test_a_signal_waits_for_a_point_between_simulations():
+    """SIGTERM during pyabc's run is raised at the sampler's next safe point, not inside what
+    runs when it comes (an interrupted SQLite commit could leave the history locked)."""
+    from bt_sim.calibration.sampler import stops_between_simulations
+
+    class Stopped(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(Stopped), stops_between_simulations() as safe_point:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+            reached = True  # not interrupted: the signal was noted
+            safe_point()
+            reached = False
+        assert reached
+        assert signal.getsignal(signal.SIGTERM) is stop  # put back
+    finally:
+        signal.signal(signal.SIGTERM, previous)

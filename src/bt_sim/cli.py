@@ -718,10 +718,10 @@ def _interrupted(args, exc: KeyboardInterrupt) -> int:
     history = getattr(args, "_history", None)
     from bt_sim.calibration.run import generations_stored
 
-    if history is not None and (n := generations_stored(history)):
+    if history is not None and (n := generations_stored(history)) != 0:
         print(
-            f"bt-sim: {what}; {n} generation(s) are kept in {history}; the same command with "
-            "--resume continues from there (no results folder was written)",
+            f"bt-sim: {what}; {n or 'the'} generation(s) are kept in {history}; the same "
+            "command with --resume continues from there (no results folder was written)",
             file=sys.stderr,
         )
     elif claim is not None and claim.committed:

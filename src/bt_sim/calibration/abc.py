@@ -172,7 +172,7 @@ def run_abc(
 def _run_abc(cal, observed, db_path, resume, executor, progress):
     import pyabc
 
-    from bt_sim.calibration.sampler import ExecutorSampler
+    from bt_sim.calibration.sampler import ExecutorSampler, stops_between_simulations
 
     scenario = cal.scenario()
     stats = Statistics(cal, observed, scenario)
@@ -181,26 +181,29 @@ def _run_abc(cal, observed, db_path, resume, executor, progress):
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("Sampler").setLevel(logging.WARNING)
     logging.getLogger("Epsilon").setLevel(logging.WARNING)
+    sampler = ExecutorSampler(executor, cal.seed)
     abc = pyabc.ABCSMC(
         _Model(cal, stats),
         prior,
         stats.distance,
         population_size=cal.population_size,
-        sampler=ExecutorSampler(executor, cal.seed),
+        sampler=sampler,
     )
     db = f"sqlite:///{os.path.abspath(db_path)}"
-    if resume:
-        history = abc.load(db, 1)
-        done = history.max_t + 1
-    else:
-        history = abc.new(db, {"s": stats.observed})
-        done = 0
-    sims_before = history.total_nr_simulations if done else 0
-    todo = cal.generations - done
-    t0 = time.perf_counter()
-    if todo > 0 and sims_before < cal.max_simulations:
-        history = _run_generations(abc, cal, todo, progress)
-    seconds = time.perf_counter() - t0
+    with stops_between_simulations() as safe_point:  # never inside a write of the history
+        sampler.safe_point = safe_point
+        if resume:
+            history = abc.load(db, 1)
+            done = history.max_t + 1
+        else:
+            history = abc.new(db, {"s": stats.observed})
+            done = 0
+        sims_before = history.total_nr_simulations if done else 0
+        todo = cal.generations - done
+        t0 = time.perf_counter()
+        if todo > 0 and sims_before < cal.max_simulations:
+            history = _run_generations(abc, cal, todo, progress)
+        seconds = time.perf_counter() - t0
     sims = history.total_nr_simulations - sims_before
     return history, stats, {"simulations": int(sims), "seconds": seconds, "resumed_at": done}
 

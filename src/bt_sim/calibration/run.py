@@ -150,8 +150,9 @@ def calibrate(
     return final
 
 
-def generations_stored(db: Path) -> int:
-    """Generations (t >= 0) a pyabc history holds; 0 if it has none or cannot be read."""
+def generations_stored(db: Path) -> int | None:
+    """Generations (t >= 0) a pyabc history holds: 0 if there is no history or it has none,
+    ``None`` if it cannot be read now (locked, say): never taken for empty."""
     import sqlite3
 
     if not db.exists():
@@ -159,8 +160,12 @@ def generations_stored(db: Path) -> int:
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
             return int(con.execute("SELECT COUNT(*) FROM populations WHERE t >= 0").fetchone()[0])
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):  # created, nothing stored yet
+            return 0
+        return None
     except sqlite3.Error:
-        return 0
+        return None
 
 
 def _truth(data_path: Path) -> dict | None:

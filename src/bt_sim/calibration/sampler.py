@@ -17,9 +17,13 @@ A worker loads the model's compiled kernels once: forked from a warm process
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
+import os
 import pickle
+import signal
+import threading
 import time
 import warnings
 from typing import Any
@@ -65,7 +69,6 @@ def local_executor(n_procs: int):
     kernels loaded: 4-5 s); workers forked from it then start warm, where this process has no
     other thread to fork (else they are spawned and warm themselves)."""
     import multiprocessing
-    import threading
 
     from bt_sim.experiments.executors import InProcessExecutor, ProcessExecutor
 
@@ -102,6 +105,45 @@ def evaluate(task: tuple) -> tuple[list, float]:
     return out, time.perf_counter() - t0
 
 
+@contextlib.contextmanager
+def stops_between_simulations():
+    """Ctrl-C and SIGTERM wait for a safe point while pyabc runs: they are noted when they
+    come and raised between simulations (the sampler calls the function this yields), or when
+    the block ends, never inside one of pyabc's SQLite writes (an interrupted commit can leave
+    the history locked against the clean-up's own commit, and the process hung)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.getsignal(s) for s in signals}
+    noted: list[int] = []
+
+    def note(signum, frame) -> None:
+        noted.append(signum)
+
+    def restore() -> None:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+    def stop_if_asked() -> None:
+        if noted:
+            restore()
+            handler = previous[noted[0]]
+            if callable(handler):  # Python's KeyboardInterrupt, bt-sim's Terminated
+                handler(noted[0], None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), noted[0])
+            raise KeyboardInterrupt
+
+    for s in signals:
+        signal.signal(s, note)
+    try:
+        yield stop_if_asked
+        stop_if_asked()  # a signal that came during the last writes
+    finally:
+        restore()
+
+
 class ExecutorSampler(pyabc.sampler.Sampler):
     """pyabc's sampler interface on an executor (see the module docstring).
 
@@ -111,12 +153,16 @@ class ExecutorSampler(pyabc.sampler.Sampler):
         Where candidates run; the caller opens and closes it (it outlives generations).
     seed : int
         The calibration's seed.
+    safe_point : callable, optional
+        Called between batches: where a noted Ctrl-C or SIGTERM is raised
+        (:func:`stops_between_simulations`).
     """
 
-    def __init__(self, executor, seed: int):
+    def __init__(self, executor, seed: int, safe_point=None):
         super().__init__()
         self.executor = executor
         self.seed = int(seed)
+        self.safe_point = safe_point or (lambda: None)
         self.wasted = 0  # candidates run beyond a generation's n-th acceptance
 
     def sample_until_n_accepted(
@@ -143,6 +189,7 @@ class ExecutorSampler(pyabc.sampler.Sampler):
             return (n - accepted) * len(done) / accepted - flying
 
         while True:
+            self.safe_point()
             while ex.flying() < 2 * workers and launched < max_eval and (want := needed()) > 0:
                 k = int(min(max(1, min(size, math.ceil(want / workers))), max_eval - launched))
                 ex.start(evaluate, (key, blob, self.seed, t, list(range(launched, launched + k))))
