@@ -21,11 +21,12 @@ def test_the_default_plan_is_made_of_the_default_components():
     m = TransitionModel(load_scenario(None, SMALL), seed=1)
     assert list(m.components) == [
         "hub", "mastery", "collectives", "capacity", "interventions", "organisation",
+        "landscape", "municipality", "regime",
     ]  # fmt: skip
     assert [p.name for p in m.phases] == [p.name for p in default_phases()]
     assert [p.name for p in m.phases] == [
-        "found", "organisation", "interventions", "adopt", "measure", "hub", "reflect", "purchase",
-        "collectives", "capacity", "record",
+        "found", "organisation", "landscape", "municipality", "interventions", "regime", "adopt",
+        "measure", "hub", "reflect", "purchase", "collectives", "capacity", "record",
     ]  # fmt: skip
     assert m.hub is m.components["hub"] and m.collectives.count == 3
     for name in ("revoke", "opt_in", "hub_noise", "perception", "drop", "recruit"):

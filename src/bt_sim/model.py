@@ -165,6 +165,11 @@ class TransitionModel(mesa.Model):
         )
         self.cost = np.array([b.cost for b in beh], np.float32)
         self.difficulty = np.array([b.difficulty for b in beh], np.float32)
+        # What the regime's lock-in leaves of each behaviour's hazard, and the scale of the
+        # pull of outside sources (social.p): set each step by the regime and the landscape
+        # (bt_sim.components.regime, bt_sim.components.landscape); 1 without them.
+        self.pull = np.ones(len(beh), np.float64)
+        self.p_scale = 1.0
         self.kpi_effect = np.array([b.kpi_effect for b in beh], np.float32)
         self.income_rel = (sc.mastery.cost_scale * pop.income / sc.mastery.reference_income).astype(
             np.float32

@@ -42,7 +42,7 @@ class Hub(Component):
     }
     phases = (("hub", hub.hub_phase),)
     anchor = ("before", "record")
-    dynamic = ("past", "releases", "group")
+    dynamic = ("past", "releases", "group", "last_release", "last_step")
     requires = ("collectives",)
     contrasts: ClassVar[tuple[Contrast, ...]] = (
         Contrast(
@@ -76,6 +76,8 @@ class Hub(Component):
         self.n_groups = colls.count * classes
         self.past = hub.PastRosters(self.n_groups)
         self.releases: list[tuple[int, int, np.ndarray]] = []
+        self.last_release = None  # the latest Release (bt_sim.rules.hub) and its step
+        self.last_step = -1
         s = model.state
         self.founder_consent = keyed.sub("founder_consent")  # keyed by household
         consents = self.founder_consent.uniform(pop.n) < sc.hub.consent_rate

@@ -103,6 +103,7 @@ def full_adoption(
     time_budget,
     cost,
     difficulty,
+    lock,
     efficacy,
     unmet,
     action_rate,
@@ -139,7 +140,8 @@ def full_adoption(
     * share ``s = sums_ib / sums_iB`` (visible adopters among role-weighted contacts);
       for a member of collective ``c``, ``s <- (1 - cw) s + cw * fellow``, ``fellow`` the share
       of the *other* members of ``c`` performing ``b`` (0 for a member alone);
-    * readiness ``r = 1 / (1 + cost'_b / income_rel_i) * (1 - difficulty_b (1 - time_i))``,
+    * readiness ``r = lock_b / (1 + cost'_b / income_rel_i) * (1 - difficulty_b (1 - time_i))``
+      (``lock_b`` what the regime's lock-in leaves of the hazard, 1 without it),
       ``cost' = cost (1 - discount_c)`` for the member's purchase behaviour ``focus_c``;
     * rate ``r * e_i * (p + (q + action_rate * unmet_i) * f(s)) + [b = focus_c] r e_i joint_c``
       with ``f`` the exposure response (:func:`bt_sim.rules.social.response`);
@@ -163,8 +165,10 @@ def full_adoption(
     # none (infinity) where the parameters leave no such bound.
     top = _response(1.0, kind, mid_h, h)
     diff_min = difficulty.min() if nb else 0.0
+    lock_max = lock.max() if nb else 1.0
     valid = (
         p >= 0.0
+        and (lock.min() if nb else 0.0) >= 0.0
         and (cost.min() if nb else 0.0) >= 0.0
         and (discount.min() if discount.size else 0.0) >= 0.0
         and (discount.max() if discount.size else 0.0) <= 1.0
@@ -192,7 +196,7 @@ def full_adoption(
         bound = np.inf
         if valid and e >= 0.0 and 0.0 <= slack <= 1.0 and income_rel[i] > 0:
             rate = p + max(pull, 0.0) * top + max(joint_i, 0.0)
-            bound = spread * e * (1.0 - diff_min * slack) * rate
+            bound = spread * e * (1.0 - diff_min * slack) * rate * lock_max
         bounds[i] = bound
         if sequential:
             continue
@@ -235,7 +239,7 @@ def full_adoption(
             others = fellow_count[c] - 1
             fellow = fellow_total[c, b] / others if others > 0 else 0.0
         cb = cost[b] * (1.0 - discount[c]) if b == fb else cost[b]
-        factor = (1.0 - difficulty[b] * slack) * scale / (inc + cb)
+        factor = (1.0 - difficulty[b] * slack) * lock[b] * scale / (inc + cb)
         extra = joint[c] if b == fb else 0.0
         if valid:
             # The pair's hazard with its contacts' share at its largest, 1: where the uniform

@@ -436,6 +436,7 @@ def hub_phase(model: TransitionModel) -> None:
     if not release_due(h.report_months, model.month - dt, model.month):
         return
     rel = make_release(model)
+    model.hub.last_release, model.hub.last_step = rel, step  # what the municipality reviews
     progress = np.where(  # NaN where unpublished, and there not taken
         rel.collective_published,
         np.clip(rel.collective_mean / sc.collectives.shared_goal, 0.0, 1.0),

@@ -200,16 +200,19 @@ def readiness(
 
 def household_readiness(model, rows: np.ndarray | None = None, discount: float = 0.0) -> np.ndarray:
     """:func:`readiness` of the model's households ``rows`` (all by default), shape
-    (len(rows), b); ``discount`` lowers every cost by that share (a joint purchase)."""
+    (len(rows), b), times what the regime's lock-in leaves of it (``model.pull``);
+    ``discount`` lowers every cost by that share (a joint purchase)."""
     pop = model.population
     idx = slice(None) if rows is None else rows
-    return readiness(
+    ready = readiness(
         model.income_rel[idx],
         pop.time_budget[idx],
         model.cost * (1.0 - discount),
         model.difficulty,
         model.eligible[idx],
     )
+    # what the regime's lock-in leaves of uptake (bt_sim.components.regime); 1 without it
+    return ready if (model.pull == 1.0).all() else (ready * model.pull).astype(np.float32)
 
 
 def full_rate(

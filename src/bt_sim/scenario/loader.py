@@ -96,6 +96,11 @@ def _read_chain(path: Path, shown: str, chain: tuple[Path, ...]) -> tuple[dict, 
     )
     if isinstance(records, str) and records and not Path(records).is_absolute():
         data["organisation"]["records"] = str((path.parent / records).resolve())
+    drivers = data.get("landscape")
+    for d in drivers if isinstance(drivers, list) else ():
+        named = isinstance(d, dict) and isinstance(d.get("file"), str) and d["file"]
+        if named and not Path(d["file"]).is_absolute():
+            d["file"] = str((path.parent / d["file"]).resolve())
     parent = data.pop("extends", None)
     if parent is None:
         return data, _origins(data, shown)

@@ -7,8 +7,8 @@ import functools
 import json
 import typing
 
-from bt_sim.scenario.schema import Behaviour, Founding, Intervention, Scenario
-from bt_sim.scenario.validate import scenario_to_dict
+from bt_sim.scenario.schema import Scenario
+from bt_sim.scenario.validate import NAMED_TABLES, scenario_to_dict
 
 
 def _toml_value(v) -> str:
@@ -30,7 +30,7 @@ def to_toml(scenario: Scenario) -> str:
         if isinstance(v, dict):
             lines.append(f"\n[{k}]")
             lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items()]
-    for table in ("behaviours", "interventions", "foundings"):
+    for table in NAMED_TABLES:
         for item in data.get(table, ()):
             lines.append(f"\n[[{table}]]")
             lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in item.items()]
@@ -59,14 +59,8 @@ def _rows(cls: type, prefix: str) -> list[tuple[str, str, str, str, str, str]]:
         if dataclasses.is_dataclass(tp):
             rows += _rows(tp, f"{path}.")
             continue
-        if f.name == "behaviours":
-            rows += _rows(Behaviour, "behaviours[].")
-            continue
-        if f.name == "interventions":
-            rows += _rows(Intervention, "interventions[].")
-            continue
-        if f.name == "foundings":
-            rows += _rows(Founding, "foundings[].")
+        if f.name in NAMED_TABLES:
+            rows += _rows(NAMED_TABLES[f.name][0], f"{f.name}[].")
             continue
         meta = f.metadata
         if meta.get("choices"):
@@ -113,7 +107,7 @@ def key_unit(path: str) -> str | None:
     ('months', 'EUR')
     """
     parts = path.split(".")
-    if len(parts) == 3 and parts[0] in ("behaviours", "interventions", "foundings"):
+    if len(parts) == 3 and parts[0] in NAMED_TABLES:
         path = f"{parts[0]}[].{parts[2]}"
     return _units().get(path)
 

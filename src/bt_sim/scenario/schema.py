@@ -265,6 +265,33 @@ class Behaviour:
         0,
         1,
     )
+    resistance: float = key(
+        0.0,
+        "0..1",
+        "the regime's lock-in of current practice (habits, missing infrastructure, incumbent "
+        "offers): the share by which it lowers the adoption hazard when nobody does the "
+        "behaviour yet (regime.lock_in)",
+        0,
+        1,
+        direction="-final_adoption:{behaviour}",
+        span=(0, 0.8),
+        source="a locked-in regime resists new practice (Unruh 2000; Geels 2002)",
+    )
+    learning_rate: float = key(
+        0.0,
+        "fraction",
+        "cost learning: the share by which its price falls with each doubling of the households "
+        "that have done it (Wright's law; regime.cost_learning)",
+        0,
+        0.9,
+    )
+    price_floor: float = key(
+        0.3,
+        "fraction",
+        "the lowest price cost learning reaches, as a share of the scenario's cost",
+        0,
+        1,
+    )
 
 
 DEFAULT_BEHAVIOURS: tuple[Behaviour, ...] = (
@@ -1093,6 +1120,64 @@ class Founding:
     )
 
 
+#: What a landscape driver acts on (:mod:`bt_sim.components.landscape`).
+COUPLINGS = ("energy_price", "price", "income", "trust", "attention")
+#: How a landscape driver's series is given (:mod:`bt_sim.landscape`).
+SERIES_KINDS = ("constant", "values", "file", "trend", "step", "walk")
+
+
+@dataclass(frozen=True)
+class Driver:
+    """An exogenous landscape driver: a series of levels by month (a ``[[landscape]]`` entry)."""
+
+    name: str = key("driver", "", "identifier (letters, digits, underscore)")
+    enabled: bool = key(True, "", "whether the driver acts (false: its level stays 1)")
+    acts_on: str = key(
+        "energy_price",
+        "",
+        "what its level scales: energy_price (the money value of saving: a behaviour's cost "
+        "weighs against it), price (a behaviour's price), income (every household's income), "
+        "trust (members' trust in the hub, by the level's change) or attention (the pull of "
+        "outside sources, social.p)",
+        choices=COUPLINGS,
+    )
+    behaviour: str = key(
+        "", "", "with acts_on = price: the behaviour (empty: every behaviour with a cost)"
+    )
+    kind: str = key(
+        "constant",
+        "",
+        "how the series is given: constant (start), values (one per month), file (a CSV "
+        "file), trend (linear), step (a shock that decays) or walk (a random walk with its "
+        "own stream)",
+        choices=SERIES_KINDS,
+    )
+    start: float = key(
+        1.0, "relative", "the level at month 0 (1: as the scenario's values)", 0, 1e6
+    )
+    values: tuple[float, ...] = key(
+        (), "relative", "kind = values: the level in month 0, 1, 2, ... (the last one held)"
+    )
+    file: str = key(
+        "",
+        "",
+        "kind = file: a CSV file with a month column and a column named as the driver (or "
+        "column); relative to the scenario file",
+    )
+    column: str = key("", "", "kind = file: the column to read (empty: the driver's name)")
+    slope: float = key(0.0, "relative/year", "kind = trend: change of the level a year", -1e6, 1e6)
+    month: float = key(12.0, "months", "kind = step: the month the shock comes", 0, 1e6)
+    size: float = key(0.0, "relative", "kind = step: the size of the shock", -1e6, 1e6)
+    decay: float = key(
+        0.0, "1/month", "kind = step: how fast the shock fades (0: a lasting step)", 0, 100
+    )
+    sd: float = key(
+        0.0, "log/sqrt(month)", "kind = walk: the spread of the log level's monthly moves", 0, 10
+    )
+    lo: float = key(0.0, "relative", "the lowest level the series takes", 0, 1e6)
+    hi: float = key(1e6, "relative", "the highest level the series takes", 0, 1e6)
+
+
 #: The default catalogue: the collectives' joint-action campaign, a collective purchase of the
 #: behaviour that would save the members most, in rounds of six months from month 6.
 DEFAULT_INTERVENTIONS: tuple[Intervention, ...] = (
@@ -1194,6 +1279,119 @@ class OrganisationConfig:
 
 
 @dataclass(frozen=True)
+class RegimeConfig:
+    """The regime: lock-in, increasing returns and cost learning (keys per behaviour:
+    ``resistance``, ``learning_rate``, ``price_floor``)."""
+
+    lock_in: bool = key(
+        True, "", "the regime's lock-in acts (behaviours' resistance lowers their hazard)"
+    )
+    increasing_returns: bool = key(
+        True, "", "lock-in weakens as a behaviour spreads (an installer base, norms)"
+    )
+    returns: float = key(
+        3.0,
+        "",
+        "how fast lock-in weakens with the behaviour's share s of eligible households: "
+        "resistance (1 - s)^returns",
+        0,
+        100,
+    )
+    cost_learning: bool = key(
+        True, "", "prices fall with cumulative adoption (behaviours' learning_rate)"
+    )
+    transition: str = key(
+        "",
+        "",
+        "the behaviour whose spread is the transition (its tipping, pathway and time to "
+        "10/50/90 %); empty: the costliest behaviour",
+    )
+
+
+@dataclass(frozen=True)
+class MunicipalityConfig:
+    """The municipality: a budget, policy instruments, and a policy that follows evidence."""
+
+    enabled: bool = key(False, "", "the municipality acts (policy feedback)")
+    budget: float = key(
+        200_000.0, "EUR/year", "what it may spend a year on subsidies and funded hours", 0, 1e12
+    )
+    review_months: float = key(
+        12.0, "months", "how often it reviews the evidence (without a dialogue channel)", 0.01, 1e4
+    )
+    dialogue: bool = key(
+        False,
+        "",
+        "a dialogue channel with the collectives: it reviews the evidence at every hub release",
+    )
+    delay_months: float = key(
+        6.0, "months", "from a decision to its taking effect (or ending)", 0, 1e4
+    )
+    threshold: float = key(
+        0.004,
+        "fraction",
+        "the documented impact it needs: the saving the hubs published, summed over members, "
+        "as a share of the town's households",
+        0,
+        1,
+    )
+    precision: float = key(
+        2.0,
+        "SE",
+        "how many standard errors of the hubs' noise the documented impact must lie above 0",
+        0,
+        100,
+    )
+    representation_floor: float = key(
+        0.0,
+        "ratio",
+        "the representation of disadvantaged households among members (their share among "
+        "members over their share in the host neighbourhoods) it needs",
+        0,
+        10,
+    )
+    retrench: bool = key(False, "", "it cuts support when the evidence or the members' trust falls")
+    retrench_share: float = key(
+        0.5, "fraction", "with retrench: evidence below this share of the threshold ends support",
+        0, 1,
+    )  # fmt: skip
+    trust_floor: float = key(
+        0.0,
+        "0..1",
+        "the members' mean trust in their hub it needs (with retrench, trust below it ends "
+        "support)",
+        0,
+        1,
+    )
+    subsidy: float = key(
+        0.3, "fraction", "while it supports: the share of a subsidised behaviour's price it pays",
+        0, 1,
+    )  # fmt: skip
+    subsidised: str = key(
+        "", "", "the behaviour it subsidises (empty: every behaviour with a cost)"
+    )
+    funded_hours: float = key(
+        0.0,
+        "hours/month",
+        "while it supports: volunteer hours it funds for each active collective",
+        0,
+        1e6,
+    )
+    hour_euros: float = key(25.0, "EUR/hour", "what a funded hour costs", 0, 1e6)
+    standard: float = key(
+        0.0,
+        "fraction",
+        "while it supports: a rule (a standard) that cuts the regime's resistance of the "
+        "standard's behaviour by this share",
+        0,
+        1,
+    )
+    standard_behaviour: str = key(
+        "", "", "the behaviour the standard is about (empty: every behaviour)"
+    )
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """How the model is composed."""
 
@@ -1224,3 +1422,6 @@ class Scenario:
     organisation: OrganisationConfig = field(default_factory=OrganisationConfig)
     interventions: tuple[Intervention, ...] = field(default=DEFAULT_INTERVENTIONS)
     foundings: tuple[Founding, ...] = field(default=())
+    landscape: tuple[Driver, ...] = field(default=())
+    regime: RegimeConfig = field(default_factory=RegimeConfig)
+    municipality: MunicipalityConfig = field(default_factory=MunicipalityConfig)

@@ -17,6 +17,7 @@ from bt_sim.errors import ScenarioError
 from bt_sim.scenario.schema import (
     DEFAULT_INTERVENTIONS,
     Behaviour,
+    Driver,
     Founding,
     Intervention,
     Scenario,
@@ -92,6 +93,8 @@ def _build(cls: type, data: Any, path: str, problems: list) -> Any:
         elif name in NAMED_TABLES:
             item, nonempty = NAMED_TABLES[name]
             kwargs[name] = _build_named(item, value, sub, problems, name, nonempty)
+        elif typing.get_args(tp)[:1] == (float,):
+            kwargs[name] = _build_numbers(value, sub, problems)
         elif typing.get_origin(tp) is tuple or isinstance(tp, types.GenericAlias):
             kwargs[name] = _build_strings(value, sub, problems)
         else:
@@ -104,6 +107,19 @@ def _build_strings(value: Any, path: str, problems: list) -> tuple[str, ...]:
         problems.append((path, f"expected an array of strings, got {value!r}"))
         return ()
     return tuple(value)
+
+
+def _build_numbers(value: Any, path: str, problems: list) -> tuple[float, ...]:
+    ok = isinstance(value, list | tuple) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    )
+    if not ok:
+        problems.append((path, f"expected an array of numbers, got {value!r}"))
+        return ()
+    bad = [i for i, v in enumerate(value) if not (float(v) == float(v) and abs(v) != float("inf"))]
+    if bad:
+        problems.append((path, f"expected finite numbers, got {value[bad[0]]!r} at [{bad[0]}]"))
+    return tuple(float(v) for v in value)
 
 
 _PURCHASE = (
@@ -123,6 +139,7 @@ NAMED_TABLES = {
     "behaviours": (Behaviour, True),
     "interventions": (Intervention, False),
     "foundings": (Founding, False),
+    "landscape": (Driver, False),
 }
 
 
@@ -223,8 +240,65 @@ def _check_organisation(s: Scenario, problems: list) -> None:
         problems.append(("organisation.records", f"{org.records}: file not found"))
 
 
+def _check_behaviour_names(s: Scenario, problems: list) -> None:
+    """Keys that name a behaviour: empty or a behaviour of the scenario."""
+    names = [b.name for b in s.behaviours]
+    named = [
+        ("regime.transition", s.regime.transition),
+        ("municipality.subsidised", s.municipality.subsidised),
+        ("municipality.standard_behaviour", s.municipality.standard_behaviour),
+    ]
+    named += [(f"landscape[{i}].behaviour", d.behaviour) for i, d in enumerate(s.landscape)]
+    for where, name in named:
+        if name and name not in names:
+            problems.append(
+                (where, f"expected '' or a behaviour of the scenario ({', '.join(names)}), "
+                 f"got {name!r}")
+            )  # fmt: skip
+
+
+def _check_landscape(s: Scenario, problems: list) -> None:
+    """Landscape drivers: what each needs for its kind and coupling; a series file is read
+    (and every bad row reported) before any run starts."""
+    from bt_sim.landscape import read_series_csv
+
+    for i, d in enumerate(s.landscape):
+        at = f"landscape[{i}]"
+        if d.behaviour and d.acts_on != "price":
+            problems.append(
+                (f"{at}.behaviour", f"used only with acts_on = 'price' (acts_on is {d.acts_on!r})")
+            )
+        if d.lo > d.hi:
+            problems.append((f"{at}.lo", f"expected at most hi ({d.hi:g}), got {d.lo:g}"))
+        elif not d.lo <= d.start <= d.hi:
+            problems.append(
+                (f"{at}.start", f"expected a level in [lo, hi] = [{d.lo:g}, {d.hi:g}], got "
+                 f"{d.start:g}")
+            )  # fmt: skip
+        if d.kind == "values" and not d.values:
+            problems.append((f"{at}.values", "kind = 'values' needs at least one value"))
+        if d.kind != "values" and d.values:
+            problems.append(
+                (f"{at}.values", f"used only with kind = 'values' (kind is {d.kind!r})")
+            )
+        if d.kind == "file":
+            if not d.file:
+                problems.append((f"{at}.file", "kind = 'file' needs a CSV file"))
+                continue
+            try:
+                read_series_csv(d.file, d.column or d.name)
+            except ScenarioError as exc:
+                problems.extend((f"{at}.file", f"{src}: {k}: {m}" if k else f"{src}: {m}")
+                                for src, k, m in exc.problems)  # fmt: skip
+        elif d.file or d.column:
+            which = "file" if d.file else "column"
+            problems.append((f"{at}.{which}", f"used only with kind = 'file' (kind is {d.kind!r})"))
+
+
 def _cross_checks(s: Scenario, problems: list) -> None:
     _check_organisation(s, problems)
+    _check_behaviour_names(s, problems)
+    _check_landscape(s, problems)
     pop, net = s.population, s.network
     if pop.neighbourhoods > pop.households:
         problems.append(
@@ -367,4 +441,5 @@ def scenario_to_dict(scenario: Scenario) -> dict:
         "behaviours": [dataclasses.asdict(b) for b in scenario.behaviours],
         "interventions": [dataclasses.asdict(x) for x in scenario.interventions],
         "foundings": [dataclasses.asdict(x) for x in scenario.foundings],
+        "landscape": [dataclasses.asdict(x) for x in scenario.landscape],
     }

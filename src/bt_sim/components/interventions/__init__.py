@@ -306,6 +306,7 @@ class Interventions(Component):
         self.gain = np.ones(k, np.float32)
         self.gatekeeping = False
         self.extra = np.zeros(k)  # hours given this step besides the volunteers' (staff's)
+        self.funded = np.zeros(k)  # hours the municipality funds this step
         self.spent = np.zeros(k)  # hours spent this step, per collective
         self.outreach = np.zeros(k)  # hours spent on outreach this step, per collective
         self.running = np.zeros(k, np.int64)  # interventions carried out this step
@@ -338,7 +339,8 @@ class Interventions(Component):
             return
         dt, month = model.config.run.dt, model.month
         active = cap.status == ACTIVE
-        budget = cap.volunteers * (model.config.collectives.volunteer_hours * dt) + self.extra
+        staff = self.extra + self.funded if self.funded.any() else self.extra
+        budget = cap.volunteers * (model.config.collectives.volunteer_hours * dt) + staff
         budget[~active] = 0.0
         self._scores.clear()
         if self.gatekeepers:
@@ -389,13 +391,14 @@ class Interventions(Component):
         for cls, mask in on.items():
             cls.apply(self, np.zeros(colls.count, bool) if mask is None else mask)
         if self.reaching:
-            self.reach_out(budget)
+            self.reach_out(budget, staff)
 
-    def reach_out(self, left: np.ndarray) -> None:
+    def reach_out(self, left: np.ndarray, staff: np.ndarray | None = None) -> None:
         """Outreach with the hours the interventions ``left`` over: the outreach propensity of
         each collective's households is its share of ``collectives.outreach_hours`` covered
         (all of it when that is 0), times a gatekeeper programme's gain for hard-to-reach
-        households; key figures' reach takes the gain too."""
+        households; key figures' reach takes the gain too. ``staff``: the hours given besides
+        the volunteers' (staff's and funded ones; default ``self.extra``)."""
         model = self.model
         need = model.config.collectives.outreach_hours * model.config.run.dt
         gk = bool((self.gain != 1.0).any())
@@ -410,10 +413,11 @@ class Interventions(Component):
         if need > 0:
             # the volunteers' outreach up to its full rate; staff hours (scaling deep) beyond
             share = np.clip(left / need, 0.0, 1.0)
-            if self.extra.any():  # staff hours given (scaling deep)
-                beyond = np.minimum(np.maximum(left - need, 0.0), self.extra)
+            staff = self.extra if staff is None else staff
+            if staff.any():  # staff hours given (scaling deep) or funded (a municipality)
+                beyond = np.minimum(np.maximum(left - need, 0.0), staff)
                 share = share + beyond / need
-            self.outreach[:] = np.minimum(left, need + self.extra)
+            self.outreach[:] = np.minimum(left, need + staff)
             prop = prop * np.where(inside, share[at], 1.0).astype(np.float32)
         colls.propensity[:] = prop
         colls.reach[:] = self.base_reach * np.where(pop.gatekeeper, g, np.float32(1.0))
