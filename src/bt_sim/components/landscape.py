@@ -46,6 +46,7 @@ from bt_sim import landscape as series
 from bt_sim.component import Component
 from bt_sim.components.regime import TOWN, late_transition, transition_share
 from bt_sim.contrast import Contrast
+from bt_sim.scenario.schema import COUPLINGS
 
 if TYPE_CHECKING:
     from bt_sim.keyed import Keyed
@@ -145,14 +146,14 @@ class Landscape(Component):
                     self.targets[i, model.behaviour_names.index(d.behaviour)] = True
                 else:
                     self.targets[i] = costly
-        self.kinds = np.array([d.acts_on if d.enabled else "" for d in drivers], dtype=object)
+        kinds = [d.acts_on if d.enabled else "" for d in drivers]
+        #: the drivers acting on each coupling (indices)
+        self.on = {k: [i for i, x in enumerate(kinds) if x == k] for k in COUPLINGS}
         self.active = any(d.enabled for d in drivers)
         #: what the regime composes into the cost households face
         self.energy = 1.0
         self.price = np.ones(b)
-        self.acts_on_cost = bool(
-            self.active and any(k in ("energy_price", "price") for k in self.kinds)
-        )
+        self.acts_on_cost = bool(self.on["energy_price"] or self.on["price"])
         self.base_income = model.income_rel.copy()
         self._set(0)
 
@@ -160,8 +161,10 @@ class Landscape(Component):
         return self.levels[:, min(t, self.levels.shape[1] - 1)]
 
     def _product(self, level: np.ndarray, kind: str) -> float:
-        mask = self.kinds == kind
-        return float(np.prod(level[mask])) if mask.any() else 1.0
+        out = 1.0
+        for i in self.on[kind]:
+            out *= float(level[i])
+        return out
 
     def _set(self, t: int) -> None:
         """Set the couplings to the levels of step ``t`` (prices, income, attention)."""
@@ -170,11 +173,12 @@ class Landscape(Component):
         model = self.model
         level = self._level(t)
         self.energy = self._product(level, "energy_price")
-        price = np.ones(len(model.behaviour_names))
-        for i in np.flatnonzero(self.kinds == "price"):
-            price[self.targets[i]] *= level[i]
-        self.price = price
-        if (self.kinds == "income").any():
+        if self.on["price"]:
+            price = np.ones(len(model.behaviour_names))
+            for i in self.on["price"]:
+                price[self.targets[i]] *= level[i]
+            self.price = price
+        if self.on["income"]:
             model.income_rel[:] = self.base_income * np.float32(self._product(level, "income"))
         model.p_scale = self._product(level, "attention")
 
@@ -185,7 +189,7 @@ class Landscape(Component):
             return
         t = self.model.steps_done
         self._set(t)
-        if (self.kinds == "trust").any():
+        if self.on["trust"]:
             now = self._product(self._level(t), "trust")
             before = self._product(self._level(t - 1), "trust")
             if now != before:

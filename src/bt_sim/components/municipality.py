@@ -31,9 +31,10 @@ households weigh through the regime (:mod:`bt_sim.components.regime`).
 
 Phase ``municipality`` before ``interventions`` (after the landscape; the regime comes after
 the interventions, before ``adopt``); no random numbers. Results per step: ``policy`` (1
-while it supports), ``spent`` (EUR this step), ``impact`` (the documented impact at its latest review) and ``impact_se``. Summary:
-``support_months``, ``first_support_month``, ``spent``, ``subsidised`` (adoptions),
-``funded_hours``, ``reviews`` and the latest ``impact``.
+while it supports), ``spent`` (EUR this step), ``impact`` (the documented impact at its
+latest review) and ``impact_se``. Summary: ``support_months``, ``first_support_month``,
+``spent``, ``subsidised`` (adoptions), ``funded_hours``, ``reviews`` and the latest
+``impact``.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ import numpy as np
 
 from bt_sim.component import Component
 from bt_sim.components.capacity import ACTIVE
-from bt_sim.components.regime import TOWN, mean_transition, transition_share
+from bt_sim.components.regime import TOWN, adopters, mean_transition, transition_share
 from bt_sim.contrast import Contrast
 from bt_sim.rules.hub import SAVING_RANGE
 
@@ -169,7 +170,7 @@ class Municipality(Component):
             if mu.standard_behaviour
             else np.ones(b, bool)
         )
-        self.adopted_before = model.state.adopted.sum(axis=0) if mu.enabled else np.zeros(b)
+        self.adopted_before = model.state.adopted.sum(axis=0).astype(np.float64)
         self.totals = {"spent": 0.0, "subsidised": 0.0, "funded_hours": 0.0, "reviews": 0.0}
         self.impact = math.nan
         self.impact_se = math.nan
@@ -208,7 +209,7 @@ class Municipality(Component):
     def _pay_subsidies(self) -> None:
         """Pay the subsidy for the adoptions of the step before (at the price then)."""
         model = self.model
-        now = model.state.adopted.sum(axis=0)
+        now = adopters(model)
         new = np.maximum(now - self.adopted_before, 0)
         self.adopted_before = now
         paid = self.subsidy_share > 0

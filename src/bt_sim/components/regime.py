@@ -52,6 +52,14 @@ if TYPE_CHECKING:
 TOWN = "pathways/town.toml"
 
 
+def adopters(model) -> np.ndarray:
+    """Households doing each behaviour as last recorded (the state now, between steps), from
+    the recorder's neighbourhood sums (no pass over households)."""
+    rec = model.recorder
+    nb = len(model.behaviour_names)
+    return rec.nb_sum[rec.steps_done, :, :nb].sum(axis=0).astype(np.float64)
+
+
 def transition_index(model) -> int:
     """The behaviour whose spread is the transition: ``regime.transition``, or the costliest
     (the first of equal ones)."""
@@ -220,9 +228,7 @@ class Regime(Component):
         if not self.active:
             return
         model = self.model
-        rec = model.recorder
-        nb = len(model.behaviour_names)
-        counts = rec.nb_sum[rec.steps_done, :, :nb].sum(axis=0).astype(np.float64)
+        counts = adopters(model)
         np.maximum(self.most, counts, out=self.most)
         if self.locking:
             r = self.resistance0.copy()

@@ -154,10 +154,15 @@ def _check_outputs(spec: SweepSpec, data: dict) -> None:
     probe = apply_params(data, {"run.replicates": 1})  # the run's own length: its schedules hold
     model = TransitionModel(scenario_from_dict(probe, spec.source), seed=0)
     model.run(1)
-    have = [k for k, v in model.summary().items() if isinstance(v, int | float)]
+    summary = model.summary()
+    have = [k for k, v in summary.items() if isinstance(v, int | float)]
     problems = []
     for k in spec.outputs or ():
-        if k not in have:
+        if k in summary and k not in have:
+            problems.append((spec.source, "outputs", f"{k!r} is text, not a number; a sweep's "
+                             "outputs are numbers (the pathway's class: count regime:tipped, or "
+                             "read each run's summary)"))  # fmt: skip
+        elif k not in have:
             problems.append((spec.source, "outputs", f"no outcome {k!r} (have: {', '.join(have)})"))
     if spec.tipping and not spec.outputs and spec.tipping.outcome not in have:
         problems.append(

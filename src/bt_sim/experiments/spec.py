@@ -139,12 +139,16 @@ def _num(v: Any) -> bool:
 def key_type(key: str) -> type | None:
     """The Python type of a scenario key (``int``, ``float``, ``bool``, ``str``), or None.
 
-    Behaviours are addressed by name or index: ``behaviours.insulation.cost``.
+    The entries of an array of named tables (behaviours, interventions, foundings, landscape
+    drivers) are addressed by name or index: ``behaviours.insulation.cost``.
 
     >>> key_type("hub.k"), key_type("network.mean_degree"), key_type("behaviours.x.cost")
     (<class 'int'>, <class 'float'>, <class 'float'>)
+    >>> key_type("landscape.energy.size")
+    <class 'float'>
     """
-    from bt_sim.scenario.schema import Behaviour, Scenario
+    from bt_sim.scenario.schema import Scenario
+    from bt_sim.scenario.validate import NAMED_TABLES
 
     parts = key.split(".")
     cls: Any = Scenario
@@ -155,8 +159,8 @@ def key_type(key: str) -> type | None:
         hints = typing.get_type_hints(cls)
         if parts[i] not in hints:
             return None
-        if cls is Scenario and parts[i] == "behaviours":
-            cls, i = Behaviour, i + 2
+        if cls is Scenario and parts[i] in NAMED_TABLES:
+            cls, i = NAMED_TABLES[parts[i]][0], i + 2
             if i > len(parts):
                 return None
             continue

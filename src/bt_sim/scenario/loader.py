@@ -9,7 +9,7 @@ from typing import Any
 
 from bt_sim.errors import ScenarioError
 from bt_sim.scenario.schema import Scenario
-from bt_sim.scenario.validate import NAMED_TABLES, scenario_from_dict
+from bt_sim.scenario.validate import ENTRY, NAMED_TABLES, scenario_from_dict
 
 MAX_EXTENDS_DEPTH = 16
 
@@ -237,7 +237,7 @@ def apply_override(data: dict, parts: list[str], value: Any) -> None:
     last = parts[-1]
     if isinstance(node, list):
         raise ScenarioError(
-            [("--set", ".".join(parts), f"expected a key after the {parts[0][:-1]}")]
+            [("--set", ".".join(parts), f"expected a key after the {ENTRY[parts[0]]}")]
         )
     node[last] = value
 
@@ -247,7 +247,7 @@ ARRAYS = tuple(NAMED_TABLES)
 
 
 def _list_item(items: list, part: str, where: str) -> dict:
-    what = where.rsplit(".", 1)[0].split(".")[-1][:-1]  # behaviour, intervention, founding
+    what = ENTRY[where.split(".", 1)[0]]  # behaviour, intervention, founding, landscape driver
     if part.isdigit() and int(part) < len(items):
         return items[int(part)]
     for item in items:

@@ -134,6 +134,14 @@ MOVED = {
     "collectives.campaign_months": _PURCHASE.format("months and every_months", "months"),
 }
 
+#: What one entry of each array of named tables is called in messages.
+ENTRY = {
+    "behaviours": "behaviour",
+    "interventions": "intervention",
+    "foundings": "founding",
+    "landscape": "landscape driver",
+}
+
 #: Arrays of named tables: the class of an entry, and whether the array may be empty.
 NAMED_TABLES = {
     "behaviours": (Behaviour, True),
@@ -157,7 +165,7 @@ def _build_named(
         if not _NAME.match(x.name):
             problems.append((f"{path}[{i}].name", f"expected an identifier, got {x.name!r}"))
         if x.name in seen:
-            problems.append((f"{path}[{i}].name", f"duplicate {table[:-1]} name {x.name!r}"))
+            problems.append((f"{path}[{i}].name", f"duplicate {ENTRY[table]} name {x.name!r}"))
         seen.add(x.name)
     return out
 
