@@ -166,7 +166,10 @@ def test_the_step_is_a_plan_of_phases_that_a_new_mechanism_extends():
     assert [p.name for p in m.phases] == [
         "found",
         "organisation",
+        "landscape",
+        "municipality",
         "interventions",
+        "regime",
         "adopt",
         "measure",
         "hub",

@@ -173,3 +173,49 @@ def test_each_pathway_scenario_reproduces_its_class(pathway):
     # 20 of 20 seeds gave the class when the scenarios were made; 9 of 10 leaves room for a
     # changed rule elsewhere to move one seed, not the class
     assert classes.count(pathway) >= 9, classes
+
+
+def test_bt_sim_run_prints_the_transition_where_it_acts_and_not_elsewhere(tmp_path, capsys):
+    from bt_sim.cli import main
+
+    sub = str(SCENARIOS / "pathways" / "substitution.toml")
+    assert main(["run", sub, "--out", str(tmp_path / "a"), "--set", "run.replicates=1"]) == 0
+    out = capsys.readouterr().out
+    assert "regime:tip_month" in out and "substitution 1 of 1" in out
+    args = ["run", "default", "--out", str(tmp_path / "b"), "--set", "run.replicates=1"]
+    assert main(args) == 0
+    assert "regime:" not in capsys.readouterr().out
+
+
+def test_a_fixed_subsidy_lowers_the_cost_households_weigh_and_is_paid_from_the_budget():
+    m = TransitionModel(
+        load_scenario(
+            TOWN,
+            [
+                "municipality.threshold=0",
+                "municipality.precision=0",
+                "municipality.delay_months=0",
+                "municipality.subsidy=0",
+                "municipality.subsidy_euros=1500",
+                "municipality.subsidised=heat_pump",
+                "municipality.funded_hours=0",
+                "regime.cost_learning=false",
+                "run.steps=40",
+            ],
+        ),
+        seed=2,
+    )
+    hp = m.behaviour_names.index("heat_pump")
+    ins = m.behaviour_names.index("insulation")
+    m.run(13)  # the first review at month 12 decides to support at once
+    assert m.municipality.supporting
+    assert m.cost[hp] == pytest.approx(9000 - 1500) and m.cost[ins] == pytest.approx(4000)
+    paid = []
+    for _ in range(15):
+        before = m.municipality.adopted_before[hp]
+        spent = m.municipality.totals["spent"]
+        m.step()
+        new = m.municipality.adopted_before[hp] - before
+        assert m.municipality.totals["spent"] - spent == pytest.approx(1500 * new)
+        paid.append(new)
+    assert sum(paid) > 0  # some were paid for

@@ -282,6 +282,16 @@ _ORGANISATION_PRINTED = (
     "organisation:staff_hours",
     "organisation:euros",
 )
+#: The transition, printed when the landscape, the regime or the municipality acts.
+_TRANSITION_PRINTED = (
+    "regime:share",
+    "regime:tipped",
+    "regime:tip_month",
+    "regime:time_to_50",
+    "regime:price_change",
+    "municipality:support_months",
+    "municipality:spent",
+)
 #: Short forms of long units in the printed table.
 _SHORT = {"collective-months": "coll-mon", "staff hours": "hours"}
 
@@ -289,8 +299,9 @@ _SHORT = {"collective-months": "coll-mon", "staff hours": "hours"}
 def describe(result: RunResult) -> str:
     """A short text summary: mean (and range over replicates) of the main outcomes, with units,
     then what the collectives did (building blocks carried out and refused, collectives
-    stalled, dissolved and founded) where the run has collectives, and what the network
-    organisation did where it spent anything."""
+    stalled, dissolved and founded) where the run has collectives, what the network
+    organisation did where it spent anything, and the transition (its share, tipping, pathway
+    class, price and policy) where the landscape, the regime or the municipality acted."""
     s = result.summary
     units = s.attrs.get("units", {})
     cols = [c for c in s.columns if c.startswith("final_adoption:")] + list(_PRINTED)
@@ -303,6 +314,9 @@ def describe(result: RunResult) -> str:
         ]
     if "organisation:staff_hours" in s.columns and s["organisation:staff_hours"].max() > 0:
         cols += [c for c in _ORGANISATION_PRINTED if c in s.columns]
+    transition = _transition_acts(result)
+    if transition:
+        cols += [c for c in _TRANSITION_PRINTED if c in s.columns]
     w = max(34, *(len(c) for c in cols))
     lines = [f"{'outcome':<{w}} {'unit':<11} {'mean':>9} {'min':>9} {'max':>9}"]
     for c in cols:
@@ -310,7 +324,23 @@ def describe(result: RunResult) -> str:
         unit = units.get(c, "?")
         unit = _SHORT.get(unit, unit)
         lines.append(f"{c:<{w}} {unit:<11} {v.mean():>9.3f} {v.min():>9.3f} {v.max():>9.3f}")
+    if transition and "regime:pathway" in s.columns:
+        counts = s["regime:pathway"].value_counts()
+        classes = ", ".join(f"{k} {v} of {len(s)}" for k, v in counts.items())
+        lines.append(f"{'regime:pathway':<{w}} {'class':<11} {classes}")
     return "\n".join(lines)
+
+
+def _transition_acts(result: RunResult) -> bool:
+    """Whether the landscape, the regime or the municipality acted in the run: a driver, a
+    behaviour's resistance, a price that learning moved, or a municipality's review."""
+    s, ts = result.summary, result.timeseries
+    if "municipality:reviews" in s.columns and s["municipality:reviews"].max() > 0:
+        return True
+    if "regime:price_change" in s.columns and (s["regime:price_change"] < 1).any():
+        return True
+    names = pd.Series(ts["variable"].unique()).astype(str) if len(ts) else pd.Series([], dtype=str)
+    return bool(names.str.startswith(("landscape:", "regime:resistance:")).any())
 
 
 # Memory model of a run, fitted to peak resident memory measured on runs of 100,000-400,000

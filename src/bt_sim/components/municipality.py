@@ -23,7 +23,8 @@ trust in their hub below ``trust_floor`` (also after the delay).
 
 While it supports, its instruments act, paid from ``budget`` a year (what is left of a year is
 not carried over): a **subsidy** of ``subsidy`` of the price of ``subsidised`` (every
-behaviour with a cost if empty), paid for each adoption while money is left; **funded hours**
+behaviour with a cost if empty) plus ``subsidy_euros`` (never more than the price), paid for
+each adoption while money is left; **funded hours**
 for each active collective (``funded_hours`` a month at ``hour_euros``), on top of its
 volunteers' hours for its building blocks and outreach; a **standard** (a rule) that cuts the
 regime's resistance of ``standard_behaviour`` by ``standard``. The subsidy reaches the cost
@@ -107,7 +108,7 @@ class Municipality(Component):
     }
     dynamic = (
         "supporting", "pending", "year_left", "year", "adopted_before", "totals", "impact",
-        "impact_se", "first_support", "last_review", "last_release",
+        "impact_se", "first_support", "last_review", "last_release", "result",
     )  # fmt: skip
     contrasts: ClassVar[tuple[Contrast, ...]] = (
         Contrast(
@@ -161,6 +162,7 @@ class Municipality(Component):
         self.year = 0
         self.year_left = mu.budget
         self.subsidy_share = np.zeros(b)
+        self.subsidy_euros = np.zeros(b)
         self.standard_cut = np.zeros(b)
         costly = np.array([x.cost > 0 for x in model.config.behaviours])
         names = model.behaviour_names
@@ -212,14 +214,25 @@ class Municipality(Component):
         now = adopters(model)
         new = np.maximum(now - self.adopted_before, 0)
         self.adopted_before = now
-        paid = self.subsidy_share > 0
+        paid = (self.subsidy_share > 0) | (self.subsidy_euros > 0)
         if not paid.any():
             return
         price = model.regime.price * model.landscape.price
-        cost = float((new[paid] * price[paid] * self.subsidy_share[paid]).sum())
+        cost = float((new[paid] * self.paid_per_adoption(price)[paid]).sum())
         self.year_left -= cost
         self.spent_now += cost
         self.totals["subsidised"] += float(new[paid].sum())
+
+    def paid_per_adoption(self, price: np.ndarray) -> np.ndarray:
+        """What it pays for one adoption of each behaviour at ``price``: the subsidy's share
+        of the price plus its fixed sum, never more than the price (0 while it does not
+        subsidise)."""
+        return price * self.subsidy_share + self.fixed_part(price)
+
+    def fixed_part(self, price: np.ndarray) -> np.ndarray:
+        """The fixed sum paid for one adoption at ``price``, never more than what the share
+        leaves of the price."""
+        return np.minimum(self.subsidy_euros, price * (1.0 - self.subsidy_share))
 
     def _review_due(self, month: float, dt: float) -> bool:
         mu = self.model.config.municipality
@@ -279,6 +292,7 @@ class Municipality(Component):
         on = self.supporting
         money = on and self.year_left > 0
         self.subsidy_share[:] = np.where(self.subsidised & money, mu.subsidy, 0.0)
+        self.subsidy_euros[:] = np.where(self.subsidised & money, mu.subsidy_euros, 0.0)
         self.standard_cut[:] = np.where(self.standard_on & on, mu.standard, 0.0)
         funded = model.interventions.funded
         funded[:] = 0.0

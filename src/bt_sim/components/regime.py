@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from bt_sim.component import Component
+from bt_sim.component import Component, room_for
 from bt_sim.contrast import Contrast
 from bt_sim.pathways import pathway_report
 
@@ -71,11 +71,8 @@ def transition_index(model) -> int:
 
 def transition_curve(model) -> np.ndarray:
     """The share of eligible households doing the transition's behaviour, one value per step
-    recorded (step 0 first)."""
-    b = transition_index(model)
-    rec = model.recorder
-    eligible = max(float(model.eligible[:, b].mean()), 1e-12)
-    return rec.overall_adoption[: rec.steps_done + 1, b] / eligible
+    recorded (step 0 first; a continuation run's include the steps of the run it continues)."""
+    return model.regime.curve[: model.recorder.steps_done + 1].copy()
 
 
 def transition_share(model) -> float:
@@ -102,7 +99,7 @@ class Regime(Component):
     phases = (("regime", "step"),)
     anchor = ("before", "adopt")
     requires = ("landscape", "municipality")
-    dynamic = ("most",)
+    dynamic = ("most", "curve", "result")
     summary_units: ClassVar[dict[str, str]] = {
         "pathway": "class",
         "tipped": "0/1",
@@ -208,6 +205,7 @@ class Regime(Component):
         self.resistance = self.resistance0.copy()
         self.price = self.base_cost.copy()
         self.b = transition_index(model)
+        self.curve = np.full(sc.run.steps + 1, np.nan)  # the transition's share, per step
         self.active = (
             self.locking
             or self.learning
@@ -249,13 +247,15 @@ class Regime(Component):
         model = self.model
         land, muni = model.landscape, model.municipality
         price = self.price * land.price
-        model.cost[:] = price * (1.0 - muni.subsidy_share) / land.energy
+        model.cost[:] = (price * (1.0 - muni.subsidy_share) - muni.fixed_part(price)) / land.energy
         model.pull[:] = 1.0 - self.resistance
 
     def update_results(self, step: int) -> None:
+        model = self.model
+        rec = model.recorder
+        self.curve[step] = rec.nb_sum[step, :, self.b].sum() / self.eligible_count[self.b]
         if not self.active:
             return
-        model = self.model
         land = model.landscape
         for j, name in enumerate(model.behaviour_names):
             if self.resistance0[j] > 0 or f"resistance:{name}" in self.result:
@@ -263,6 +263,10 @@ class Regime(Component):
             if self.base_cost[j] > 0:
                 self.result[f"price:{name}"][step] = self.price[j] * land.price[j]
                 self.result[f"cost:{name}"][step] = model.cost[j]
+
+    def make_room(self, step: int) -> None:
+        super().make_room(step)
+        self.curve = room_for(self.curve, step, np.nan)
 
     def summary(self) -> dict[str, float | str]:
         model = self.model

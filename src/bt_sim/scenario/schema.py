@@ -1367,6 +1367,14 @@ class MunicipalityConfig:
         0.3, "fraction", "while it supports: the share of a subsidised behaviour's price it pays",
         0, 1,
     )  # fmt: skip
+    subsidy_euros: float = key(
+        0.0,
+        "EUR",
+        "while it supports: a fixed sum it pays for each adoption of a subsidised behaviour (on "
+        "top of the share; never more than the price)",
+        0,
+        1e7,
+    )
     subsidised: str = key(
         "", "", "the behaviour it subsidises (empty: every behaviour with a cost)"
     )

@@ -268,8 +268,6 @@ def _check_behaviour_names(s: Scenario, problems: list) -> None:
 def _check_landscape(s: Scenario, problems: list) -> None:
     """Landscape drivers: what each needs for its kind and coupling; a series file is read
     (and every bad row reported) before any run starts."""
-    from bt_sim.landscape import read_series_csv
-
     for i, d in enumerate(s.landscape):
         at = f"landscape[{i}]"
         if d.behaviour and d.acts_on != "price":
@@ -293,6 +291,8 @@ def _check_landscape(s: Scenario, problems: list) -> None:
             if not d.file:
                 problems.append((f"{at}.file", "kind = 'file' needs a CSV file"))
                 continue
+            from bt_sim.landscape import read_series_csv  # numpy: only for a series file
+
             try:
                 read_series_csv(d.file, d.column or d.name)
             except ScenarioError as exc:
