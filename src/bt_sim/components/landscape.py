@@ -37,7 +37,6 @@ nothing is drawn.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -192,10 +191,9 @@ class Landscape(Component):
         if self.on["trust"]:
             now = self._product(self._level(t), "trust")
             before = self._product(self._level(t - 1), "trust")
-            if now != before:
-                ratio = now / before if before > 0 else math.inf
+            if now != before and before > 0:  # (from a level of 0 there is no ratio)
                 s = self.model.state
-                s.trust[:] = np.clip(s.trust * ratio, 0.0, 1.0).astype(np.float32)
+                s.trust[:] = np.clip(s.trust * (now / before), 0.0, 1.0).astype(np.float32)
 
     def update_results(self, step: int) -> None:
         level = self._level(step)

@@ -247,7 +247,8 @@ class Regime(Component):
         model = self.model
         land, muni = model.landscape, model.municipality
         price = self.price * land.price
-        model.cost[:] = (price * (1.0 - muni.subsidy_share) - muni.fixed_part(price)) / land.energy
+        energy = max(land.energy, 1e-9)  # (an energy price of 0: saving is worth nothing)
+        model.cost[:] = (price * (1.0 - muni.subsidy_share) - muni.fixed_part(price)) / energy
         model.pull[:] = 1.0 - self.resistance
 
     def update_results(self, step: int) -> None:
