@@ -26,7 +26,9 @@ landscape's energy price (:mod:`bt_sim.components.landscape`,
 the municipality and the collectives' interventions; no random numbers. While nothing acts
 (no resistance, no learning, no landscape price and no municipality) it does nothing.
 
-Results per step: ``resistance:<b>`` for each behaviour with a resistance, ``price:<b>`` (the
+Results per step: ``transition`` (the transition's share of eligible households; a
+continuation run carries the series of the run it continues), ``resistance:<b>`` for each
+behaviour with a resistance, ``price:<b>`` (the
 price after learning and the landscape) and ``cost:<b>`` (what households weigh) for each
 costly behaviour. The summary describes the transition (the spread of ``regime.transition``
 among eligible households) with :func:`bt_sim.pathways.pathway_report`: its pathway class,
@@ -40,7 +42,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from bt_sim.component import Component, room_for
+from bt_sim.component import Component
 from bt_sim.contrast import Contrast
 from bt_sim.pathways import pathway_report
 
@@ -72,7 +74,7 @@ def transition_index(model) -> int:
 def transition_curve(model) -> np.ndarray:
     """The share of eligible households doing the transition's behaviour, one value per step
     recorded (step 0 first; a continuation run's include the steps of the run it continues)."""
-    return model.regime.curve[: model.recorder.steps_done + 1].copy()
+    return model.regime.result["transition"][: model.recorder.steps_done + 1].copy()
 
 
 def transition_share(model) -> float:
@@ -99,7 +101,7 @@ class Regime(Component):
     phases = (("regime", "step"),)
     anchor = ("before", "adopt")
     requires = ("landscape", "municipality")
-    dynamic = ("most", "curve", "result")
+    dynamic = ("most", "result")
     summary_units: ClassVar[dict[str, str]] = {
         "pathway": "class",
         "tipped": "0/1",
@@ -180,7 +182,9 @@ class Regime(Component):
 
     def __init__(self, model):
         beh = model.config.behaviours
-        results = {f"resistance:{b.name}": "0..1" for b in beh if b.resistance > 0}
+        # the transition's share of eligible households, then the regime's own series
+        results = {"transition": "fraction"}
+        results |= {f"resistance:{b.name}": "0..1" for b in beh if b.resistance > 0}
         for b in beh:
             if b.cost > 0:
                 results[f"price:{b.name}"] = "EUR"
@@ -205,7 +209,6 @@ class Regime(Component):
         self.resistance = self.resistance0.copy()
         self.price = self.base_cost.copy()
         self.b = transition_index(model)
-        self.curve = np.full(sc.run.steps + 1, np.nan)  # the transition's share, per step
         self.active = (
             self.locking
             or self.learning
@@ -214,6 +217,8 @@ class Regime(Component):
         )
         if not self.active:  # nothing moves: the series are constants
             for name in self.result:
+                if name == "transition":
+                    continue
                 kind, _, what = name.partition(":")
                 j = model.behaviour_names.index(what)
                 value = {"resistance": self.resistance[j], "price": self.price[j]}
@@ -254,7 +259,8 @@ class Regime(Component):
     def update_results(self, step: int) -> None:
         model = self.model
         rec = model.recorder
-        self.curve[step] = rec.nb_sum[step, :, self.b].sum() / self.eligible_count[self.b]
+        share = rec.nb_sum[step, :, self.b].sum() / self.eligible_count[self.b]
+        self.result["transition"][step] = share
         if not self.active:
             return
         land = model.landscape
@@ -264,10 +270,6 @@ class Regime(Component):
             if self.base_cost[j] > 0:
                 self.result[f"price:{name}"][step] = self.price[j] * land.price[j]
                 self.result[f"cost:{name}"][step] = model.cost[j]
-
-    def make_room(self, step: int) -> None:
-        super().make_room(step)
-        self.curve = room_for(self.curve, step, np.nan)
 
     def summary(self) -> dict[str, float | str]:
         model = self.model
