@@ -86,6 +86,20 @@ MAX_REFINE = 1_000
 MAX_CONTINUATION_STEPS = 100_000
 
 
+#: The most bootstrap resamples ``bt-sim factors`` takes.
+MAX_BOOT = 100_000
+
+
+def _boot(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_BOOT:
+        raise argparse.ArgumentTypeError(f"expected 0 to {MAX_BOOT:,} resamples, got {value:,}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -396,6 +410,33 @@ def _strategy_parsers(sub) -> None:
     rc.add_argument("--check", action="store_true", help="validate a records file; write nothing")
     rc.add_argument("--force", action="store_true", help="replace a records file that exists")
     _debug(rc)
+    fc = sub.add_parser(
+        "factors",
+        help="the effect of a building block, estimated from a records file",
+        description="Estimate from an experiment-records file (docs/records.md) the effect of "
+        "a building block on the first year of the collectives that carried it out: the plain "
+        "difference, propensity-score matching and weighting, adjusting for the "
+        "neighbourhoods' context, with bootstrap intervals, balance and overlap "
+        "(docs/factors.md). Writes nothing.",
+    )
+    fc.add_argument("records", help="a records file (.parquet or .csv)")
+    fc.add_argument("--kind", required=True, help="the building block's kind (energy_coach, ...)")
+    fc.add_argument(
+        "--objective",
+        choices=("members", "saving"),
+        default="members",
+        help="the first-year outcome: sharing members or published saving per household",
+    )
+    fc.add_argument(
+        "--covariate",
+        dest="covariates",
+        action="append",
+        metavar="COLUMN",
+        help="a context column to adjust for (repeat; default: every context column that varies)",
+    )
+    fc.add_argument("--boot", type=_boot, default=500, help="bootstrap resamples (default 500)")
+    fc.add_argument("--seed", type=_seed, default=1, help="seed of the resampling (default 1)")
+    _debug(fc)
 
 
 def _force(p: argparse.ArgumentParser) -> None:
@@ -752,6 +793,10 @@ def main(argv: list[str] | None = None) -> int:
             from bt_sim import sweep_cli
 
             return getattr(sweep_cli, f"cmd_{args.command}")(args)
+        if args.command == "factors":
+            from bt_sim.factors import cmd_factors
+
+            return cmd_factors(args)
         if args.command == "calibrate":
             return _cmd_calibrate(args)
         if args.command == "synth-hub":

@@ -194,7 +194,7 @@ def _point(
         "used": int(ok.sum()),
         "weights": w,
         "inside": inside,
-        "unmatched": treated[~ok],
+        "unmatched": treated[(matched < 0) & inside[treated]],  # inside, but no match
     }
 
 
