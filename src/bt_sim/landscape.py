@@ -76,9 +76,10 @@ from pathlib import Path
 import numpy as np
 
 from bt_sim.errors import ScenarioError
+from bt_sim.scenario.schema import SERIES_KINDS
 
-#: The kinds of landscape series.
-KINDS = ("constant", "values", "file", "trend", "step", "walk")
+#: The kinds of landscape series (the scenario's ``kind`` key takes these).
+KINDS = SERIES_KINDS
 
 #: Months within this of a boundary count as on it.
 MONTH_TOLERANCE = 1e-9

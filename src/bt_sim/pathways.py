@@ -56,6 +56,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bt_sim.outcomes import time_to_reach
+
 #: Months over which growth is measured.
 WINDOW_MONTHS = 12.0
 #: Least net gain (share of eligible households) over a run that counts as a transition.
@@ -137,8 +139,7 @@ def time_to(curve: np.ndarray, level: float, dt: float) -> float:
     level = float(level)
     if not math.isfinite(level):
         raise ValueError(f"level must be finite, got {level}")
-    hit = np.flatnonzero(arr >= level)
-    return float(hit[0] * dt) if hit.size else float("nan")
+    return time_to_reach(arr, level, dt)
 
 
 def window_growth(curve: np.ndarray, dt: float, window: float = WINDOW_MONTHS) -> np.ndarray:

@@ -167,12 +167,18 @@ def match(
 
 
 def _point(
-    x: np.ndarray, t: np.ndarray, y: np.ndarray, method: str, caliper: float
+    x: np.ndarray,
+    t: np.ndarray,
+    y: np.ndarray,
+    method: str,
+    caliper: float,
+    logit: np.ndarray | None = None,
 ) -> tuple[float, dict]:
-    """The estimate on one sample, and its diagnostics."""
+    """The estimate on one sample, and its diagnostics (``logit``: the scores, when they are
+    already fitted on this sample)."""
     if method == "naive":
         return float(y[t].mean() - y[~t].mean()), {"used": int(t.sum()), "weights": None}
-    logit = scores(x, t)
+    logit = scores(x, t) if logit is None else logit
     inside = common_support(logit, t)
     if method == "ipw":
         e = expit(logit)
@@ -239,8 +245,8 @@ def estimate(
     """
     if method not in METHODS:
         raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
-    x, t, y, names = _checked(df, treatment, outcome, list(covariates), ids)
-    eff, info = _point(x, t, y, method, caliper)
+    x, t, y, names, logit = _checked(df, treatment, outcome, list(covariates), ids)
+    eff, info = _point(x, t, y, method, caliper, logit)
     lo = hi = float("nan")
     if boot > 0:
         rng = np.random.default_rng(seed)
@@ -272,8 +278,9 @@ def estimate(
 
 def _checked(
     df: pd.DataFrame, treatment: str, outcome: str, covariates: list[str], ids: str | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Checked arrays: covariates, treatment (bool), outcome and case names."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked arrays: covariates, treatment (bool), outcome, case names and the logit of
+    the propensity score (fitted here to check overlap before any estimate)."""
     wanted = [treatment, outcome, *covariates] + ([ids] if ids else [])
     missing = [c for c in wanted if c not in df.columns]
     if missing:
@@ -308,4 +315,4 @@ def _checked(
             f"(treatment {treatment!r} is decided by the covariates); no adjusted comparison "
             "is possible"
         )
-    return x, t, y, names
+    return x, t, y, names, logit

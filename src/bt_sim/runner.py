@@ -339,8 +339,8 @@ def _transition_acts(result: RunResult) -> bool:
         return True
     if "regime:price_change" in s.columns and (s["regime:price_change"] < 1).any():
         return True
-    names = pd.Series(ts["variable"].unique()).astype(str) if len(ts) else pd.Series([], dtype=str)
-    return bool(names.str.startswith(("landscape:", "regime:resistance:")).any())
+    names = ts["variable"].astype(str).unique()
+    return any(v.startswith(("landscape:", "regime:resistance:")) for v in names)
 
 
 # Memory model of a run, fitted to peak resident memory measured on runs of 100,000-400,000

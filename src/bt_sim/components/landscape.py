@@ -128,8 +128,8 @@ class Landscape(Component):
         sc = model.config
         drivers = sc.landscape
         self.drivers = drivers
-        steps, dt = sc.run.steps, sc.run.dt
-        months = np.arange(steps + 1) * dt
+        steps = sc.run.steps
+        months = series.step_months(steps, sc.run.dt)
         self.levels = np.ones((len(drivers), steps + 1))
         for i, d in enumerate(drivers):
             normals = None
@@ -199,9 +199,6 @@ class Landscape(Component):
         level = self._level(step)
         for i, d in enumerate(self.drivers):
             self.result[d.name][step] = level[i]
-
-    def continue_from(self, other: Component) -> None:
-        self._set(self.model.steps_done)
 
 
 def _driver_seed(model, name: str) -> np.random.SeedSequence:

@@ -198,7 +198,7 @@ class Municipality(Component):
             self.year_left = mu.budget
         self.spent_now = 0.0
         self._pay_subsidies()
-        if self._review_due(month, dt):
+        if self._review_due(month):
             self._review(month)
         while self.pending and self.pending[0][0] <= month + 1e-9:
             _, support = self.pending.pop(0)
@@ -234,7 +234,7 @@ class Municipality(Component):
         leaves of the price."""
         return np.minimum(self.subsidy_euros, price * (1.0 - self.subsidy_share))
 
-    def _review_due(self, month: float, dt: float) -> bool:
+    def _review_due(self, month: float) -> bool:
         mu = self.model.config.municipality
         if mu.dialogue:
             return self.model.hub.last_step > self.last_release
