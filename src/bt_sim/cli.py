@@ -340,8 +340,12 @@ def _sweep_parsers(sub) -> None:
     rp.add_argument(
         "--output", dest="outputs", action="append", default=[], help="an output (repeatable)"
     )
-    rp.add_argument("--reference", type=_bounded(0, 10**9, "a point"), default=0,
-                    help="the point paired differences are taken against (default 0)")  # fmt: skip
+    rp.add_argument(
+        "--reference",
+        type=_bounded(0, 10**9, "a point"),
+        default=0,
+        help="the point paired differences are taken against (default 0)",
+    )
     rp.add_argument("--no-plot", action="store_true", help="do not write plots")
     _debug(rp)
 
@@ -412,14 +416,19 @@ def _strategy_parsers(sub) -> None:
     _debug(rc)
     fc = sub.add_parser(
         "factors",
-        help="the effect of a building block, estimated from a records file",
-        description="Estimate from an experiment-records file (docs/records.md) the effect of "
-        "a building block on the first year of the collectives that carried it out: the plain "
+        help="the effect of a building block from experiment records, beside the truth",
+        description="Estimate from experiment records (docs/records.md) the effect of a "
+        "building block on the first year of the collectives that carried it out: the plain "
         "difference, propensity-score matching and weighting, adjusting for the "
-        "neighbourhoods' context, with bootstrap intervals, balance and overlap "
-        "(docs/factors.md). Writes nothing.",
+        "neighbourhoods' context, with bootstrap intervals, balance and overlap; with --qca, "
+        "the combinations of conditions that go with success. SOURCE is a records file, or a "
+        "scenario whose towns are run: then the true effect (the same towns run again "
+        "without the building block) stands beside each estimate, and --archives scores the "
+        "methods' bias, RMSE and coverage (docs/factors.md). Writes nothing.",
     )
-    fc.add_argument("records", help="a records file (.parquet or .csv)")
+    fc.add_argument(
+        "records", metavar="SOURCE", help="a records file (.parquet, .csv) or a scenario"
+    )
     fc.add_argument("--kind", required=True, help="the building block's kind (energy_coach, ...)")
     fc.add_argument(
         "--objective",
@@ -436,6 +445,66 @@ def _strategy_parsers(sub) -> None:
     )
     fc.add_argument("--boot", type=_boot, default=500, help="bootstrap resamples (default 500)")
     fc.add_argument("--seed", type=_seed, default=1, help="seed of the resampling (default 1)")
+    fc.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key (SOURCE a scenario)",
+    )
+    fc.add_argument(
+        "--towns", type=_replicates, help="towns per archive (default: the scenario's replicates)"
+    )
+    fc.add_argument(
+        "--archives",
+        type=_bounded(1, 10_000, "archives"),
+        default=1,
+        help="independent archives of --towns towns to score the methods over (default 1)",
+    )
+    fc.add_argument(
+        "--workers",
+        "-j",
+        type=_positive_int,
+        default=1,
+        help="processes running towns (default 1; results do not depend on it)",
+    )
+    fc.add_argument(
+        "--confound",
+        metavar="COLUMN=STRENGTH",
+        help="keep treated cases more often where COLUMN is high (a confounded archive)",
+    )
+    fc.add_argument("--qca", action="store_true", help="qualitative comparative analysis too")
+    fc.add_argument(
+        "--condition",
+        dest="conditions",
+        action="append",
+        metavar="NAME",
+        help="a QCA condition: a kind of building block or a context column (repeat)",
+    )
+    fc.add_argument(
+        "--success",
+        type=float,
+        help="QCA: the first-year outcome that counts as success (default: above the median)",
+    )
+    fc.add_argument(
+        "--n-cut",
+        type=_positive_int,
+        default=1,
+        help="QCA: cases a configuration needs (default 1)",
+    )
+    fc.add_argument(
+        "--incl-cut",
+        type=float,
+        default=0.8,
+        help="QCA: consistency a sufficient configuration needs (default 0.8)",
+    )
+    fc.add_argument(
+        "--truth-model",
+        metavar="EXPR",
+        help="QCA: the true model (e.g. 'GATEKEEPER_PROGRAMME*SHARE_NON_NATIVE'); says "
+        "whether each parsimonious solution is a submodel of it",
+    )
     _debug(fc)
 
 

@@ -78,7 +78,16 @@ def estimate_all(
     ValueError
         An unknown kind or covariate, no treated or no untreated collective, or no overlap.
     """
-    table = cases(records, kind, objective)
+    return estimate_cases(cases(records, kind, objective), covariates, boot, seed)
+
+
+def estimate_cases(
+    table: pd.DataFrame,
+    covariates: Sequence[str] | None = None,
+    boot: int = 500,
+    seed: int = 1,
+) -> tuple[pd.DataFrame, dict[str, Estimate]]:
+    """:func:`estimate_all` from a table of :func:`cases` (or a subset of one)."""
     if covariates is not None:
         unknown = [c for c in covariates if c not in CONTEXT]
         if unknown:
@@ -110,35 +119,254 @@ def estimate_all(
         )
     out = pd.DataFrame(rows)
     out.attrs.update(
-        covariates=cols, cases=len(table), without_outcome=table.attrs["without_outcome"]
+        covariates=cols, cases=len(table), without_outcome=table.attrs.get("without_outcome", 0)
     )
     return out, found
 
 
+def screen(
+    records: pd.DataFrame,
+    objective: str = "members",
+    covariates: Sequence[str] | None = None,
+    boot: int = 200,
+    seed: int = 1,
+) -> pd.DataFrame:
+    """Every kind of building block in ``records``, estimated as :func:`estimate_all` does:
+    one row per kind and adjusted method (``ipw``, ``matching``) with the effect, its
+    interval and a ``verdict``: ``helps`` (the interval lies above 0), ``harms`` (below) or
+    ``unclear``; a kind the methods cannot estimate gets its reason in ``verdict``.
+
+    This is how a network organisation can use the estimates with its recommender
+    (docs/factors.md): keep in the catalogue the building blocks the adjusted estimates
+    say help (the recommender then chooses mixes among them), and treat ``unclear`` as
+    "not known yet" rather than "does not work".
+    """
+    rows = []
+    for kind in sorted(set(records["kind"].astype(str))):
+        try:
+            table, _ = estimate_all(records, kind, objective, covariates, boot, seed)
+        except ValueError as exc:
+            rows.append({"kind": kind, "method": "", "verdict": f"not estimated: {exc}"})
+            continue
+        for _, r in table[table["method"] != "naive"].iterrows():
+            verdict = "helps" if r["lo"] > 0 else "harms" if r["hi"] < 0 else "unclear"
+            rows.append({"kind": kind, "method": r["method"], "effect": r["effect"],
+                         "lo": r["lo"], "hi": r["hi"], "verdict": verdict})  # fmt: skip
+    return pd.DataFrame(rows, columns=["kind", "method", "effect", "lo", "hi", "verdict"])
+
+
+def qca_of(
+    table: pd.DataFrame,
+    conditions: Sequence[str],
+    success: float | None = None,
+    incl_cut: float = 0.8,
+    n_cut: int = 1,
+):
+    """Qualitative comparative analysis of :func:`cases`: which combinations of
+    ``conditions`` go with a successful first year.
+
+    A condition is a kind of building block (crisp: carried out in the first year) or a
+    context column (fuzzy: calibrated by the direct method with the cases' 10th, 50th and
+    90th percentiles as the anchors, or crisp above the median where those do not differ).
+    Success is crisp: an outcome above ``success`` (default: the cases' median). Conditions
+    are named in capitals (``GATEKEEPER_PROGRAMME``, ``SHARE_NON_NATIVE``).
+
+    Returns
+    -------
+    data, truth table, parsimonious and conservative solutions (:mod:`bt_sim.qca`).
+
+    Raises
+    ------
+    ValueError
+        An unknown condition, no conditions, or an outcome all on one side of ``success``.
+    """
+    from bt_sim import qca
+
+    if not conditions:
+        raise ValueError("name the QCA conditions with --condition (a kind or a context column)")
+    kinds = sorted({k for m in table["mix"].astype(str) for k in m.split("+") if k})
+    data = pd.DataFrame(index=table["case"].to_numpy())
+    for c in conditions:
+        if c in CONTEXT:
+            x = table[c].to_numpy(np.float64)
+            e, m, i = np.percentile(x, [10, 50, 90])
+            data[c.upper()] = (
+                qca.calibrate(x, (e, m, i)) if e < m < i else (x > m).astype(np.float64)
+            )
+        elif c in kinds or c in set(table.attrs.get("kinds", ())):
+            mix = table["mix"].astype(str).str.split("+")
+            data[c.upper()] = mix.map(lambda ks, c=c: float(c in ks)).to_numpy()
+        else:
+            raise ValueError(
+                f"no condition {c!r}: a kind of building block ({', '.join(kinds)}) or a "
+                f"context column ({', '.join(CONTEXT)})"
+            )
+    y = table["outcome"].to_numpy(np.float64)
+    cut = float(np.median(y)) if success is None else float(success)
+    data["SUCCESS"] = (y > cut).astype(np.float64)
+    if data["SUCCESS"].nunique() < 2:
+        raise ValueError(
+            f"every first-year outcome is on one side of {cut:g}: nothing to tell success by "
+            "(choose --success)"
+        )
+    conds = [c.upper() for c in conditions]
+    tt = qca.truth_table(data, "SUCCESS", conds, incl_cut=incl_cut, n_cut=n_cut)
+    if not (tt.table["out"] == "1").any():
+        raise ValueError(
+            f"no configuration of {', '.join(conds)} reaches consistency {incl_cut} with "
+            f"{n_cut} case(s) or more: no sufficient combination (lower --incl-cut?)"
+        )
+    return data, tt, qca.minimize(tt, include="?"), qca.minimize(tt, include="")
+
+
+def _fmt(v: float) -> str:
+    """Three significant figures with a sign (effects range from 1e-4 for saving to 0.1)."""
+    return "" if v != v else f"{v:+.3g}"
+
+
+def _parse_confound(text: str | None) -> tuple[str, float] | None:
+    if text is None:
+        return None
+    column, _, strength = text.partition("=")
+    if column not in CONTEXT:
+        raise ValueError(f"--confound: no context column {column!r} (have: {', '.join(CONTEXT)})")
+    try:
+        value = float(strength)
+    except ValueError:
+        raise ValueError(f"--confound: expected COLUMN=STRENGTH (a number), got {text!r}") from None
+    if not np.isfinite(value):
+        raise ValueError(f"--confound: the strength must be finite, got {strength!r}")
+    return column, value
+
+
+def _check_args(args) -> tuple[str, float] | None:
+    """Every check of the command's values that can fail, before any work."""
+    from bt_sim import qca
+
+    if not 0 < args.incl_cut <= 1:
+        raise ValueError(f"--incl-cut: expected a consistency in (0, 1], got {args.incl_cut}")
+    if args.success is not None and not np.isfinite(args.success):
+        raise ValueError(f"--success: expected a finite number, got {args.success}")
+    if args.conditions and not args.qca:
+        raise ValueError("--condition is for --qca")
+    if args.qca and not args.conditions:
+        raise ValueError("--qca needs its conditions: --condition NAME (repeat)")
+    if args.truth_model is not None:
+        try:
+            qca._parse_expression(args.truth_model)
+        except ValueError as exc:
+            raise ValueError(f"--truth-model: {exc} (expected e.g. 'A*~B + C')") from None
+    if args.covariates is not None:
+        unknown = [c for c in args.covariates if c not in CONTEXT]
+        if unknown:
+            raise ValueError(
+                f"no context column {', '.join(map(repr, unknown))} (have: {', '.join(CONTEXT)})"
+            )
+    return _parse_confound(args.confound)
+
+
 def cmd_factors(args) -> int:
-    """``bt-sim factors``: the estimates as a table, with the cases and the balance reached."""
+    """``bt-sim factors``: the estimates as a table, with the cases and the balance reached;
+    from a scenario, the truth beside them (or, over archives, the methods' scores)."""
+    from bt_sim.errors import BtSimError
+
+    source = str(args.records)
+    try:
+        confounder = _check_args(args)
+    except ValueError as exc:
+        raise BtSimError(str(exc)) from None
+    if source.endswith((".parquet", ".csv")):
+        if args.archives > 1 or args.towns is not None or args.overrides:
+            raise BtSimError(
+                f"{source}: --archives, --towns and --set need a scenario (the records of a "
+                "file are what they are)"
+            )
+        table, truth = _from_records(args, source), None
+    else:
+        table, truth = _from_scenario(args, source, confounder)
+        if table is None:
+            return 0
+    if confounder is not None and truth is None:
+        table = _confound_cases(table, confounder, args.seed)
+    try:
+        est, _ = estimate_cases(table, args.covariates, boot=args.boot, seed=args.seed)
+        if args.qca:
+            qca_result = qca_of(table, args.conditions, args.success, args.incl_cut, args.n_cut)
+    except ValueError as exc:
+        raise BtSimError(f"{source}: {exc}") from None
+    _print_estimates(args, source, table, est)
+    if truth is not None:
+        _print_truth(table, est)
+    if args.qca:
+        _print_qca(qca_result, args.truth_model)
+    return 0
+
+
+def _confound_cases(table: pd.DataFrame, confounder: tuple[str, float], seed: int):
+    from bt_sim.truth import confound
+
+    return confound(table, confounder[0], confounder[1], seed=seed)
+
+
+def _from_records(args, source: str) -> pd.DataFrame:
     from bt_sim.errors import BtSimError
     from bt_sim.record_file import read_records
 
-    records = read_records(args.records)
+    records = read_records(source)
     try:
-        table, _ = estimate_all(
-            records, args.kind, args.objective, args.covariates, boot=args.boot, seed=args.seed
-        )
+        return cases(records, args.kind, args.objective)
     except ValueError as exc:
-        raise BtSimError(f"{args.records}: {exc}") from None
-    a = table.attrs
+        raise BtSimError(f"{source}: {exc}") from None
+
+
+def _from_scenario(args, source: str, confounder):
+    """The cases of a scenario's towns with their truth (or, over archives, the scores
+    printed and ``(None, None)`` returned)."""
+    from bt_sim.errors import BtSimError
+    from bt_sim.scenario import load_scenario
+    from bt_sim.scenario.loader import find_scenario
+    from bt_sim.truth import archive_truth, entries_of, score
+
+    sc = load_scenario(find_scenario(source), list(args.overrides))
+    if not entries_of(sc, args.kind):
+        kinds = sorted({x.kind for x in sc.interventions})
+        raise BtSimError(f"{source}: the scenario has no building block of kind {args.kind!r} "
+                         f"(it has: {', '.join(kinds) or 'none'})")  # fmt: skip
+    towns = sc.run.replicates if args.towns is None else args.towns
+    if args.archives > 1:
+        per, scores = score(
+            sc, args.kind, args.objective, args.archives, towns, None, args.covariates,
+            args.boot, args.workers, confounder,
+        )  # fmt: skip
+        if scores.empty:
+            first = per["error"].iloc[0] if len(per) else "no archive"
+            raise BtSimError(f"{source}: no archive could be estimated (archive 0: {first})")
+        _print_scores(args, source, towns, per, scores)
+        return None, None
+    records, truth = archive_truth(sc, args.kind, args.objective, None, range(towns), args.workers)
+    try:
+        table = cases(records, args.kind, args.objective)
+    except ValueError as exc:
+        raise BtSimError(f"{source}: {exc}") from None
+    table = table.merge(truth[["case", "true_effect"]], on="case", how="left")
+    if confounder is not None:
+        table = _confound_cases(table, confounder, args.seed)
+    return table, truth
+
+
+def _print_estimates(args, source: str, table: pd.DataFrame, est: pd.DataFrame) -> None:
+    a = est.attrs
     print(
-        f"{args.records}: the effect of {args.kind} on the first-year {args.objective} per "
+        f"{source}: the effect of {args.kind} on the first-year {args.objective} per "
         f"household of the collectives that carried it out; {a['cases']} collectives "
         f"({a['without_outcome']} without a published first-year outcome left out)"
     )
     print(f"adjusting for: {', '.join(a['covariates'])}")
-    shown = table.copy()
+    shown = est.copy()
     for c in ("effect", "lo", "hi", "max_smd_before", "max_smd_after"):
-        shown[c] = shown[c].map(lambda v: "" if v != v else f"{v:+.4f}")
+        shown[c] = shown[c].map(_fmt)
     print(shown.to_string(index=False))
-    adjusted = table[table["method"] != "naive"]
+    adjusted = est[est["method"] != "naive"]
     poor = adjusted[adjusted["max_smd_after"] > BALANCED]
     for _, row in poor.iterrows():
         print(
@@ -151,4 +379,66 @@ def cmd_factors(args) -> int:
             "note: cases outside common support are left out of the adjusted estimates "
             "(their number is in outside_support; the Python API names them)"
         )
-    return 0
+
+
+def _print_truth(table: pd.DataFrame, est: pd.DataFrame) -> None:
+    from bt_sim.truth import true_att
+
+    att, se, n = true_att(table)
+    treated = int((table["treated"] == 1).sum())
+    missing = (
+        f"; {treated - n} would have been founded elsewhere without it and are left out"
+        if n < treated
+        else ""
+    )
+    print(
+        f"true effect on the treated: {_fmt(att)} (standard error {se:.3g}, over {n} of "
+        f"{treated} treated collectives{missing}): the same towns run again without the "
+        "building block in each one's mix"
+    )
+    rows = [
+        f"  {r['method']:<9} estimate {_fmt(r['effect'])}  error {_fmt(r['effect'] - att)}  "
+        f"interval {'holds' if r['lo'] <= att <= r['hi'] else 'misses'} the truth"
+        for _, r in est.iterrows()
+    ]
+    print("\n".join(rows))
+
+
+def _print_scores(args, source: str, towns: int, per: pd.DataFrame, scores: pd.DataFrame):
+    print(
+        f"{source}: the methods scored against the truth over {args.archives} archives of "
+        f"{towns} towns (the effect of {args.kind} on the first-year {args.objective}; "
+        f"{args.boot} resamples per interval)"
+    )
+    failed = per[per["error"] != ""] if "error" in per else per.iloc[:0]
+    shown = scores.copy()
+    for c in ("bias", "mean_truth"):
+        shown[c] = shown[c].map(_fmt)
+    for c in ("bias_se", "rmse", "width"):
+        shown[c] = shown[c].map(lambda v: f"{v:.3g}")
+    for c in ("coverage", "coverage_se"):
+        shown[c] = shown[c].map(lambda v: f"{v:.2f}")
+    print(shown.to_string(index=False))
+    for _, row in failed.iterrows():
+        print(f"note: archive {row['archive']} could not be estimated: {row['error']}")
+
+
+def _print_qca(result, truth_model: str | None) -> None:
+    from bt_sim.qca import is_submodel
+
+    data, tt, pars, cons = result
+    shown = tt.table[tt.table["out"] != "R"].drop(columns="cases", errors="ignore")
+    print(f"QCA: success (first-year outcome above the cut) in {int(data['SUCCESS'].sum())} "
+          f"of {len(data)} collectives; configurations with cases:")  # fmt: skip
+    print(shown.to_string(index=False))
+    for label, sol in (("parsimonious", pars), ("conservative", cons)):
+        for _, row in sol.solution_fits.iterrows():
+            line = (
+                f"{label}: SUCCESS <- {row['expression']}  (consistency "
+                f"{row['consistency']:.3f}, coverage {row['coverage']:.3f})"
+            )
+            if truth_model is not None and label == "parsimonious":
+                terms = sol.solutions[int(row["solution"])]
+                ok = is_submodel(terms, truth_model)
+                line += f"; {'a' if ok else 'not a'} submodel of {truth_model}"
+            print(line)

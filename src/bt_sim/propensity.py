@@ -181,9 +181,13 @@ def _point(
     logit = scores(x, t) if logit is None else logit
     inside = common_support(logit, t)
     if method == "ipw":
-        e = expit(logit)
         keep = inside
-        w = np.where(t, 1.0, e / (1.0 - e)) * keep
+        if not (t & keep).any() or not (~t & keep).any():
+            raise ValueError("no overlap: no treated or no untreated case inside common support")
+        # the odds e / (1 - e) = exp(logit), scaled by the largest among the untreated kept
+        # (a weighted mean does not change, and no weight underflows to 0 or overflows)
+        top = logit[~t & keep].max()
+        w = np.where(t, 1.0, np.exp(np.minimum(logit - top, 0.0))) * keep
         eff = np.average(y[t & keep], weights=w[t & keep]) - np.average(
             y[~t & keep], weights=w[~t & keep]
         )

@@ -872,3 +872,27 @@ def minimize(
         easy=sorted(all_easy),
         difficult=sorted(all_sa - all_easy),
     )
+
+
+def is_submodel(solution: str | Sequence[str], truth: str) -> bool:
+    """Whether a solution is a submodel of the true model (Baumgartner & Thiem 2020): every
+    term of ``solution`` is a part of some term of ``truth`` (its literals a subset of that
+    term's). A submodel makes only causal claims the truth makes, possibly fewer: this is
+    how Baumgartner and Thiem score a QCA solution *correct*. An empty solution (no term)
+    claims nothing and is not counted correct.
+
+    >>> is_submodel("GK*POOR", "GK*POOR*VOL + COACH")
+    True
+    >>> is_submodel(["GK", "COACH"], "GK*POOR*VOL + COACH")
+    True
+    >>> is_submodel("COACH*POOR", "GK*POOR*VOL + COACH")  # more than the truth claims
+    False
+    >>> is_submodel("GK*~POOR", "GK*POOR*VOL + COACH")
+    False
+    """
+    terms = solution if not isinstance(solution, str) else [solution]
+    found = [frozenset(lit) for t in terms for lit in _parse_expression(t)]
+    true_terms = [frozenset(lit) for lit in _parse_expression(truth)]
+    if not found:
+        return False
+    return all(any(term <= true for true in true_terms) for term in found)

@@ -62,7 +62,9 @@ def first_years(records: pd.DataFrame, objective: str = "members") -> pd.DataFra
     ``outcome`` a year after its founding: the published sharing members per household
     (``members``) or published saving per household (``saving``) at the release the records
     know of nearest to that month, within :data:`LATE` months (0 where a record shows that
-    nothing was published yet; NaN where the records know of no release that near).
+    nothing was published yet; NaN where the records know of no release that near), and the
+    month it was read at (``outcome_month``: the collective's latest published row at or
+    before it is the outcome, :func:`bt_sim.truth.published_at`).
 
     >>> from bt_sim.record_file import empty_records
     >>> first_years(empty_records()).shape[0]
@@ -70,7 +72,7 @@ def first_years(records: pd.DataFrame, objective: str = "members") -> pd.DataFra
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
-    cols = [*CONTEXT, "mix", "outcome", "run", "collective"]
+    cols = [*CONTEXT, "mix", "outcome", "outcome_month", "run", "collective"]
     if records.empty:
         return pd.DataFrame({c: [] for c in cols})
     df = records.sort_values(["run", "collective", "start_month"], kind="stable")
@@ -99,13 +101,15 @@ def first_years(records: pd.DataFrame, objective: str = "members") -> pd.DataFra
     obs = obs[obs["ok"] & (obs["far"] <= LATE + 1e-9)]
     obs["value"] = obs["value"].fillna(0.0)  # a release with the collective unpublished
     best = obs.sort_values(["key", "far", "month"], ascending=[True, True, False])
-    outcome = best.drop_duplicates("key").set_index("key")["value"]
+    chosen = best.drop_duplicates("key").set_index("key")
+    outcome, month = chosen["value"], chosen["month"]
     in_year = df["start_month"].to_numpy() < end - 1e-9
     mix = df.loc[in_year].groupby(key[in_year])["kind"].agg(lambda k: "+".join(sorted(set(k))))
     first = df.groupby(key, sort=False).head(1).copy()
     k = key.loc[first.index]
     first["mix"] = mix.reindex(k).fillna("").to_numpy()
     first["outcome"] = outcome.reindex(k).to_numpy(np.float64)
+    first["outcome_month"] = month.reindex(k).to_numpy(np.float64)
     return first[cols].reset_index(drop=True)
 
 
