@@ -390,3 +390,91 @@ def test_page_shows_a_rejected_combination_and_recovers():
     rc.find(v.Btn, class_="bt-step").widget.click()
     rc.find(unsafe_innerHTML="Month 1 of 120").assert_single()
     rc.close()
+
+
+# ---- the workshop's fixes (issue: side by side, Dutch numbers, inert sliders, start) ----
+def test_argument_errors_are_one_line(capsys):
+    import subprocess
+    import sys
+
+    for argv in (["view", "--lang", "fr"], ["view", "--port", "0"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "bt_sim.cli", *argv], capture_output=True, text=True
+        )
+        assert out.returncode == 2
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("bt-sim view: error: argument")
+        assert "(see bt-sim view --help)" in lines[0]
+
+
+def test_a_wrong_host_is_blamed_on_the_host(capsys):
+    from bt_sim.cli import main
+
+    assert main(["view", "--host", "no-such-host.invalid", "--port", "8799"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot listen on no-such-host.invalid (" in err and "--host" in err
+    assert "--port" not in err
+    assert main(["view", "--host", "192.0.2.77", "--port", "8799"]) == 2  # TEST-NET: not ours
+    err = capsys.readouterr().err
+    assert "not an address of this computer" in err and "--host" in err
+
+
+def test_runs_side_by_side_share_their_chart_ranges():
+    from bt_sim.view.session import adoption_chart, chart_ranges
+
+    a = Run.build(Settings(collectives=0))
+    b = Run.build(Settings(collectives=10, subsidy=100, subsidy_behaviour="heat_pump"))
+    for _ in range(12):
+        a.step()
+        b.step()
+    assert chart_ranges([a]) == {}
+    ranges = chart_ranges([a, b])
+    top = max(float(np.nanmax(r.model.recorder.overall_adoption)) * 100 for r in (a, b))
+    lo, hi = ranges["adoption"]
+    assert lo == 0 and top <= hi <= 100
+    ticks = [
+        re.findall(r'text-anchor="end">([^<]*)<', adoption_chart(r, "en", ranges["adoption"]))
+        for r in (a, b)
+    ]
+    assert ticks[0] == ticks[1]
+    for name in ("saving", "gap"):
+        lo, hi = ranges[name]
+        assert lo <= 0 <= hi and hi > lo
+
+
+def test_charts_write_their_ticks_in_the_language():
+    from bt_sim.view.session import saving_chart
+
+    run = Run.build(Settings())
+    nl = re.findall(r'text-anchor="end">([^<]*)<', saving_chart(run, "nl"))
+    en = re.findall(r'text-anchor="end">([^<]*)<', saving_chart(run, "en"))
+    assert "0,2" in nl and "0.2" in en and "0.2" not in nl
+
+
+def test_collectives_cannot_change_adoption_in_the_special_cases():
+    assert scenario_info("default").collectives_matter
+    assert not scenario_info("bass").collectives_matter
+    assert not scenario_info("threshold").collectives_matter
+
+
+def test_a_page_starts_from_the_scenarios_own_town():
+    from bt_sim.streams import replicate_root
+
+    run = Run.build(Settings())
+    root = replicate_root(scenario_info("default").seed, 0)
+    assert run.model.seed_entropy == root.entropy and run.model.seed_spawn_key == tuple(
+        root.spawn_key
+    )
+
+
+def test_the_server_warms_up_when_it_starts():
+    import subprocess
+    import sys
+
+    code = (
+        "import os, time; os.environ['SOLARA_APP'] = 'bt_sim.view.app';"
+        "import bt_sim.view.drawing as d; import bt_sim.view.app;"
+        "print(d._layout.cache_info().currsize)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "1"  # the starting scenario's layout is made

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -194,3 +195,179 @@ def test_side_by_side(page):
     expect(page.locator(".bt-collectives [role=slider]")).to_have_count(2)
     page.locator(".bt-step").click()
     month(page, "Month 1 of 120")
+
+
+# ---- the workshop's screens: each check at two screen sizes, in both languages ----------
+SCREENS = [(1366, 768), (1920, 1080)]
+SHOWN = [(w, h, lang) for w, h in SCREENS for lang in ("en", "nl")]
+TITLES = {
+    "en": "Neighbourhood collectives: how fast does change spread?",
+    "nl": "Buurtcollectieven: hoe snel verspreidt verandering zich?",
+}
+MONTH = {"en": "Month {m} of {n}", "nl": "Maand {m} van {n}"}
+
+
+@pytest.fixture(params=SHOWN, ids=lambda p: f"{p[0]}x{p[1]}-{p[2]}")
+def shown(request, browser, server):
+    """The page at a workshop's screen size, in one language."""
+    w, h, lang = request.param
+    context = browser.new_context(viewport={"width": w, "height": h})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server)
+    page.locator(".bt-network").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    if lang == "nl":
+        page.locator(".bt-lang-nl").click()
+        page.get_by_text(MONTH["nl"].format(m=0, n=120)).wait_for()
+    page.lang = lang
+    yield page
+    context.close()
+
+
+def _box(locator):
+    box = locator.bounding_box()
+    assert box is not None, "not on the page"
+    return box
+
+
+def _ticks(page, run: str, chart: str) -> list[str]:
+    texts = _texts(page.locator(f".bt-run-{run} svg.{chart} text[text-anchor=end]"))
+    assert texts, f"no y ticks on {chart} of run {run}"
+    return texts
+
+
+def test_side_by_side_stacks_each_run_and_shares_the_axes(shown):
+    page = shown
+    page.locator(".bt-compare input").check(force=True)
+    page.locator(".bt-run-b .bt-network").wait_for()
+    # setting B: every collective a neighbourhood can have, so its curves differ from A's
+    thumb = page.locator(".bt-collectives [role=slider]").nth(1)
+    thumb.focus()
+    thumb.press("End")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.bt-collectives [role=slider]')[1]"
+        ".getAttribute('aria-valuenow') === '10'"
+    )
+    for _ in range(6):
+        page.locator(".bt-step").click()
+    month(page, MONTH[page.lang].format(m=6, n=120))
+    for run in "ab":
+        picture = _box(page.locator(f".bt-run-{run} .bt-network").first)
+        chart = _box(page.locator(f".bt-run-{run} svg.bt-adoption"))
+        # stacked: the curves under the picture, not beside it
+        assert chart["y"] >= picture["y"] + picture["height"] - 2
+        # axis text drawn at 18 of 600 units: at least 12 px on the screen
+        assert chart["width"] * 18 / 600 >= 12, f"axis text {chart['width'] * 18 / 600:.1f} px"
+    for chart in ("bt-adoption", "bt-saving", "bt-gap"):
+        assert _ticks(page, "a", chart) == _ticks(page, "b", chart), chart
+
+
+def test_numbers_are_written_in_the_language(shown):
+    page = shown
+    price = {"en": "EUR 9,000", "nl": "EUR 9.000"}[page.lang]
+    expect(page.get_by_text(price, exact=False).first).to_be_visible()
+    ticks = _saving_ticks(page)
+    decimal = {"en": ".", "nl": ","}[page.lang]
+    other = {"en": ",", "nl": "."}[page.lang]
+    assert any(decimal in x for x in ticks), ticks
+    assert not any(other in x for x in ticks), ticks
+    # a fractional slider's value is in its label (a thumb could only write it the English way)
+    thumb = page.locator(".bt-bias [role=slider]")
+    thumb.focus()
+    thumb.press("ArrowRight")  # 1 -> 1.5
+    expect(page.locator(".bt-label b").first).to_have_text({"en": "1.5", "nl": "1,5"}[page.lang])
+
+
+def _saving_ticks(page) -> list[str]:
+    return _texts(page.locator("svg.bt-saving text[text-anchor=end]"))
+
+
+def _texts(locator) -> list[str]:
+    """The text of SVG elements (which have no inner text)."""
+    return locator.evaluate_all("els => els.map(e => e.textContent)")
+
+
+@pytest.mark.parametrize("scenario", ["bass", "threshold"])
+def test_sliders_that_cannot_change_adoption_are_off(page, scenario):
+    names = {"bass": "Bass model", "threshold": "Watts model"}
+    page.locator(".bt-scenario .v-input__slot").click()
+    page.locator(".v-menu__content .v-list-item", has_text=names[scenario]).click()
+    page.get_by_text("collectives and whom they recruit cannot change it").wait_for()
+    for name in ("collectives", "bias"):
+        expect(page.locator(f".bt-{name}")).to_have_class(re.compile("v-input--is-disabled"))
+    page.locator(".bt-lang-nl").click()
+    page.get_by_text("collectieven en wie zij werven veranderen daar niets aan").wait_for()
+    page.locator(".bt-lang-en").click()
+
+
+def test_the_collectives_slider_works_where_collectives_matter(page):
+    expect(page.locator(".bt-collectives")).not_to_have_class(re.compile("v-input--is-disabled"))
+    expect(page.get_by_text("cannot change it")).to_have_count(0)
+
+
+def test_the_tab_has_the_page_title_from_the_first_byte(shown, server):
+    assert shown.title() == TITLES[shown.lang]
+    with urllib.request.urlopen(server, timeout=10) as r:
+        html = r.read().decode()
+    assert f"<title>{TITLES['en']}</title>" in html, "the page's HTML has another title"
+    assert "Solara" not in html.split("<title>")[1].split("</title>")[0]
+
+
+def test_the_page_starts_with_the_scenarios_town(shown):
+    from bt_sim.view.session import scenario_info
+
+    seed = str(scenario_info("default").seed)
+    assert shown.locator(".bt-seed input").input_value() == seed
+
+
+def test_the_hub_table_scrolls_inside_its_frame(shown):
+    table = shown.locator(".bt-hub-scroll > table.bt-hub")
+    expect(table).to_have_count(1)
+    frame = _box(shown.locator(".bt-hub-scroll"))
+    last = _box(shown.locator("table.bt-hub tr").first.locator("th").last)
+    # the last column is inside the frame or reachable by scrolling it
+    scrolls = shown.locator(".bt-hub-scroll").evaluate("e => e.scrollWidth > e.clientWidth")
+    assert last["x"] + last["width"] <= frame["x"] + frame["width"] + 1 or scrolls
+
+
+def test_a_narrow_screen_keeps_the_language_buttons_by_their_label(browser, server):
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server)
+    page.locator(".bt-network").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    for lang in ("en", "nl"):
+        page.locator(f".bt-lang-{lang}").click()
+        page.get_by_text(MONTH[lang].format(m=0, n=120)).wait_for()
+        label = _box(page.locator(".bt-langs .bt-label"))
+        for code in ("en", "nl"):
+            button = _box(page.locator(f".bt-lang-{code}"))
+            assert (
+                abs((button["y"] + button["height"] / 2) - (label["y"] + label["height"] / 2)) < 12
+            )
+        # the scenario's name is shown whole, not cut off
+        cut = page.locator(".bt-scenario .v-select__selection").evaluate(
+            "e => e.scrollWidth > e.clientWidth + 1"
+        )
+        assert not cut
+    context.close()
+
+
+def test_a_scenario_file_is_shown_by_its_name_and_no_warning_is_printed(browser, tmp_path):
+    town = tmp_path / "my_town.toml"
+    default = Path(__file__).resolve().parents[1] / "scenarios" / "default.toml"
+    town.write_text(f'extends = "{default}"\nname = "our_street"\n[population]\nhouseholds = 600\n')
+    port = free_port()
+    proc = start_view(port, str(town))
+    try:
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.locator(".bt-network").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+        expect(page.locator(".bt-scenario .v-select__selection")).to_have_text("our_street")
+        context.close()
+    finally:
+        stop_view(proc)
+    log = proc.stdout.read().decode()
+    assert "samesite" not in log and "no session cookie" not in log, log

@@ -120,8 +120,15 @@ def _port(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose errors are one line, with where to find the usage (exit code 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="bt-sim",
         description="Simulate how neighbourhood citizen collectives speed up transitions.",
     )
@@ -773,6 +780,7 @@ def _cmd_synth_hub(args) -> int:
 def view_command(args) -> tuple[list[str], dict[str, str]]:
     """The ``solara run`` command line and environment that ``bt-sim view`` starts."""
     from bt_sim.scenario.loader import find_scenario
+    from bt_sim.view.i18n import t
 
     found = find_scenario(args.scenario)
     scenario = str(Path(found).resolve()) if Path(args.scenario).exists() else args.scenario
@@ -797,8 +805,33 @@ def view_command(args) -> tuple[list[str], dict[str, str]]:
         "BT_SIM_VIEW_SCENARIO": scenario,
         "BT_SIM_VIEW_LANG": args.lang,
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # nothing leaves the computer
+        "SOLARA_THEME_TITLE": t(args.lang, "title"),  # the tab's title before the page runs
     }
     return cmd, env
+
+
+def _listen_error(host: str, port: int, exc: OSError) -> str:
+    """Why ``bt-sim view`` cannot listen, blaming the address or the port as the error says.
+
+    >>> import errno
+    >>> _listen_error("10.9.9.9", 8765, OSError(errno.EADDRNOTAVAIL, "Cannot assign"))[-34:]
+    'choose another address with --host'
+    >>> _listen_error("127.0.0.1", 80, OSError(errno.EADDRINUSE, "Address already in use"))
+    'cannot listen on 127.0.0.1:80 (Address already in use); choose another port with --port'
+    """
+    import errno
+    import socket
+
+    why = (exc.strerror or str(exc)).split(" (")[0]
+    # a name that does not resolve: create_server re-raises getaddrinfo's error as OSError
+    if isinstance(exc, socket.gaierror) or (exc.errno is not None and exc.errno < 0):
+        return f"cannot listen on {host} ({why}); choose another address with --host"
+    if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+        return (
+            f"cannot listen on {host} ({why}: not an address of this computer); choose "
+            "another address with --host"
+        )
+    return f"cannot listen on {host}:{port} ({why}); choose another port with --port"
 
 
 def _cmd_view(args) -> int:
@@ -812,10 +845,7 @@ def _cmd_view(args) -> int:
         with socket.create_server((args.host, args.port)):
             pass
     except OSError as exc:
-        why = (exc.strerror or str(exc)).split(" (")[0]
-        raise BtSimError(
-            f"cannot listen on {args.host}:{args.port} ({why}); choose another port with --port"
-        ) from None
+        raise BtSimError(_listen_error(args.host, args.port, exc)) from None
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"bt-sim view: open http://{shown}:{args.port}/ in a browser (Ctrl-C stops)", flush=True)
     os.execve(cmd[0], cmd, env)

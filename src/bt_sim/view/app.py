@@ -12,20 +12,23 @@ The starting scenario and language come from ``BT_SIM_VIEW_SCENARIO`` and ``BT_S
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import threading
 import time
+import warnings
 
 import reacton.ipyvuetify as rv
 import solara
 
-from bt_sim.view.i18n import LANGUAGE_NAMES, LANGUAGES, name_of, t
+from bt_sim.view.i18n import LANGUAGE_NAMES, LANGUAGES, integer, name_of, number, short, t
 from bt_sim.view.session import (
     DEFAULT_SCENARIO,
     STRATEGIES,
     Run,
     Settings,
     adoption_chart,
+    chart_ranges,
     gap_chart,
     gap_text,
     hub_html,
@@ -34,14 +37,57 @@ from bt_sim.view.session import (
     saving_chart,
     scenario_info,
     scenario_names,
+    seed_of,
 )
+
+
+def _initial_scenario() -> str:
+    return os.environ.get("BT_SIM_VIEW_SCENARIO") or DEFAULT_SCENARIO
+
+
+def _initial_lang() -> str:
+    lang = os.environ.get("BT_SIM_VIEW_LANG", "en")
+    return lang if lang in LANGUAGES else "en"
+
+
+class _QuietCookie(logging.Filter):
+    """Drops Solara's "no session cookie" warning: harmless here (Solara gives the visitor a
+    session of its own), and printed once per visitor."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "no session cookie" not in record.getMessage()
+
 
 try:  # no usage statistics leave the computer, however the app was started
     import solara.server.settings
 
     solara.server.settings.telemetry.mixpanel_enable = False
+    # the browser tab shows the page's title from the first byte (not "Solara" until it runs)
+    solara.server.settings.theme.title = t(_initial_lang(), "title")
 except (ImportError, AttributeError):  # pragma: no cover - another solara
     pass
+logging.getLogger("solara.server.fastapi").addFilter(_QuietCookie())
+# Solara warns, once per visitor, that a page served over plain http from an address other
+# than "localhost" gets a samesite=lax session cookie: what a page on this computer wants
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+
+
+def warm(scenario: str | None = None) -> float:
+    """Load what the first visitor would otherwise wait for: the model's compiled kernels,
+    the starting scenario's layout and a first picture and chart (run once when the server
+    starts, so every visitor gets the page in the same time). Returns the seconds it took."""
+    t0 = time.perf_counter()
+    run = Run.build(Settings(scenario=scenario or _initial_scenario()))
+    if run.model is not None:
+        run.step()
+        run.network_png(None)
+        adoption_chart(run, "en")
+        model_hub_table(run.model)
+    return time.perf_counter() - t0
+
+
+if os.environ.get("SOLARA_APP") == "bt_sim.view.app":  # executed by the server, at its start
+    warm()
 
 CSS = """
 .bt-app { font-size: 20px; line-height: 1.4; max-width: 1900px; }
@@ -62,31 +108,31 @@ CSS = """
 .bt-app td.withheld { color: #555; font-style: italic; background: #f4f4f4; }
 .bt-app svg.bt-chart { max-width: 720px; }
 .bt-app .bt-month { font-size: 24px; font-weight: bold; }
+.bt-app .bt-langs .bt-label { margin-top: 0; }
+.bt-app .v-select__selection--comma { white-space: normal; overflow: visible;
+  text-overflow: clip; line-height: 1.3; }
+.bt-app .v-select__selections { flex-wrap: nowrap; }
 .bt-app img.bt-network, .bt-app .bt-network img { width: 100%; max-width: 760px; }
 """
-
-
-def _initial_scenario() -> str:
-    return os.environ.get("BT_SIM_VIEW_SCENARIO") or DEFAULT_SCENARIO
-
-
-def _initial_lang() -> str:
-    lang = os.environ.get("BT_SIM_VIEW_LANG", "en")
-    return lang if lang in LANGUAGES else "en"
 
 
 def _label(text: str) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=text, classes=["bt-label"])
 
 
-def _slider(name: str, label: str, value, lo, hi, step, on_value, disabled=False) -> None:
-    _label(label)
+def _slider(
+    name: str, label: str, value, lo, hi, step, on_value, disabled=False, lang: str = "en"
+) -> None:
+    """A slider under its label; a slider with fractional steps shows its value in the label,
+    written in ``lang``'s way (the thumb's label could only write it the English way)."""
+    whole = float(step).is_integer()
+    _label(label if whole else f"{label}: <b>{short(lang, float(value))}</b>")
     rv.Slider(
         v_model=value,
         min=lo,
         max=hi,
         step=step,
-        thumb_label="always",
+        thumb_label="always" if whole else False,
         hide_details=True,
         disabled=disabled,
         on_v_model=on_value,
@@ -138,7 +184,7 @@ def SettingsPanel(lang: str, settings: Settings, on_settings, title: str | None 
             price = info.costs[target] * (1 - settings.subsidy / 100)
             _slider(
                 "subsidy",
-                f"{label}<br><small>{t(lang, 'price', price=f'{price:,.0f}')}</small>",
+                f"{label}<br><small>{t(lang, 'price', price=number(lang, price, 0))}</small>",
                 settings.subsidy,
                 0,
                 100,
@@ -149,6 +195,7 @@ def SettingsPanel(lang: str, settings: Settings, on_settings, title: str | None 
             )
         else:
             _label(f"<small>{t(lang, 'subsidy_none')}</small>")
+        inert = not info.collectives_matter
         _slider(
             "collectives",
             t(lang, "collectives"),
@@ -157,6 +204,7 @@ def SettingsPanel(lang: str, settings: Settings, on_settings, title: str | None 
             min(info.neighbourhoods, 50),
             1,
             set_(collectives=int),
+            disabled=inert,
         )
         _slider(
             "bias",
@@ -166,7 +214,11 @@ def SettingsPanel(lang: str, settings: Settings, on_settings, title: str | None 
             10,
             0.5,
             set_(bias=float),
+            disabled=inert,
+            lang=lang,
         )
+        if inert:
+            _label(f"<small class='bt-inert'>{t(lang, 'collectives_inert')}</small>")
         _slider(
             "k",
             t(lang, "k"),
@@ -190,17 +242,23 @@ def SettingsPanel(lang: str, settings: Settings, on_settings, title: str | None 
                 20,
                 0.5,
                 set_(committed=float),
+                lang=lang,
             )
 
 
 @solara.component
-def RunView(lang: str, run: Run, mode, tick: int, stacked: bool = False):
-    """The pictures of one run: network, curves, inclusivity gap, hub."""
+def RunView(lang: str, run: Run, mode, tick: int, stacked: bool = False, ranges=None):
+    """The pictures of one run: network, curves, inclusivity gap, hub; ``stacked`` (side by
+    side with another run) puts the curves under the picture, on ``ranges`` shared with the
+    other run."""
     if run.error is not None or run.model is None:
         solara.Error(f"{t(lang, 'error')} {run.error} {t(lang, 'error_detail')}")
         return
     m = run.model
-    with solara.Columns([1] if stacked else [1, 1], classes=["bt-run"]):
+    ranges = ranges or {}
+    # solara.Columns repeats its widths for every child: one column each, or one for both
+    layout = solara.Column if stacked else solara.Columns
+    with layout(**({"gap": "6px"} if stacked else {"widths": [1, 1]}), classes=["bt-run"]):
         with solara.Column(gap="6px"):
             solara.HTML(tag="h2", unsafe_innerHTML=t(lang, "network_title"))
             solara.Image(run.network_png(mode), classes=["bt-network"])
@@ -216,7 +274,9 @@ def RunView(lang: str, run: Run, mode, tick: int, stacked: bool = False):
                 classes=["bt-legend"],
             )
             members = int(m.state.member.sum())
-            solara.HTML(tag="div", unsafe_innerHTML=t(lang, "members", members=f"{members:,}"))
+            solara.HTML(
+                tag="div", unsafe_innerHTML=t(lang, "members", members=integer(lang, members))
+            )
             if run.settings.strategy != "none":
                 org = m.organisation
                 solara.HTML(
@@ -225,8 +285,8 @@ def RunView(lang: str, run: Run, mode, tick: int, stacked: bool = False):
                         lang,
                         "organisation_now",
                         founded=len(org.founded),
-                        links=f"{int(org.totals['links']):,}",
-                        hours=f"{org.totals['staff_hours']:,.0f}",
+                        links=integer(lang, org.totals["links"]),
+                        hours=integer(lang, org.totals["staff_hours"]),
                     ),
                     classes=["bt-organisation"],
                 )
@@ -238,9 +298,11 @@ def RunView(lang: str, run: Run, mode, tick: int, stacked: bool = False):
                 classes=["bt-hub-view"],
             )
         with solara.Column(gap="6px"):
-            solara.HTML(tag="div", unsafe_innerHTML=adoption_chart(run, lang))
-            solara.HTML(tag="div", unsafe_innerHTML=saving_chart(run, lang))
-            solara.HTML(tag="div", unsafe_innerHTML=gap_chart(run, lang))
+            solara.HTML(
+                tag="div", unsafe_innerHTML=adoption_chart(run, lang, ranges.get("adoption"))
+            )
+            solara.HTML(tag="div", unsafe_innerHTML=saving_chart(run, lang, ranges.get("saving")))
+            solara.HTML(tag="div", unsafe_innerHTML=gap_chart(run, lang, ranges.get("gap")))
             solara.HTML(
                 tag="div",
                 unsafe_innerHTML=f"<b>{gap_text(run, lang)}</b><br>"
@@ -293,15 +355,19 @@ def Page():
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.HTML(tag="h1", unsafe_innerHTML=t(L, "title"))
             solara.v.Spacer()
-            _label(f"{t(L, 'language')}:")
-            for code in LANGUAGES:
-                solara.Button(
-                    LANGUAGE_NAMES[code],
-                    on_click=lambda code=code: lang.set(code),
-                    outlined=code != L,
-                    color="primary",
-                    classes=[f"bt-lang-{code}"],
-                )
+            # the label and its buttons wrap as one (under the title on a narrow screen)
+            with solara.Row(
+                style={"align-items": "center", "flex-wrap": "nowrap"}, classes=["bt-langs"]
+            ):
+                _label(f"{t(L, 'language')}:")
+                for code in LANGUAGES:
+                    solara.Button(
+                        LANGUAGE_NAMES[code],
+                        on_click=lambda code=code: lang.set(code),
+                        outlined=code != L,
+                        color="primary",
+                        classes=[f"bt-lang-{code}"],
+                    )
         with solara.Columns([1, 3]):
             with solara.Column(gap="8px", classes=["bt-controls"]):
                 names = scenario_names()
@@ -310,13 +376,10 @@ def Page():
                     names = [current, *names]
                 rv.Select(
                     label=t(L, "scenario"),
-                    items=[{"text": name_of(L, "scenario", n), "value": n} for n in names],
+                    items=[{"text": _scenario_label(L, n), "value": n} for n in names],
                     v_model=current,
                     on_v_model=lambda v: rebuild(
-                        [
-                            Settings(scenario=v, seed=s.seed, strategy=s.strategy)
-                            for s in settings.value
-                        ]
+                        [Settings(scenario=v, strategy=s.strategy) for s in settings.value]
                     ),
                     hide_details=True,
                     class_="bt-scenario",
@@ -357,7 +420,7 @@ def Page():
                 month = first.step_count * (first.model.config.run.dt if first.model else 1)
                 solara.HTML(
                     tag="div",
-                    unsafe_innerHTML=t(L, "month_of", month=f"{month:g}", total=f"{total:g}"),
+                    unsafe_innerHTML=t(L, "month_of", month=short(L, month), total=short(L, total)),
                     classes=["bt-month"],
                 )
                 if done and first.model is not None:
@@ -380,7 +443,7 @@ def Page():
                 _label(t(L, "seed"))
                 solara.InputInt(
                     "",
-                    value=settings.value[0].seed,
+                    value=_seed_shown(settings.value[0]),
                     on_value=lambda v: rebuild(
                         [dataclasses.replace(s, seed=max(int(v or 0), 0)) for s in settings.value]
                     ),
@@ -410,14 +473,37 @@ def Page():
                         else t(L, "settings"),
                     )
                 solara.HTML(tag="small", unsafe_innerHTML=t(L, "offline"))
+            ranges = chart_ranges(runs.value)
             with solara.Columns([1] * len(runs.value)):
                 for i, run in enumerate(runs.value):
                     with solara.Column(classes=[f"bt-run-{'ab'[i]}"]):
                         if len(runs.value) == 2:
                             solara.HTML(tag="h2", unsafe_innerHTML=t(L, "setting", name="AB"[i]))
                         RunView(
-                            L, run, _mode_for(run, mode.value), tick.value, len(runs.value) == 2
+                            L,
+                            run,
+                            _mode_for(run, mode.value),
+                            tick.value,
+                            len(runs.value) == 2,
+                            ranges,
                         )
+
+
+def _scenario_label(lang: str, name: str) -> str:
+    """A bundled scenario's name in ``lang``; a scenario file by its own name, not its path."""
+    if name in scenario_names():
+        return name_of(lang, "scenario", name)
+    try:
+        return scenario_info(name).title
+    except Exception:  # a file that went bad: its name is all there is
+        return os.path.basename(name)
+
+
+def _seed_shown(settings: Settings) -> int:
+    try:
+        return seed_of(settings, scenario_info(settings.scenario))
+    except Exception:  # a bad scenario: the page says why elsewhere
+        return settings.seed or 0
 
 
 def _valid_mode(runs, mode) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -336,9 +337,12 @@ def svg_line_chart(
     height: int = 330,
     font: int = 18,
     css_class: str = "",
+    tick_format: Callable[[float], str] | None = None,
 ) -> str:
     """A line chart as an SVG string (x from 0 to ``x_max``; each series' values at x = 0, 1,
-    ...). Labels are escaped; the lines carry ``class="curve"`` and their points."""
+    ...). Labels are escaped; the lines carry ``class="curve"`` and their points. Tick values
+    are written by ``tick_format`` (default: as briefly as they go, the English way)."""
+    fmt = tick_format or _fmt
     left, right, top = 3.6 * font, 1.4 * font, 2.0 * font
     per_row = 3 if max((len(s.label) for s in series), default=0) <= 12 else 2
     legend_rows = math.ceil(len(series) / per_row) if len(series) > 1 else 0
@@ -373,7 +377,8 @@ def svg_line_chart(
         y = float(sy(t))
         out.append(
             f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#E0E0E0"/>'
-            f'<text x="{left - 6}" y="{y + font * 0.35:.1f}" text-anchor="end">{_fmt(t)}</text>'
+            f'<text x="{left - 6}" y="{y + font * 0.35:.1f}" text-anchor="end">'
+            f"{escape(fmt(t))}</text>"
         )
     for t in nice_ticks(0, x_max, 6):
         if t > x_max + 1e-9:
@@ -382,7 +387,7 @@ def svg_line_chart(
         out.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + ph}" y2="{top + ph + 5}" stroke="#444"/>'
             f'<text x="{x:.1f}" y="{top + ph + 1.2 * font:.1f}" text-anchor="middle">'
-            f"{_fmt(t)}</text>"
+            f"{escape(fmt(t))}</text>"
         )
     out.append(
         f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" stroke="#444"/>'

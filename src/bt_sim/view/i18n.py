@@ -35,8 +35,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "collectives": "Number of citizen collectives (at most one per neighbourhood)",
         "bias": "Who is recruited first: 0 = everyone alike, 10 = mostly the well-off",
         "k": "Privacy: the hub reports only on groups of at least this many households",
+        "collectives_inert": "In this scenario everyone adopts by the same simple rule, members "
+        "or not: collectives and whom they recruit cannot change it, so these sliders are off.",
         "committed": "Committed early adopters of {behaviour} (% of households)",
-        "seed": "Town number (the same number gives the same town and the same chance events)",
+        "seed": "Town number (the same number gives the same town and the same chance events; "
+        "the scenario's own number shows the town bt-sim run shows first)",
         "network_title": "The town: every dot is a household",
         "colour_by": "Colour the dots by",
         "colour_count": "number of measures taken",
@@ -131,8 +134,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "collectives": "Aantal bewonerscollectieven (hoogstens één per buurt)",
         "bias": "Wie wordt het eerst gevraagd: 0 = iedereen gelijk, 10 = vooral de welgestelden",
         "k": "Privacy: de hub meldt alleen iets over groepen van minstens zoveel huishoudens",
+        "collectives_inert": "In dit scenario neemt iedereen een maatregel volgens dezelfde "
+        "eenvoudige regel, lid of niet: collectieven en wie zij werven veranderen daar niets "
+        "aan, dus deze schuifjes staan uit.",
         "committed": "Vaste voorlopers met {behaviour} (% van de huishoudens)",
-        "seed": "Wijknummer (hetzelfde nummer geeft dezelfde wijk en dezelfde toevalligheden)",
+        "seed": "Wijknummer (hetzelfde nummer geeft dezelfde wijk en dezelfde toevalligheden; "
+        "het eigen nummer van het scenario toont de wijk die bt-sim run als eerste toont)",
         "network_title": "De wijk: elke stip is een huishouden",
         "colour_by": "Kleur de stippen naar",
         "colour_count": "aantal genomen maatregelen",
@@ -238,13 +245,47 @@ def name_of(lang: str, kind: str, name: str) -> str:
     return table.get(f"{kind}.{name}", name.replace("_", " "))
 
 
+#: Each language's decimal mark and thousands separator.
+MARKS = {"en": (".", ","), "nl": (",", ".")}
+
+
+def _localise(text: str, lang: str) -> str:
+    """``text`` written the English way (``1,234.5``) in ``lang``'s marks."""
+    decimal, thousands = MARKS.get(lang, MARKS["en"])
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
+
+
 def number(lang: str, value: float, digits: int = 1) -> str:
-    """A number with the language's decimal mark.
+    """A number with ``digits`` decimals in the language's marks (thousands grouped); never
+    a negative zero.
 
     >>> number("en", 12.345), number("nl", 12.345), number("nl", -0.04)
     ('12.3', '12,3', '0,0')
+    >>> number("en", 9000, 0), number("nl", 9000, 0), number("nl", 1234.5)
+    ('9,000', '9.000', '1.234,5')
     """
-    text = f"{value:.{digits}f}"
-    if text.lstrip("-").strip("0.") == "":
+    text = f"{value:,.{digits}f}"
+    if text.lstrip("-").strip("0.,") == "":
         text = text.lstrip("-")
-    return text.replace(".", ",") if lang == "nl" else text
+    return _localise(text, lang)
+
+
+def integer(lang: str, value: float) -> str:
+    """A whole number with the language's thousands separator.
+
+    >>> integer("en", 1590), integer("nl", 1590), integer("nl", 120)
+    ('1,590', '1.590', '120')
+    """
+    return number(lang, round(float(value)), 0)
+
+
+def short(lang: str, value: float) -> str:
+    """A number as briefly as it goes (an axis tick, a month): up to six significant
+    figures, no trailing zeros, in the language's marks.
+
+    >>> short("en", 0.5), short("nl", 0.5), short("nl", 2.5), short("nl", 12000), short("en", 0)
+    ('0.5', '0,5', '2,5', '12.000', '0')
+    """
+    if abs(value) < 1e-12:
+        return "0"
+    return _localise(f"{value:,.6g}", lang)

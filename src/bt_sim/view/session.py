@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from bt_sim.view import drawing
-from bt_sim.view.i18n import SIZE_CLASS_KEYS, name_of, number, t
+from bt_sim.view.i18n import SIZE_CLASS_KEYS, integer, name_of, number, short, t
 
 DEFAULT_SCENARIO = "default"
+#: Adoption rules under which a collective's members adopt as everyone else does.
+SPECIAL_RULES = ("bass", "threshold")
 # The scenarios a workshop picks from, in this order (others bundled later follow).
 PREFERRED_ORDER = ("default", "tipping", "bass", "threshold", "complex_contagion")
 
@@ -45,7 +47,7 @@ class Settings:
     """What the controls set. ``None`` keeps the scenario's own value."""
 
     scenario: str = DEFAULT_SCENARIO
-    seed: int = 1
+    seed: int | None = None  # None: the scenario's run.seed (the town bt-sim run shows first)
     subsidy_behaviour: str | None = None
     subsidy: int = 0  # percent off the behaviour's cost
     collectives: int | None = None
@@ -71,6 +73,15 @@ class ScenarioInfo:
     hub: bool
     committed_behaviour: str | None
     committed: float  # percent
+    seed: int = 1  # run.seed: the page starts with the town replicate 0 of bt-sim run shows
+    rule: str = "standard"  # social.rule
+    title: str = ""  # the scenario's own name (a file's, where it is not bundled)
+
+    @property
+    def collectives_matter(self) -> bool:
+        """Whether collectives can change adoption: not in the Bass and threshold special
+        cases, whose adoption rule leaves membership out."""
+        return self.rule not in SPECIAL_RULES
 
     @property
     def costly(self) -> tuple[str, ...]:
@@ -110,7 +121,21 @@ def scenario_info(name: str) -> ScenarioInfo:
         hub=bool(sc.hub.enabled),
         committed_behaviour=committed.name if committed else None,
         committed=100.0 * committed.committed_share if committed else 0.0,
+        seed=int(sc.run.seed),
+        rule=str(sc.social.rule),
+        title=str(sc.name or path.stem),
     )
+
+
+def seed_of(settings: Settings, info: ScenarioInfo) -> int:
+    """The town number a run uses: the one set, or the scenario's own seed (then the page
+    shows the town that replicate 0 of ``bt-sim run`` does).
+
+    >>> info = scenario_info("default")
+    >>> seed_of(Settings(), info), seed_of(Settings(seed=3), info)
+    (20240612, 3)
+    """
+    return info.seed if settings.seed is None else settings.seed
 
 
 def overrides(settings: Settings, info: ScenarioInfo) -> list[str]:
@@ -163,7 +188,7 @@ class Run:
 
             info = scenario_info(settings.scenario)
             scenario = load_scenario(info.path, overrides(settings, info))
-            run.model = TransitionModel(scenario, seed=settings.seed)
+            run.model = TransitionModel(scenario, seed=seed_of(settings, info))
         except BtSimError as exc:
             run.error = str(exc)
         except Exception as exc:  # the page stays up, whatever the model says
@@ -247,13 +272,45 @@ def legend(lang: str, behaviours: tuple[str, ...], mode: int | None) -> list[tup
 
 
 # ---- curves ----
-def adoption_chart(run: Run, lang: str) -> str:
+def _adoption(model) -> np.ndarray:
+    return model.recorder.overall_adoption * 100
+
+
+def _saving(model) -> np.ndarray:
+    return model.recorder.overall["kpi_saving"] * 100
+
+
+def _span(arrays) -> tuple[float, float]:
+    """The range of the finite values of ``arrays``, with 0 in it (1 wide at least)."""
+    vals = [a[np.isfinite(a)] for a in arrays]
+    lo = min([0.0, *(float(v.min()) for v in vals if v.size)])
+    hi = max([0.0, *(float(v.max()) for v in vals if v.size)])
+    return lo, hi if hi - lo >= 1e-9 else lo + 1.0
+
+
+def adoption_range(arrays) -> tuple[float, float]:
+    """0 to the highest adoption rounded up to 10 points (0-100 % would flatten a behaviour
+    that stays rare), at most 100."""
+    top = max((float(np.nanmax(a)) for a in arrays if a.size), default=0.0)
+    return 0.0, min(100.0, max(10.0, 10.0 * np.ceil(top * 1.05 / 10.0)))
+
+
+def chart_ranges(runs) -> dict[str, tuple[float, float]]:
+    """The y range of each chart shared by ``runs`` (side by side, so that their curves can
+    be compared by eye): the union of their values. Empty for fewer than two runs."""
+    models = [r.model for r in runs if r.model is not None]
+    if len(models) < 2:
+        return {}
+    return {
+        "adoption": adoption_range([_adoption(m) for m in models]),
+        "saving": _span([_saving(m) for m in models]),
+        "gap": _span([gap_series(m) for m in models]),
+    }
+
+
+def adoption_chart(run: Run, lang: str, y_range: tuple[float, float] | None = None) -> str:
     m = run.model
-    rec = m.recorder
-    adoption = rec.overall_adoption * 100
-    # 0-100 % would flatten a behaviour that stays rare; the scale grows in steps of 10 points
-    top = float(np.nanmax(adoption)) if adoption.size else 0.0
-    y_max = min(100.0, max(10.0, 10.0 * np.ceil(top * 1.05 / 10.0)))
+    adoption = _adoption(m)
     series = [
         drawing.Series(name_of(lang, "behaviour", b), drawing.behaviour_colour(j), adoption[:, j])
         for j, b in enumerate(m.behaviour_names)
@@ -264,21 +321,23 @@ def adoption_chart(run: Run, lang: str) -> str:
         t(lang, "adoption_title"),
         t(lang, "axis_months"),
         t(lang, "axis_percent"),
-        y_range=(0, y_max),
+        y_range=y_range or adoption_range([adoption]),
         css_class="bt-adoption",
+        tick_format=lambda v: short(lang, v),
     )
 
 
-def saving_chart(run: Run, lang: str) -> str:
+def saving_chart(run: Run, lang: str, y_range: tuple[float, float] | None = None) -> str:
     m = run.model
-    saving = m.recorder.overall["kpi_saving"] * 100
     return drawing.svg_line_chart(
-        [drawing.Series(t(lang, "series_saving"), drawing.OKABE_ITO[2], saving)],
+        [drawing.Series(t(lang, "series_saving"), drawing.OKABE_ITO[2], _saving(m))],
         m.config.run.steps * m.config.run.dt,
         t(lang, "saving_title"),
         t(lang, "axis_months"),
         t(lang, "axis_percent"),
+        y_range=y_range,
         css_class="bt-saving",
+        tick_format=lambda v: short(lang, v),
     )
 
 
@@ -290,7 +349,7 @@ def gap_series(model) -> np.ndarray:
     return (g[:, 0] - g[:, 1]) * 100
 
 
-def gap_chart(run: Run, lang: str) -> str:
+def gap_chart(run: Run, lang: str, y_range: tuple[float, float] | None = None) -> str:
     m = run.model
     return drawing.svg_line_chart(
         [drawing.Series(t(lang, "series_gap"), drawing.OKABE_ITO[5], gap_series(m))],
@@ -298,7 +357,9 @@ def gap_chart(run: Run, lang: str) -> str:
         t(lang, "gap_title"),
         t(lang, "axis_months"),
         t(lang, "axis_points"),
+        y_range=y_range,
         css_class="bt-gap",
+        tick_format=lambda v: short(lang, v),
     )
 
 
@@ -391,7 +452,7 @@ def hub_html(table: HubTable, lang: str, hub_enabled: bool = True) -> str:
         f"<th>{escape(t(lang, key))}</th>" for key in SIZE_CLASS_KEYS[table.size_classes]
     )
     parts = [
-        '<table class="bt-hub">',
+        '<div class="bt-hub-scroll"><table class="bt-hub">',
         f"<tr><th>{escape(t(lang, 'hub_group'))}</th>{head}</tr>",
     ]
     for c, cells in table.rows:
@@ -401,7 +462,7 @@ def hub_html(table: HubTable, lang: str, hub_enabled: bool = True) -> str:
                 tds.append(f'<td class="withheld">{escape(t(lang, "hub_withheld"))}</td>')
             else:
                 n, saving = cell
-                text = t(lang, "hub_cell", saving=number(lang, 100 * saving), n=n)
+                text = t(lang, "hub_cell", saving=number(lang, 100 * saving), n=integer(lang, n))
                 tds.append(f'<td class="published">{escape(text)}</td>')
         label = escape(t(lang, "hub_collective", n=c + 1))
         parts.append(f"<tr><th>{label}</th>{''.join(tds)}</tr>")
@@ -409,7 +470,7 @@ def hub_html(table: HubTable, lang: str, hub_enabled: bool = True) -> str:
     when = (
         t(lang, "hub_no_release")
         if table.month is None
-        else t(lang, "hub_release", month=f"{table.month:g}")
+        else t(lang, "hub_release", month=short(lang, table.month))
     )
     parts.append(f'<p class="bt-hub-when">{escape(when)}</p>')
     return "".join(parts)
