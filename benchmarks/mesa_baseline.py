@@ -11,8 +11,8 @@ into locals before the hot loops; passes are merged wherever the rules allow.
 
 What a careful per-agent author does, and this baseline does (the factors are the CPU time
 with the change over the time without it, measured by an outside audit of the earlier version;
-with all of them together, ``benchmarks/side_by_side.py --steps 120`` measured here 0.60 at
-10,000 households (66.9 against 110.7 ms a step) and 0.68 at 100,000 (911.7 against
+with all of them together, ``benchmarks/side_by_side.py --steps 120`` measured here 0.54 at
+10,000 households (59.4 against 110.7 ms a step) and 0.59 at 100,000 (791.4 against
 1,332.9 ms), on 2026-12-04):
 
 * the household's own attributes in ``__slots__``: with 46 in each instance's ``__dict__``,
@@ -22,19 +22,22 @@ with all of them together, ``benchmarks/side_by_side.py --steps 120`` measured h
   step); peer comparisons and the collective purchase's scores go over the members (kept in an
   insertion-ordered dict, so runs repeat), the collectives pass over the households that have
   a collective in their neighbourhood, what contacts see is refreshed only for the households
-  that adopted or checked (0.74 in the audit, which also kept running counts for the
-  record pass: not done here);
-* ``rate * dt`` hoisted out of the loop over a household's open behaviours (0.93); the KPI
+  that adopted or checked (0.74 in the audit, with the running counts below);
+* what does not change between a household's open behaviours computed once per household
+  (``efficacy dt p``, ``efficacy dt pull``, ``1 / denominator`` with the member's weight on
+  contacts folded in, ``cw / fellow members``) (0.93); the KPI
   noise's normal numbers by Box-Muller inline, two per pair of draws, instead of a
   ``random.gauss`` method call per household (0.94);
 * the exposure list and the staged adoptions refilled in place instead of two new lists per
   household per step, which made the garbage collector sweep the whole world again and again
-  (0.90 at 100,000 households).
+  (0.90 at 100,000 households);
+* the record's aggregates kept as running counts where they change (adoptions, drops,
+  efficacy updates, the measure pass's saving) and the record pass over the members only
+  (``tests/test_baseline_agreement.py`` checks them against a recount every step).
 
-Not yet done: running counts instead of the record pass's full sweep (2.7 of 71 ms a step at
-10,000 households), and the hub's trust, later opt-in and noisy windowed releases, which the
-engine runs in the benchmark world and this baseline does not (so it still does less work than
-the engine there).
+Not yet done: the hub's trust, later opt-in and noisy windowed releases, which the engine runs
+in the benchmark world and this baseline does not (so it still does less work than the engine
+there).
 
 To compare like with like, the baseline does not draw its own world: it builds a
 ``TransitionModel`` from the same scenario and seed and copies that model's population, network,
@@ -284,6 +287,14 @@ class BaselineModel(mesa.Model):
         if self.mastery_enabled:
             for h in self.households:
                 self._schedule(h, 0)
+        # running counts for the record (kept up to date where they change, not re-counted)
+        self.counts = [0] * self.n_behaviours
+        for h in self.households:
+            for b in h.doing:
+                self.counts[b] += 1
+        self.any_count = sum(1 for h in self.households if h.doing)
+        self.saving_sum = sum(h.saving for h in self.households)
+        self.efficacy_sum = sum(h.efficacy for h in self.households)
         self.row: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -495,6 +506,7 @@ class BaselineModel(mesa.Model):
         sigmoid, mid_h, steep = self.sigmoid, self.mid_h, self.steepness
         cw = self.collective_weight
         mix = cw > 0
+        own_w = 1.0 - cw
         fellow_adopted, fellow_count = self.fellow_adopted, self.fellow_count
         focus_of, progress, joint_rate = self.focus, self.progress, self.joint_rate
         can_drop = self.mastery_enabled and self.drop_chance > 0
@@ -517,29 +529,34 @@ class BaselineModel(mesa.Model):
                     exposure[b] += w * v
             h.denom = denom
             if open_:
+                # per household, not per behaviour: the hazard is ready_b (ep + epull share_b)
                 e = h.efficacy * dt
-                pull = q + action_rate * h.unmet
-                member = h.member
-                focus, joint = -1, 0.0
-                if member:
+                ep, epull = e * p, e * (q + action_rate * h.unmet)
+                # a member weighs its contacts by 1 - cw and its fellow members by cw
+                inv = 1.0 / denom if denom > 0 else 0.0
+                ready = h.ready
+                fellows = False
+                focus = -1
+                if h.member:
                     c = h.collective
                     focus = focus_of[c]
-                    joint = joint_rate * (1.0 - progress[c])
                     if mix:
+                        inv *= own_w
                         sums, others = fellow_adopted[c], fellow_count[c] - 1
-                        adopted = h.adopted
+                        fellows, adopted = others > 0, h.adopted
+                        per_other = cw / others if fellows else 0.0
                 for b in open_:
-                    share = exposure[b] / denom if denom > 0 else 0.0
-                    if member and mix:
-                        fellow = (sums[b] - adopted[b]) / others if others > 0 else 0.0
-                        share = (1.0 - cw) * share + cw * fellow
+                    share = exposure[b] * inv
+                    if fellows:
+                        share += per_other * (sums[b] - adopted[b])
                     if sigmoid and share > 0.0:
                         sh = share**steep
                         share = sh * (1.0 + mid_h) / (sh + mid_h)
                     if b == focus:
-                        rate = h.ready_joint[b] * e * (p + pull * share + joint)
+                        joint = joint_rate * (1.0 - progress[c])
+                        rate = h.ready_joint[b] * (ep + epull * share + e * joint)
                     else:
-                        rate = h.ready[b] * e * (p + pull * share)
+                        rate = ready[b] * (ep + epull * share)
                     if rand() < -expm1(-rate):  # rate already times dt (e is efficacy dt)
                         new.append(b)
 
@@ -565,11 +582,16 @@ class BaselineModel(mesa.Model):
         k = self.n_collectives
         msum, mcount = [0.0] * k, [0] * k
         changed = self.changed = []
+        adopters = self.counts
+        started = 0  # households that did nothing and now do something
+        saving_sum = 0.0
         for h in self.households:
             if h.new:
                 adopted = h.adopted
+                started += not h.doing
                 for b in h.new:
                     adopted[b] = True
+                    adopters[b] += 1
                 h.update_behaviours()
                 changed.append(h)
             lk = 0.0
@@ -591,6 +613,7 @@ class BaselineModel(mesa.Model):
             h.kpi = kpi
             sv = 1.0 - factor
             h.saving = sv
+            saving_sum += sv
             h.cycle_sum += sv * dt
             h.cycle_time += dt
             h.peer *= peer_keep
@@ -605,6 +628,8 @@ class BaselineModel(mesa.Model):
                     g = h.hub_group
                     totals[g] = totals.get(g, 0.0) + min(max(sv, -0.25), 0.75)
                     counts[g] = counts.get(g, 0) + 1
+        self.any_count += started
+        self.saving_sum = saving_sum
         self.hub_means = {g: totals[g] / c for g, c in counts.items() if c >= self.hub_k}
         self.collective_saving = [s / c if c else 0.0 for s, c in zip(msum, mcount, strict=True)]
 
@@ -651,6 +676,7 @@ class BaselineModel(mesa.Model):
                         h.peer = target
         step = self.steps
         due = self.due.pop(step, ()) if mastery else ()
+        adopters, d_efficacy, stopped = self.counts, 0.0, 0
         for h in due:  # the households whose cycle ends in this step, and only they
             lv = 1 if h.meter else 0
             if hub_active and h.consent:
@@ -668,10 +694,12 @@ class BaselineModel(mesa.Model):
             h.effort = min(max(h.effort + lr * reliability[lv] * effort_gain * (g - seen), 0), 1)
             if ok:
                 h.efficacy = e + lr * gain * (1.0 - e)
+                d_efficacy += h.efficacy - e
                 h.goal = min(g + up, gmax)
                 h.fails = 0
                 h.proven = list(h.adopted)
             else:
+                d_efficacy -= lr * loss * e
                 e = e - lr * loss * e
                 h.efficacy = e
                 f = h.fails + 1
@@ -693,11 +721,15 @@ class BaselineModel(mesa.Model):
                                 s = sh * (1.0 + mid_h) / (sh + mid_h)
                             if rand() < prob * (1.0 - norm * s):
                                 adopted[b] = False
+                                adopters[b] -= 1
                                 changed = True
                     if changed:
                         h.update_behaviours()
+                        stopped += not h.doing
             h.show(w)
             self._schedule(h, step)
+        self.efficacy_sum += d_efficacy
+        self.any_count -= stopped
         checked = {h.index for h in due}
         for h in self.changed:  # new adoptions change what contacts see
             if h.index not in checked:
@@ -733,14 +765,16 @@ class BaselineModel(mesa.Model):
         rand, expm1 = self.random.random, math.expm1
         joins: list[tuple[BaselineHousehold, bool]] = []
         leaves: list[BaselineHousehold] = []
+        d_efficacy = 0.0
         for h in self.hosted:  # only they can be members, or join
             c = h.collective
             if h.member:
-                e = h.efficacy
+                e = old = h.efficacy
                 if celebrate[c]:
                     e += cg * (1.0 - e)
                 e += talk * (1.0 - e)
                 h.efficacy = e
+                d_efficacy += e - old
                 value = (h.success + h.compared + progress[c]) / 3.0
                 if rand() < -expm1(-leave_rate * (1.0 - value) * dt):
                     leaves.append(h)
@@ -757,6 +791,7 @@ class BaselineModel(mesa.Model):
                 rate = outreach * h.propensity + tie_rate * ties
                 if rand() < -expm1(-rate * dt):
                     joins.append((h, rand() < share_p))
+        self.efficacy_sum += d_efficacy
         members = self.members
         for h, shares in joins:
             h.member = True
@@ -767,39 +802,30 @@ class BaselineModel(mesa.Model):
             del members[h]
 
     def _record(self) -> None:
-        """Per-step aggregates (collected by the DataCollector) and, for the next step, each
-        collective's members and their adoption counts."""
+        """Per-step aggregates (collected by the DataCollector) from the running counts and,
+        for the next step, each collective's members and their adoption counts (a pass over
+        the members only)."""
         nb, k = self.n_behaviours, self.n_collectives
-        counts = [0] * nb
         fellow = [[0] * nb for _ in range(k)]
         fcount = [0] * k
-        any_ = members = consenting = compared = 0
-        saving = efficacy = 0.0
-        for h in self.households:
-            doing = h.doing
-            if doing:
-                any_ += 1
-                for b in doing:
-                    counts[b] += 1
-            saving += h.saving
-            efficacy += h.efficacy
-            if h.member:
-                members += 1
-                consenting += h.consent
-                compared += h.compared
-                c = h.collective
-                fcount[c] += 1
-                row = fellow[c]
-                for b in doing:
-                    row[b] += 1
+        consenting = compared = 0
+        for h in self.members:
+            consenting += h.consent
+            compared += h.compared
+            c = h.collective
+            fcount[c] += 1
+            row = fellow[c]
+            for b in h.doing:
+                row[b] += 1
         n = len(self.households)
         self.fellow_adopted, self.fellow_count = fellow, fcount
+        counts = self.counts
         row = {f"adoption:{b}": counts[i] / n for i, b in enumerate(self.behaviour_names)}
         row.update(
-            any_adoption=any_ / n,
-            kpi_saving=saving / n,
-            efficacy=efficacy / n,
-            members=float(members),
+            any_adoption=self.any_count / n,
+            kpi_saving=self.saving_sum / n,
+            efficacy=self.efficacy_sum / n,
+            members=float(len(self.members)),
             consenting=float(consenting),
             compared=compared / n,
         )

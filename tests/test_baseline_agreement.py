@@ -137,3 +137,22 @@ def test_baseline_and_engine_agree(runs, outcome):
         f"{outcome}: engine {engine.mean():.4f}, baseline {baseline.mean():.4f}, "
         f"difference {diff:+.4f} exceeds {tolerance:.4f} (4 SE = {4 * se:.4f})"
     )
+
+
+def test_the_baselines_running_counts_equal_a_recount():
+    """The careful baseline keeps its per-step aggregates as running counts (and its members in
+    a dict, its checks filed by step); every step they must equal a full recount."""
+    scenario = load_scenario(None, ["population.households=1500", "run.steps=48"])
+    model = BaselineModel(scenario, seed=3)
+    for _ in range(48):
+        model.step()
+        hs = model.households
+        assert model.counts == [sum(h.adopted[b] for h in hs) for b in range(model.n_behaviours)]
+        assert model.any_count == sum(1 for h in hs if h.doing)
+        assert model.saving_sum == pytest.approx(sum(h.saving for h in hs), abs=1e-9)
+        assert model.efficacy_sum == pytest.approx(sum(h.efficacy for h in hs), abs=1e-9)
+        assert set(model.members) == {h for h in hs if h.member}
+    # every household with a check to come is filed under exactly one later step
+    filed = [h for step, due in model.due.items() for h in due]
+    assert len(filed) == len(set(filed)) == len(hs)
+    assert all(step > model.steps for step in model.due)
