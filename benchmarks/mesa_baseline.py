@@ -11,9 +11,9 @@ into locals before the hot loops; passes are merged wherever the rules allow.
 
 What a careful per-agent author does, and this baseline does (the factors are the CPU time
 with the change over the time without it, measured by an outside audit of the earlier version;
-with all of them together, ``benchmarks/side_by_side.py --steps 120`` measured here 0.54 at
-10,000 households (59.4 against 110.7 ms a step) and 0.59 at 100,000 (791.4 against
-1,332.9 ms), on 2026-12-04):
+with all of them together, and the whole hub below, ``benchmarks/side_by_side.py --steps
+120`` measured here 0.52 at 10,000 households (58.0 against 110.7 ms a step) and 0.61 at
+100,000 (808.8 against 1,332.9 ms), on 2026-12-04):
 
 * the household's own attributes in ``__slots__``: with 46 in each instance's ``__dict__``,
   CPython 3.12 leaves its compact shared-key layout (0.70);
@@ -35,9 +35,14 @@ with all of them together, ``benchmarks/side_by_side.py --steps 120`` measured h
   efficacy updates, the measure pass's saving) and the record pass over the members only
   (``tests/test_baseline_agreement.py`` checks them against a recount every step).
 
-Not yet done: the hub's trust, later opt-in and noisy windowed releases, which the engine runs
-in the benchmark world and this baseline does not (so it still does less work than the engine
-there).
+The hub is the engine's whole hub, so that the two do the same work in the benchmark world
+(default hub keys): consenting members revoke with a hazard that falls with their trust and
+members who do not share opt in with one that rises with it; at a release (every
+``hub.report_months``) a group is published with ``k`` or more consenting members whose roster
+equals an earlier one or differs from every earlier one by ``min_change`` or more, its mean
+saving clipped and noised (Laplace, ``epsilon``); members' trust moves towards the mean of being
+compared and their collective's published progress. ``tests/test_baseline_agreement.py`` checks
+agreement with this hub and with the exact monthly one.
 
 To compare like with like, the baseline does not draw its own world: it builds a
 ``TransitionModel`` from the same scenario and seed and copies that model's population, network,
@@ -55,11 +60,13 @@ households and a short list of membership changes:
    with fellow members' adoption; one draw per open (eligible, not performed) behaviour. The
    new adoptions are staged, so everyone decides on the state at the start of the step.
 2. **measure + hub** : staged adoptions applied, effort relapses, the KPI noise moves, the KPI
-   is measured; the peer curtailment fades, consent may be revoked, and the hub's per-group
-   totals and each collective's member savings are summed.
-3. **compare + reflect**: at a release, peer comparisons; households at the end of their cycle
-   check, learn and may drop behaviours (with norm support from pass 1's exposure); each
-   household's role weight and visible behaviours for the next step; campaign scores.
+   is measured; the peer curtailment fades, consent may be revoked or given (by trust), each
+   collective's member savings are summed and, at a release, the hub's per-group totals and
+   rosters, from which it publishes (``k``, ``min_change``, Laplace noise).
+3. **compare + reflect**: at a release, peer comparisons and trust; households at the end of
+   their cycle check, learn and may drop behaviours (with norm support from pass 1's
+   exposure); each household's role weight and visible behaviours for the next step;
+   campaign scores.
 4. **collectives**: celebrations, dialogue, value-driven leaving and joining (staged, so
    recruitment sees the membership at the start of the phase), then the changes are applied.
 5. **record**: per-step aggregates (and fellow members' adoption counts for the next step).
@@ -154,6 +161,7 @@ class BaselineHousehold(mesa.Agent):
         "shows",
         "success",
         "theta",
+        "trust",
         "unmet",
         "weighted_degree",
     )  # fmt: skip
@@ -201,6 +209,7 @@ class BaselineHousehold(mesa.Agent):
         self.consent = False
         self.compared = False
         self.peer = 0.0
+        self.trust = 0.0
         # what contacts see of it, and what it saw of them in the adopt pass
         self.role = 1.0
         self.shows: tuple[tuple[int, float], ...] = ()
@@ -350,15 +359,19 @@ class BaselineModel(mesa.Model):
         self.peer_keep = math.exp(-hb.peer_decay * dt) if hb.peer_decay > 0 else 1.0
         self.hub_active = bool(source.hub.active)
         self.hub_k = hb.k
-        # The baseline's hub is the engine's with trust fixed at its initial value, no later
-        # opt-in and every release exact and published (hub.trust_rate = 0, hub.opt_in_rate =
-        # 0, hub.min_change = 1, hub.epsilon = 0: the settings the agreement test runs); other
-        # hub settings are not simulated here, which is fine for timing but not for agreement.
-        self.hub_as_engine = (
-            hb.trust_rate == 0 and hb.opt_in_rate == 0 and hb.min_change == 1 and hb.epsilon == 0
-        )
-        revoke = hb.revoke_rate * (1.0 - hb.trust_initial)
-        self.revoke_p = -math.expm1(-revoke * dt) if revoke > 0 else 0.0
+        # The hub as the engine's: consenting members revoke with a hazard that falls with
+        # their trust, members who do not share opt in with one that rises with it; at a
+        # release a group is published with k or more consenting members whose roster equals
+        # an earlier one or differs from every earlier one by min_change or more, its mean
+        # saving clipped to SAVING_RANGE and noised (Laplace, epsilon); members' trust moves
+        # towards the mean of being compared and their collective's published progress.
+        self.revoke_dt, self.opt_in_dt = hb.revoke_rate * dt, hb.opt_in_rate * dt
+        self.trust_share = -math.expm1(-hb.trust_rate * hb.report_months)
+        self.min_change, self.epsilon, self.rounding = hb.min_change, hb.epsilon, hb.count_rounding
+        self.classes = sc.hub.size_classes
+        self.past_rosters: dict[int, list[frozenset[int]]] = {}
+        self.release_now = False
+        self.hub_progress = [0.0] * int(source.collectives.count)
         self.report_months = hb.report_months
         self.peer_effect, self.peer_slope = hb.peer_effect, hb.peer_slope
         self.consent_rate = hb.consent_rate
@@ -425,6 +438,7 @@ class BaselineModel(mesa.Model):
                 "cycle_time",
                 "perceived",
                 "peer",
+                "trust",
             )
         }
         flags = {
@@ -490,6 +504,10 @@ class BaselineModel(mesa.Model):
         """One time step (``run.dt`` months), in the engine's order of phases."""
         t1 = self.steps * self.dt
         t0 = t1 - self.dt
+        interval = self.report_months
+        self.release_now = self.hub_active and (
+            math.floor(t1 / interval + 1e-9) > math.floor(t0 / interval + 1e-9)
+        )
         self._decide()
         self._measure_and_hub()
         self._compare_and_reflect(t0, t1)
@@ -571,9 +589,11 @@ class BaselineModel(mesa.Model):
             self.noise_shift,
         )
         peer_keep, dt = self.peer_keep, self.dt
-        hub_active, revoke_p = self.hub_active, self.revoke_p
-        rand, exp, log, sqrt, cos, sin = (
-            self.random.random, math.exp, math.log, math.sqrt, math.cos, math.sin,
+        hub_active, revoke_dt, opt_in_dt = self.hub_active, self.revoke_dt, self.opt_in_dt
+        release = self.release_now
+        rosters: dict[int, list[int]] = {}
+        rand, exp, log, sqrt, cos, sin, expm1 = (
+            self.random.random, math.exp, math.log, math.sqrt, math.cos, math.sin, math.expm1,
         )  # fmt: skip
         tau = 2.0 * math.pi
         spare = None  # Box-Muller gives normals in pairs: the second waits for the next household
@@ -621,26 +641,75 @@ class BaselineModel(mesa.Model):
                 c = h.collective
                 msum[c] += sv
                 mcount[c] += 1
-            if hub_active and h.consent:
-                if not h.member or (revoke_p > 0 and rand() < revoke_p):
-                    h.consent = False
-                else:
-                    g = h.hub_group
-                    totals[g] = totals.get(g, 0.0) + min(max(sv, -0.25), 0.75)
-                    counts[g] = counts.get(g, 0) + 1
+            if not hub_active:
+                continue
+            if not h.member:
+                h.consent = False
+                continue
+            if h.consent and revoke_dt > 0 and rand() < -expm1(-revoke_dt * (1.0 - h.trust)):
+                h.consent = False
+            if not h.consent and opt_in_dt > 0 and rand() < -expm1(-opt_in_dt * h.trust):
+                h.consent = True
+            if h.consent and release:
+                g = h.hub_group
+                totals[g] = totals.get(g, 0.0) + min(max(sv, -0.25), 0.75)
+                counts[g] = counts.get(g, 0) + 1
+                rosters.setdefault(g, []).append(h.index)
         self.any_count += started
         self.saving_sum = saving_sum
-        self.hub_means = {g: totals[g] / c for g, c in counts.items() if c >= self.hub_k}
+        if release:
+            self._release(totals, counts, rosters)
         self.collective_saving = [s / c if c else 0.0 for s, c in zip(msum, mcount, strict=True)]
+
+    def _release(self, totals: dict, counts: dict, rosters: dict) -> None:
+        """A release: the groups that may be published (k, and a roster equal to an earlier
+        one or min_change away from every earlier one), their clipped mean saving with
+        Laplace noise, and each collective's published progress (count-weighted)."""
+        k, lo, hi = self.hub_k, -0.25, 0.75
+        eps, rounding, classes = self.epsilon, self.rounding, self.classes
+        rand, log1p = self.random.random, math.log1p
+        means: dict[int, float] = {}
+        weight = [0] * self.n_collectives
+        total = [0.0] * self.n_collectives
+        for g, n in counts.items():
+            if n < k:
+                continue
+            roster = frozenset(rosters[g])
+            past = self.past_rosters.setdefault(g, [])
+            seen, ok = False, True
+            for before in past:
+                d = len(roster ^ before)
+                if d == 0:
+                    seen = True
+                    break
+                if d < self.min_change:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            if not seen:
+                past.append(roster)
+            m = totals[g] / n
+            if eps > 0:
+                c = rand() - 0.5
+                noise = -(hi - lo) / (n * eps) * log1p(-2.0 * abs(c) + 1e-300)
+                m = min(max(m + (noise if c > 0 else -noise), lo), hi)
+            means[g] = m
+            shown = max((n // rounding) * rounding, k)  # the published count
+            weight[g // classes] += shown
+            total[g // classes] += m * shown
+        self.hub_means = means
+        goal = self.shared_goal
+        self.hub_progress = [
+            min(max(t / w / goal, 0.0), 1.0) if w >= k and w > 0 else 0.0
+            for t, w in zip(total, weight, strict=True)
+        ]
 
     def _compare_and_reflect(self, t0: float, t1: float) -> None:
         """Peer comparisons at a release; checks at the end of a cycle (success, efficacy,
         effort, goal, proven, unmet) and dropping; role weights for the next step; campaign
         scores at a campaign boundary."""
-        interval = self.report_months
-        release = self.hub_active and (
-            math.floor(t1 / interval + 1e-9) > math.floor(t0 / interval + 1e-9)
-        )
+        release = self.release_now
         means = self.hub_means
         effect, slope = self.peer_effect, self.peer_slope
         top = 4.0 * effect
@@ -663,7 +732,8 @@ class BaselineModel(mesa.Model):
         kpi_effect = self.kpi_effect
         rand, gauss = self.random.random, self.random.gauss
         members = self.members
-        if release:  # peer comparison: only members are compared (the others never are)
+        if release:  # peer comparison and trust: members only (the others never are)
+            share, progress = self.trust_share, self.hub_progress
             for h in members:
                 mean = means.get(h.hub_group)
                 if mean is None:
@@ -674,6 +744,9 @@ class BaselineModel(mesa.Model):
                     target = min(max(effect * (1.0 + slope * rel), 0.0), top)
                     if target > h.peer:
                         h.peer = target
+                if share > 0:
+                    value = 0.5 * (h.compared + progress[h.collective])
+                    h.trust += share * (value - h.trust)
         step = self.steps
         due = self.due.pop(step, ()) if mastery else ()
         adopters, d_efficacy, stopped = self.counts, 0.0, 0
