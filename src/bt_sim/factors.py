@@ -53,6 +53,15 @@ def cases(records: pd.DataFrame, kind: str, objective: str = "members") -> pd.Da
     return out
 
 
+def check_covariates(covariates: Sequence[str] | None) -> None:
+    """Raise ValueError naming the covariates that are not context columns."""
+    unknown = [c for c in covariates or () if c not in CONTEXT]
+    if unknown:
+        raise ValueError(
+            f"no context column {', '.join(map(repr, unknown))} (have: {', '.join(CONTEXT)})"
+        )
+
+
 def covariates_of(table: pd.DataFrame, wanted: Sequence[str] | None = None) -> list[str]:
     """The context columns to adjust for: ``wanted`` (default every context column), less
     those that do not vary among the cases."""
@@ -88,12 +97,7 @@ def estimate_cases(
     seed: int = 1,
 ) -> tuple[pd.DataFrame, dict[str, Estimate]]:
     """:func:`estimate_all` from a table of :func:`cases` (or a subset of one)."""
-    if covariates is not None:
-        unknown = [c for c in covariates if c not in CONTEXT]
-        if unknown:
-            raise ValueError(
-                f"no context column {', '.join(map(repr, unknown))} (have: {', '.join(CONTEXT)})"
-            )
+    check_covariates(covariates)
     cols = covariates_of(table, covariates)
     if not cols:
         raise ValueError("no context column varies among the collectives: nothing to adjust for")
@@ -193,7 +197,7 @@ def qca_of(
             data[c.upper()] = (
                 qca.calibrate(x, (e, m, i)) if e < m < i else (x > m).astype(np.float64)
             )
-        elif c in kinds or c in set(table.attrs.get("kinds", ())):
+        elif c in kinds:
             mix = table["mix"].astype(str).str.split("+")
             data[c.upper()] = mix.map(lambda ks, c=c: float(c in ks)).to_numpy()
         else:
@@ -256,12 +260,7 @@ def _check_args(args) -> tuple[str, float] | None:
             qca._parse_expression(args.truth_model)
         except ValueError as exc:
             raise ValueError(f"--truth-model: {exc} (expected e.g. 'A*~B + C')") from None
-    if args.covariates is not None:
-        unknown = [c for c in args.covariates if c not in CONTEXT]
-        if unknown:
-            raise ValueError(
-                f"no context column {', '.join(map(repr, unknown))} (have: {', '.join(CONTEXT)})"
-            )
+    check_covariates(args.covariates)
     return _parse_confound(args.confound)
 
 
@@ -281,13 +280,15 @@ def cmd_factors(args) -> int:
                 f"{source}: --archives, --towns and --set need a scenario (the records of a "
                 "file are what they are)"
             )
-        table, truth = _from_records(args, source), None
+        table, simulated = _from_records(args, source), False
     else:
-        table, truth = _from_scenario(args, source, confounder)
+        table, simulated = _from_scenario(args, source, confounder), True
         if table is None:
             return 0
-    if confounder is not None and truth is None:
-        table = _confound_cases(table, confounder, args.seed)
+    if confounder is not None:
+        from bt_sim.truth import confound
+
+        table = confound(table, confounder[0], confounder[1], seed=args.seed)
     try:
         est, _ = estimate_cases(table, args.covariates, boot=args.boot, seed=args.seed)
         if args.qca:
@@ -295,17 +296,11 @@ def cmd_factors(args) -> int:
     except ValueError as exc:
         raise BtSimError(f"{source}: {exc}") from None
     _print_estimates(args, source, table, est)
-    if truth is not None:
+    if simulated:
         _print_truth(table, est)
     if args.qca:
         _print_qca(qca_result, args.truth_model)
     return 0
-
-
-def _confound_cases(table: pd.DataFrame, confounder: tuple[str, float], seed: int):
-    from bt_sim.truth import confound
-
-    return confound(table, confounder[0], confounder[1], seed=seed)
 
 
 def _from_records(args, source: str) -> pd.DataFrame:
@@ -319,13 +314,13 @@ def _from_records(args, source: str) -> pd.DataFrame:
         raise BtSimError(f"{source}: {exc}") from None
 
 
-def _from_scenario(args, source: str, confounder):
+def _from_scenario(args, source: str, confounder) -> pd.DataFrame | None:
     """The cases of a scenario's towns with their truth (or, over archives, the scores
-    printed and ``(None, None)`` returned)."""
+    printed and None returned)."""
     from bt_sim.errors import BtSimError
     from bt_sim.scenario import load_scenario
     from bt_sim.scenario.loader import find_scenario
-    from bt_sim.truth import archive_truth, entries_of, score
+    from bt_sim.truth import archive_truth, entries_of, score, with_truth
 
     sc = load_scenario(find_scenario(source), list(args.overrides))
     if not entries_of(sc, args.kind):
@@ -342,16 +337,12 @@ def _from_scenario(args, source: str, confounder):
             first = per["error"].iloc[0] if len(per) else "no archive"
             raise BtSimError(f"{source}: no archive could be estimated (archive 0: {first})")
         _print_scores(args, source, towns, per, scores)
-        return None, None
+        return None
     records, truth = archive_truth(sc, args.kind, args.objective, None, range(towns), args.workers)
     try:
-        table = cases(records, args.kind, args.objective)
+        return with_truth(records, truth, args.kind, args.objective)
     except ValueError as exc:
         raise BtSimError(f"{source}: {exc}") from None
-    table = table.merge(truth[["case", "true_effect"]], on="case", how="left")
-    if confounder is not None:
-        table = _confound_cases(table, confounder, args.seed)
-    return table, truth
 
 
 def _print_estimates(args, source: str, table: pd.DataFrame, est: pd.DataFrame) -> None:

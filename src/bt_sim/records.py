@@ -109,8 +109,11 @@ def network_density(model: TransitionModel) -> np.ndarray:
     return np.bincount(nb[coo.row[inside]], minlength=m) / pairs
 
 
-def _releases(model: TransitionModel) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Each collective's published progress rows: (months, members, mean saving)."""
+def published_rows(
+    model: TransitionModel,
+) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each collective's published progress rows, by collective: (months, members, mean
+    saving)."""
     rows = [r for r in model.recorder.hub_rows if r[2] == -1]
     if not rows:
         return {}
@@ -156,7 +159,7 @@ def from_model(
     ctx = {k: context[k].to_numpy() for k in CONTEXT}
     rec = model.recorder
     anyad = rec.nb_sum[:, :, rec.variables.index("any_adoption")]
-    releases = _releases(model)
+    releases = published_rows(model)
     run = f"{model.config.name}@{model.seed_entropy}:{'.'.join(map(str, model.seed_spawn_key))}"
     source = source or f"bt-sim {__version__} simulation"
     kinds = [k.kind for k in comp.kinds]
@@ -304,6 +307,29 @@ def _truth(model: TransitionModel, nbhd: np.ndarray, steps: np.ndarray) -> np.nd
     return np.stack([impact, behaviours], axis=1).astype(np.float64)
 
 
+def run_without(
+    scenario,
+    seed: int,
+    replicate: int,
+    entries,
+    slot: int,
+    nbhd: int,
+    steps: int | None = None,
+) -> TransitionModel | None:
+    """The same world and seed run (``steps`` steps, default all) with catalogue ``entries``
+    left out of collective ``slot``'s mix for the whole run (common random numbers: the same
+    population, network and draws): the counterfactual of a true effect. None where, without
+    them, the slot was founded in another neighbourhood than ``nbhd`` (no like-for-like pair).
+    """
+    from bt_sim.model import TransitionModel
+
+    other = TransitionModel(scenario, seed=seed, replicate=replicate)
+    for e in entries:
+        other.interventions.remove(e, slot)
+    other.run(steps)
+    return other if other.collectives.nbhd[slot] == nbhd else None
+
+
 def true_effects(scenario, seed: int | None = None, replicate: int = 0) -> pd.DataFrame:
     """Researcher-only: the true effect behind each record of one run.
 
@@ -340,12 +366,10 @@ def true_effects(scenario, seed: int | None = None, replicate: int = 0) -> pd.Da
     with_it = _truth(model, nbhd, steps)
     effect = np.full((len(recs), 2), np.nan)
     for (nb, name), rows in recs.groupby(["collective", "intervention"]).groups.items():
-        other = TransitionModel(scenario, seed=seed, replicate=replicate)
-        other.interventions.remove(index[name], slot[int(nb)])
-        other.run()
-        at = recs.index.get_indexer(rows)
-        if other.collectives.nbhd[slot[int(nb)]] != nb:
+        other = run_without(scenario, seed, replicate, [index[name]], slot[int(nb)], int(nb))
+        if other is None:
             continue  # founded elsewhere without the entry: no like-for-like pair (NaN)
+        at = recs.index.get_indexer(rows)
         effect[at] = with_it[at] - _truth(other, nbhd[at], steps[at])
     return pd.DataFrame(
         {

@@ -38,9 +38,9 @@ def published_at(model, slot: int, month: float, objective: str = "members") -> 
     its latest published progress row at or before ``month``, the sharing members per
     household of its neighbourhood (``members``) or their published saving per household
     (``saving``); 0 where its hub has published nothing of it by then."""
-    from bt_sim.records import _releases
+    from bt_sim.records import published_rows
 
-    published = _releases(model).get(int(slot))
+    published = published_rows(model).get(int(slot))
     if published is None:
         return 0.0
     months, members, saving = published
@@ -81,7 +81,7 @@ def town_truth(
     """
     from bt_sim.factors import cases
     from bt_sim.model import TransitionModel
-    from bt_sim.records import from_model
+    from bt_sim.records import from_model, run_without
 
     entries = entries_of(scenario, kind)
     if not entries:
@@ -101,12 +101,10 @@ def town_truth(
     for i, row in table.iterrows():
         if not row["treated"]:
             continue
-        c = slot[int(row["collective"])]
-        other = TransitionModel(scenario, seed=seed, replicate=replicate)
-        for e in entries:
-            other.interventions.remove(e, c)
-        other.run(int(np.ceil(row["outcome_month"] / dt - 1e-9)))
-        if other.collectives.nbhd[c] == row["collective"]:
+        c, nb = slot[int(row["collective"])], int(row["collective"])
+        steps = int(np.ceil(row["outcome_month"] / dt - 1e-9))
+        other = run_without(scenario, seed, replicate, entries, c, nb, steps)
+        if other is not None:
             without[i] = published_at(other, c, row["outcome_month"], objective)
     out = table[["case", "run", "collective", "treated", "outcome", "outcome_month"]].copy()
     out["without"] = without
@@ -165,6 +163,23 @@ def archive_truth(
     records and truth each concatenated (:func:`towns_truth`)."""
     reps = list(range(scenario.run.replicates) if replicates is None else replicates)
     return _concat(towns_truth(scenario, kind, objective, seed, reps, workers))
+
+
+def with_truth(
+    records: pd.DataFrame, truth: pd.DataFrame, kind: str, objective: str = "members"
+) -> pd.DataFrame:
+    """The :func:`bt_sim.factors.cases` of ``records`` with each case's ``true_effect``
+    (NaN for the untreated and where there is no counterfactual).
+
+    Raises
+    ------
+    ValueError
+        As :func:`bt_sim.factors.cases` (no records of ``kind``).
+    """
+    from bt_sim.factors import cases
+
+    table = cases(records, kind, objective)
+    return table.merge(truth[["case", "true_effect"]], on="case", how="left")
 
 
 def true_att(truth: pd.DataFrame) -> tuple[float, float, int]:
@@ -229,7 +244,7 @@ def score(
         standard error, ``rmse``, ``coverage`` (share of intervals holding the truth) with
         its standard error, the mean interval ``width``, and the ``archives`` scored.
     """
-    from bt_sim.factors import cases, estimate_cases
+    from bt_sim.factors import estimate_cases
 
     towns = scenario.run.replicates if towns is None else towns
     every = towns_truth(scenario, kind, objective, seed, range(archives * towns), workers)
@@ -237,8 +252,7 @@ def score(
     for a in range(archives):
         records, truth = _concat(every[a * towns : (a + 1) * towns])
         try:
-            table = cases(records, kind, objective)
-            table = table.merge(truth[["case", "true_effect"]], on="case", how="left")
+            table = with_truth(records, truth, kind, objective)
             if confounder is not None:
                 table = confound(table, confounder[0], confounder[1], seed=a)
             att, att_se, n = true_att(table)
@@ -286,6 +300,4 @@ def summarise(per_archive: pd.DataFrame) -> pd.DataFrame:
                 "mean_truth": float(g["truth"].mean()),
             }
         )
-    table = pd.DataFrame(out)
-    table.attrs["failed"] = int((per_archive.get("error", pd.Series([], dtype=str)) != "").sum())
-    return table
+    return pd.DataFrame(out)

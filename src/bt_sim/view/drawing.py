@@ -322,6 +322,19 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
+def span(arrays) -> tuple[float, float]:
+    """The y range a chart of ``arrays`` shows by default: their finite values, with 0 in it,
+    at least 1 wide.
+
+    >>> span([np.array([0.5, 2.0]), np.array([np.nan, -1.0])]), span([np.array([0.0])])
+    ((-1.0, 2.0), (0.0, 1.0))
+    """
+    vals = [a[np.isfinite(a)] for a in arrays]
+    lo = min([0.0, *(float(v.min()) for v in vals if v.size)])
+    hi = max([0.0, *(float(v.max()) for v in vals if v.size)])
+    return lo, hi if hi - lo >= 1e-9 else lo + 1.0
+
+
 def _fmt(v: float) -> str:
     return f"{v:g}" if abs(v) >= 1e-12 else "0"
 
@@ -348,14 +361,7 @@ def svg_line_chart(
     legend_rows = math.ceil(len(series) / per_row) if len(series) > 1 else 0
     bottom = 3.0 * font + legend_rows * 1.4 * font
     pw, ph = width - left - right, height - top - bottom
-    vals = [s.values[np.isfinite(s.values)] for s in series]
-    if y_range is None:
-        lo = min([0.0, *(float(v.min()) for v in vals if v.size)])
-        hi = max([0.0, *(float(v.max()) for v in vals if v.size)])
-        if hi - lo < 1e-9:
-            hi = lo + 1.0
-    else:
-        lo, hi = y_range
+    lo, hi = span([s.values for s in series]) if y_range is None else y_range
     ticks = nice_ticks(lo, hi)
     lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
     x_max = max(x_max, 1.0)

@@ -280,14 +280,6 @@ def _saving(model) -> np.ndarray:
     return model.recorder.overall["kpi_saving"] * 100
 
 
-def _span(arrays) -> tuple[float, float]:
-    """The range of the finite values of ``arrays``, with 0 in it (1 wide at least)."""
-    vals = [a[np.isfinite(a)] for a in arrays]
-    lo = min([0.0, *(float(v.min()) for v in vals if v.size)])
-    hi = max([0.0, *(float(v.max()) for v in vals if v.size)])
-    return lo, hi if hi - lo >= 1e-9 else lo + 1.0
-
-
 def adoption_range(arrays) -> tuple[float, float]:
     """0 to the highest adoption rounded up to 10 points (0-100 % would flatten a behaviour
     that stays rare), at most 100."""
@@ -303,8 +295,8 @@ def chart_ranges(runs) -> dict[str, tuple[float, float]]:
         return {}
     return {
         "adoption": adoption_range([_adoption(m) for m in models]),
-        "saving": _span([_saving(m) for m in models]),
-        "gap": _span([gap_series(m) for m in models]),
+        "saving": drawing.span([_saving(m) for m in models]),
+        "gap": drawing.span([gap_series(m) for m in models]),
     }
 
 
