@@ -68,3 +68,12 @@ def test_a_pair_uniform_depends_on_its_pair_only():
     assert np.array_equal(few, many[:10])
     assert few[3, 2] == draws.pair_uniform(key, 8, 3, 2, 5)
     assert not np.array_equal(few, draws.pair_uniforms(key, 9, 10, 5))
+
+
+def test_normals_of_a_chunk_are_the_counters_normals():
+    """The chunked normals (hashes and the ziggurat's common case in loops without a branch,
+    the rare draws one by one) are exactly draws.normal of each counter."""
+    key, step, first, m = np.uint64(77), 5, 1000, 20_000
+    bits, out = np.empty(m, np.uint64), np.empty(m)
+    draws.normals_into(np.uint64(draws.step_bits(key, step)), first, m, bits, out)
+    np.testing.assert_array_equal(out, draws.normals(key, step, np.arange(first, first + m)))

@@ -449,3 +449,74 @@ def test_membership_kernel_equals_the_reference_joining_and_leaving():
     assert joins.size > 5 and leaves.size > 5, "enough of both to compare"
     assert not s.consent[leaves].any() and not s.compared[leaves].any()
     assert (own_buf == 0).all() and (other_buf == 0).all(), "the buffers are left zero"
+
+
+@pytest.mark.parametrize("nb", [1, 3, 5, 7, 12])
+def test_adoption_first_pass_keeps_exactly_the_pairs_below_their_bound(nb):
+    """The adoption kernel's first pass (one hash per household, in chunks without a branch;
+    or a hash per block of behaviours) keeps, in household then behaviour order, exactly the
+    pairs whose leading bits lie at or below the household's bound times 2^PAIR_BITS."""
+    rng = np.random.default_rng(nb)
+    n, k = 3000, 4
+    collective_of = rng.integers(-1, k, n).astype(np.int32)
+    member = rng.random(n) < 0.3
+    focus = rng.integers(-1, nb, k)
+    joint = rng.random(k) * 0.5
+    unmet = rng.random(n) < 0.4
+    time_budget = rng.random(n).astype(np.float32)
+    efficacy = rng.random(n).astype(np.float32)
+    efficacy[:5] = -0.1  # no bound: every pair kept
+    income_rel = (rng.random(n) + 0.1).astype(np.float32)
+    args = (collective_of, member, focus, joint, unmet, 0.3, 0.2, time_budget, efficacy,
+            income_rel, 0.01, 1.0, 0.1, True, 0.05)  # fmt: skip
+    key, step = np.uint64(12345), 9
+    stepped = np.uint64(draws.step_bits(key, step))
+    blocks = draws.pair_blocks(nb)
+    expected = []
+    for i in range(n):
+        lim = fused.LEADS * fused._household_bound(i, *args)
+        for b in range(nb):
+            lead = draws.pair_lead(np.uint64(draws.pair_word(stepped, i, b, nb)), b)
+            if lead <= lim:
+                expected.append((i * nb + b) * fused.LEADS + lead)
+    if blocks == 1:
+        pairs, kept = fused._candidate_pairs(n, nb, stepped, *args)
+        assert np.array_equal(pairs[:kept], expected)
+    pairs, kept = fused._candidate_pairs_blocks(n, nb, blocks, stepped, *args)
+    assert np.array_equal(pairs[:kept], expected)
+    assert 0 < len(expected) < n * nb  # some pairs kept, most ruled out
+
+
+@pytest.mark.parametrize("nb", [0, 1, 5, 8, 9, 12])
+def test_row_masks_are_the_rows_bits(nb):
+    """Behaviour masks read eight bytes at a time equal the rows' bits, for every row (the
+    last rows, whose second word does not exist, byte by byte) and any range of rows."""
+    from bt_sim.rules.chunks import byte_words, row_masks
+
+    flags = np.random.default_rng(nb).random((1003, nb)) < 0.4
+    expected = (flags * (1 << np.arange(nb))).sum(axis=1)
+    words = byte_words(flags)
+    out = np.empty(1003, np.int64)
+    row_masks(flags, words, 0, 1003, out)
+    assert np.array_equal(out, expected)
+    row_masks(flags, words, 990, 1003, out)
+    assert np.array_equal(out[:13], expected[990:])
+
+
+def test_chunk_exponential_is_within_two_units_in_the_last_place():
+    """The chunks' exponential against numpy's, over the range the KPI noise spans and far
+    beyond; infinities, NaN and values past the double range as numpy gives them."""
+    from bt_sim.rules.chunks import exp_into
+
+    rng = np.random.default_rng(0)
+    for spread in (1e-3, 0.3, 5.0, 200.0, 700.0):
+        y = rng.uniform(-spread, spread, 100_000)
+        out, scale = np.empty_like(y), np.empty(y.size, np.int64)
+        exp_into(y, out, y.size, scale)
+        ref = np.exp(y)
+        assert np.max(np.abs(out - ref) / np.spacing(ref)) <= 2.0
+    y = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 709.7, -745.0, 800.0, -800.0, 1e-300])
+    out, scale = np.empty_like(y), np.empty(y.size, np.int64)
+    exp_into(y, out, y.size, scale)
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(out, np.exp(y))

@@ -224,6 +224,30 @@ def normal(key, step, counter):
 
 
 @njit(cache=True, nogil=True)
+def normals_into(stepped, first, m, bits, out):
+    """``out[r]`` = the standard normal of counter ``first + r`` under ``stepped =
+    step_bits(key, step)`` for ``r < m`` (as :func:`normal`): the hashes in one loop, the
+    ziggurat's common case in another (both without a branch, so the compiler vectorises
+    them), then the rare draws that need more (about 1 %) one by one. ``bits`` is uint64 work
+    space of length ``m`` or more."""
+    for r in range(m):
+        bits[r] = counter_bits(stepped, first + r)
+    rare = False
+    for r in range(m):
+        word = bits[r]
+        layer = word & np.uint64(0xFF)
+        mag = (word >> np.uint64(9)) & _MASK52
+        x = mag * _ZIG_W[layer]
+        out[r] = -x if (word >> np.uint64(8)) & np.uint64(1) else x
+        rare |= mag >= _ZIG_K[layer]
+    if rare:
+        for r in range(m):
+            word = bits[r]
+            if ((word >> np.uint64(9)) & _MASK52) >= _ZIG_K[word & np.uint64(0xFF)]:
+                out[r] = _ziggurat_slow(word)
+
+
+@njit(cache=True, nogil=True)
 def uniforms(key, step, counters):
     """Uniforms for an array of counters."""
     out = np.empty(counters.shape[0], np.float64)

@@ -22,12 +22,14 @@ from bt_sim.draws import (
     PAIR_SLOTS,
     counter_bits,
     normal,
+    normals_into,
     pair_blocks,
     pair_fine,
     pair_finish,
     step_bits,
     uniform,
 )
+from bt_sim.rules.chunks import CHUNK, WORD_ROWS_MAX, byte_words, exp_into, row_masks
 from bt_sim.rules.ties import gather_role_pair
 
 LEADS = 1 << PAIR_BITS  # the values a pair uniform's leading bits take
@@ -86,6 +88,120 @@ def member_totals(member, collective_of, adopted, n_collectives):
                 if adopted[i, b]:
                     total[c, b] += 1.0
     return count, total
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _household_bound(
+    i, collective_of, member, focus, joint, unmet, q, action_rate, time_budget, efficacy,
+    income_rel, p, top, diff_min, valid, scale,
+):  # fmt: skip
+    """``scale`` times the upper bound of household ``i``'s adoption rates (every share at 1,
+    the least difficulty, no cost; see :func:`full_adoption`), or infinity where nothing
+    bounds them."""
+    c = collective_of[i]
+    joint_i = joint[c] if member[i] and c >= 0 and focus[c] >= 0 else 0.0
+    pull = q + action_rate if unmet[i] else q
+    slack = 1.0 - time_budget[i]
+    e = np.float64(efficacy[i])
+    if valid and e >= 0.0 and 0.0 <= slack <= 1.0 and income_rel[i] > 0:
+        rate = p + max(pull, 0.0) * top + max(joint_i, 0.0)
+        return scale * e * (1.0 - diff_min * slack) * rate
+    return np.inf
+
+
+#: Households a chunk of the adoption kernel's first pass hashes at once.
+_CHUNK = 512
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _candidate_pairs(
+    n, nb, stepped, collective_of, member, focus, joint, unmet, q, action_rate, time_budget,
+    efficacy, income_rel, p, top, diff_min, valid, scale,
+):  # fmt: skip
+    """The first pass of :func:`full_adoption` with one hash per household (at most
+    :data:`~bt_sim.draws.PAIR_SLOTS` behaviours): the pairs ``(i * nb + b) * LEADS + lead``
+    whose leading bits ``lead`` leave the uniform below the household's bound, in household
+    then behaviour order, and how many.
+
+    Households go in chunks: a loop without a branch hashes the chunk and takes each hash's
+    smallest lead, another computes the bounds, and only households whose smallest lead lies
+    below their bound (a few percent) are looked at pair by pair. ``joint`` and ``focus`` must
+    not be empty.
+    """
+    pad = np.uint64(0)  # unused slots read as the largest lead
+    for b in range(nb, PAIR_SLOTS):
+        pad |= PAIR_MASK << np.uint64(PAIR_BITS * b)
+    pairs = np.empty(max(64, (n * nb) // 32), np.int64)  # grown when full
+    kept = 0
+    word = np.empty(_CHUNK, np.uint64)
+    low = np.empty(_CHUNK, np.float64)
+    lim = np.empty(_CHUNK, np.float64)
+    pull_unmet = max(q + action_rate, 0.0) * top
+    pull_met = max(q, 0.0) * top
+    scale_leads = scale * LEADS
+    for start in range(0, n, _CHUNK):
+        stop = min(n, start + _CHUNK)
+        for i in range(start, stop):
+            w = counter_bits(stepped, i)
+            word[i - start] = w
+            w |= pad
+            lo = min(w & PAIR_MASK, (w >> np.uint64(PAIR_BITS)) & PAIR_MASK)
+            lo = min(lo, (w >> np.uint64(2 * PAIR_BITS)) & PAIR_MASK)
+            lo = min(lo, (w >> np.uint64(3 * PAIR_BITS)) & PAIR_MASK)
+            lo = min(lo, (w >> np.uint64(4 * PAIR_BITS)) & PAIR_MASK)
+            low[i - start] = np.float64(lo)
+        for i in range(start, stop):  # _household_bound, without a branch
+            c = collective_of[i]
+            cc = max(c, 0)
+            jv = max(joint[cc], 0.0)
+            joint_i = jv if member[i] and c >= 0 and focus[cc] >= 0 else 0.0
+            slack = 1.0 - time_budget[i]
+            e = np.float64(efficacy[i])
+            ok = valid & (e >= 0.0) & (slack >= 0.0) & (slack <= 1.0) & (income_rel[i] > 0)
+            rate = p + (pull_unmet if unmet[i] else pull_met) + joint_i
+            bound = scale_leads * e * (1.0 - diff_min * slack) * rate
+            lim[i - start] = bound if ok else np.inf
+        if kept + nb * (stop - start) > pairs.shape[0]:
+            grown = np.empty(max(2 * pairs.shape[0], kept + nb * (stop - start)), np.int64)
+            grown[:kept] = pairs[:kept]
+            pairs = grown
+        for r in range(stop - start):
+            lm = lim[r]
+            if low[r] > lm:  # a lead at or below the bound times LEADS keeps its pair
+                continue
+            w = word[r]
+            i = start + r
+            for b in range(nb):
+                lead = w & PAIR_MASK
+                pairs[kept] = (i * nb + b) * LEADS + np.int64(lead)
+                kept += np.float64(lead) <= lm
+                w >>= np.uint64(PAIR_BITS)
+    return pairs, kept
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _candidate_pairs_blocks(
+    n, nb, blocks, stepped, collective_of, member, focus, joint, unmet, q, action_rate,
+    time_budget, efficacy, income_rel, p, top, diff_min, valid, scale,
+):  # fmt: skip
+    """:func:`_candidate_pairs` for more behaviours than one hash holds (a hash per block of
+    :data:`~bt_sim.draws.PAIR_SLOTS`), household by household."""
+    pairs = np.empty(n * nb, np.int64)
+    kept = 0
+    for i in range(n):
+        lim = LEADS * _household_bound(
+            i, collective_of, member, focus, joint, unmet, q, action_rate, time_budget,
+            efficacy, income_rel, p, top, diff_min, valid, scale,
+        )  # fmt: skip
+        for blk in range(blocks):
+            # draws.pair_word and pair_lead, written out
+            word = counter_bits(stepped, i * blocks + blk)
+            first = blk * PAIR_SLOTS
+            for b in range(first, min(nb, first + PAIR_SLOTS)):
+                lead = np.int64((word >> np.uint64(PAIR_BITS * (b - first))) & PAIR_MASK)
+                pairs[kept] = (i * nb + b) * LEADS + lead
+                kept += np.float64(lead) <= lim
+    return pairs, kept
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -180,36 +296,29 @@ def full_adoption(
     stepped, fine = step_bits(key, step), pair_fine(key, step)
     blocks = pair_blocks(nb)
     # A pair whose uniform is at or above its household's bound cannot adopt: its hazard is
-    # not computed. With common random numbers a first pass keeps, without a branch, only the
-    # pairs whose leading bits (one hash for a block of behaviours) leave the uniform below
-    # the bound; the second pass decides those.
-    pairs = np.empty(0 if sequential else n * nb, np.int64)
-    bounds = np.empty(n, np.float64)
-    kept = 0
+    # not computed. With common random numbers a first pass keeps only the pairs whose
+    # leading bits (one hash for a block of behaviours) leave the uniform below the bound;
+    # the second pass decides those.
+    bounds = np.empty(n if sequential else 0, np.float64)
+    if sequential:
+        for i in range(n):
+            bounds[i] = _household_bound(
+                i, collective_of, member, focus, joint, unmet, q, action_rate, time_budget,
+                efficacy, income_rel, p, top, diff_min, valid, spread * lock_max,
+            )  # fmt: skip
+        pairs = np.empty(0, np.int64)
+        kept = 0
+    elif blocks == 1 and joint.shape[0] > 0:
+        pairs, kept = _candidate_pairs(
+            n, nb, stepped, collective_of, member, focus, joint, unmet, q, action_rate,
+            time_budget, efficacy, income_rel, p, top, diff_min, valid, spread * lock_max,
+        )  # fmt: skip
+    else:
+        pairs, kept = _candidate_pairs_blocks(
+            n, nb, blocks, stepped, collective_of, member, focus, joint, unmet, q, action_rate,
+            time_budget, efficacy, income_rel, p, top, diff_min, valid, spread * lock_max,
+        )  # fmt: skip
     gather = codes.shape[0] > 0
-    for i in range(n):
-        c = collective_of[i]
-        joint_i = joint[c] if member[i] and c >= 0 and focus[c] >= 0 else 0.0
-        pull = q + action_rate if unmet[i] else q
-        slack = 1.0 - time_budget[i]
-        e = efficacy[i]
-        bound = np.inf
-        if valid and e >= 0.0 and 0.0 <= slack <= 1.0 and income_rel[i] > 0:
-            rate = p + max(pull, 0.0) * top + max(joint_i, 0.0)
-            bound = spread * e * (1.0 - diff_min * slack) * rate * lock_max
-        bounds[i] = bound
-        if sequential:
-            continue
-        lim = bound * LEADS  # leads at or above it put the uniform at or above the bound
-        lead_max = np.int64(lim) + 1 if lim < LEADS else LEADS
-        for blk in range(blocks):
-            # draws.pair_word and pair_lead, written out (measured faster in this loop)
-            word = counter_bits(stepped, i * blocks + blk)
-            first = blk * PAIR_SLOTS
-            for b in range(first, min(nb, first + PAIR_SLOTS)):
-                lead = np.int64((word >> np.uint64(PAIR_BITS * (b - first))) & PAIR_MASK)
-                pairs[kept] = (i * nb + b) * LEADS + lead
-                kept += lead < lead_max
     for r in range(n * nb if sequential else kept):
         if sequential:
             i, b = r // nb, r % nb
@@ -295,25 +404,63 @@ def measure(
     ``noisy``; ``z`` the normal of :func:`bt_sim.draws.normal` at ``(key, step, base + i)``);
     ``kpi = baseline * exp(sum_b a_ib log_keep_b) * (1 - effort_max * effort)
     * (1 - peer) * exp(noise - noise_shift)``; the saving is added to the cycle's integral.
+
+    Households go in chunks (:mod:`bt_sim.rules.chunks`): what a household's behaviours keep
+    is a table's entry at its behaviour mask (the product over its behaviours in order, as a
+    loop over them gives it); the normals and the exponential
+    (:func:`~bt_sim.rules.chunks.exp_into`, within 2 units in the last place of
+    ``numpy.exp``) are made for the chunk at once.
     """
     n, nb = adopted.shape
     keep = np.exp(log_keep)
-    for i in range(n):
-        factor = 1.0
+    table = np.ones(1 << nb if nb <= WORD_ROWS_MAX else 1, np.float64)
+    for a in range(table.shape[0]):
+        f = 1.0
         for b in range(nb):
-            factor *= keep[b] if adopted[i, b] else 1.0
-        ef = effort[i] * effort_keep
-        effort[i] = ef
-        factor *= (1.0 - effort_max * ef) * (1.0 - peer[i])
+            f *= keep[b] if (a >> b) & 1 else 1.0
+        table[a] = f
+    words = byte_words(adopted)
+    stepped = step_bits(key, step)
+    masks = np.zeros(CHUNK, np.int64)
+    bits = np.empty(CHUNK, np.uint64)
+    shifted = np.empty(CHUNK, np.float64)
+    grown = np.ones(CHUNK, np.float64)  # exp(noise - shift); 1 without noise
+    scale = np.empty(CHUNK, np.int64)
+    factor = np.empty(CHUNK, np.float64)
+    for start in range(0, n, CHUNK):
+        stop = min(n, start + CHUNK)
+        m = stop - start
+        if nb <= WORD_ROWS_MAX:
+            row_masks(adopted, words, start, stop, masks)
+            for r in range(m):
+                factor[r] = table[masks[r]]
+        else:
+            for r in range(m):
+                f = 1.0
+                for b in range(nb):
+                    f *= keep[b] if adopted[start + r, b] else 1.0
+                factor[r] = f
         if noisy:
-            x = noise[i] * noise_keep + noise_scale * normal(key, step, base + i)
-            noise[i] = x
-            factor *= np.exp(x - noise_shift)
-        kpi[i] = baseline[i] * factor
-        sv = 1.0 - factor
-        saving[i] = sv
-        cycle_sum[i] += sv * dt
-        cycle_time[i] += dt
+            normals_into(stepped, base + start, m, bits, shifted)
+            for r in range(m):
+                x = noise[start + r] * noise_keep + noise_scale * shifted[r]
+                noise[start + r] = x
+                shifted[r] = x - noise_shift
+            exp_into(shifted, grown, m, scale)
+        for r in range(m):
+            i = start + r
+            ef = effort[i] * effort_keep
+            effort[i] = ef
+            f = factor[r] * ((1.0 - effort_max * ef) * (1.0 - peer[i]))
+            factor[r] = f * grown[r]
+        for r in range(m):
+            i = start + r
+            f = factor[r]
+            kpi[i] = baseline[i] * f
+            sv = 1.0 - f
+            saving[i] = sv
+            cycle_sum[i] += sv * dt
+            cycle_time[i] += dt
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

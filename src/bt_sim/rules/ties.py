@@ -239,10 +239,23 @@ def pack_role_codes(adopted, proven, success, key, codes):
     """Every household's role code: success (bit 0), its behaviours (bits ``1..b``), those of
     them proven (bits ``b + 1..2b``; none without success, as in
     :func:`bt_sim.rules.social.role_weights`) and whether it is a key figure (bit 63); at most
-    :data:`PACKED_MAX` behaviours."""
+    :data:`PACKED_MAX` behaviours. The same codes as :func:`_code`, with each household's
+    behaviours gathered into two bit masks first (about twice as fast)."""
     n, nb = adopted.shape
+    a8 = adopted.view(np.uint8)
+    p8 = proven.view(np.uint8)
+    zero = np.uint64(0)
     for j in range(n):
-        codes[j] = _code(adopted, proven, success, j, nb) | (np.uint64(key[j]) << KEY_BIT)
+        a = zero
+        pr = zero
+        for b in range(nb):
+            a |= np.uint64(a8[j, b]) << np.uint64(b)
+            pr |= np.uint64(p8[j, b]) << np.uint64(b)
+        ok = np.uint64(success[j])
+        shown = a & pr & (zero - ok)  # proven counts only with success
+        codes[j] = (
+            ok | (a << np.uint64(1)) | (shown << np.uint64(1 + nb)) | (np.uint64(key[j]) << KEY_BIT)
+        )
 
 
 @njit(cache=True, nogil=True, inline="always")
