@@ -240,6 +240,7 @@ def test_reflect_kernel_equals_reference():
         s.cycle_time,
         s.perceived,
         s.success,
+        s.unmet,
         s.fails,
         s.adopted,
         s.proven,
@@ -255,6 +256,7 @@ def test_reflect_kernel_equals_reference():
     np.testing.assert_allclose(s.goal[rows], goal, rtol=1e-6)
     assert np.array_equal(s.fails[rows], fails)
     assert np.array_equal(s.proven[rows], s.adopted[rows] & ok[:, None])
+    assert np.array_equal(s.unmet[rows], ~ok)
     assert (s.cycle_time[rows] == 0).all()
 
 
@@ -438,7 +440,7 @@ def test_membership_kernel_equals_the_reference_joining_and_leaving():
     adj = m.adjacency
     coll.membership_step(
         s.member, s.consent, s.trust, s.compared, s.success, s.efficacy, m.collectives.of,
-        m.collectives.hosted, m.collectives.propensity, m.collectives.reach, m.wdeg, adj.indptr,
+        m.collectives.spans(), m.collectives.propensity, m.collectives.reach, m.wdeg, adj.indptr,
         adj.indices, adj.data, own_buf,
         other_buf, True, np.zeros(m.collectives.count, bool), cs.progress, 0.0, 0.0,
         cc.outreach_rate, cc.tie_rate, cc.other_member_weight, cc.leave_rate, dt, True,
@@ -520,3 +522,33 @@ def test_chunk_exponential_is_within_two_units_in_the_last_place():
     exp_into(y, out, y.size, scale)
     with np.errstate(over="ignore"):
         np.testing.assert_array_equal(out, np.exp(y))
+
+
+@pytest.mark.parametrize("nb", [1, 5, 8, 9, 12])
+def test_neighbourhood_sums_count_exactly_with_any_number_of_behaviours(nb):
+    """The record's counts (byte lanes emptied every 255 households, or household by household
+    past eight behaviours) are exact, in neighbourhoods empty, small and larger than a lane
+    holds."""
+    rng = np.random.default_rng(nb)
+    bounds = np.array([0, 10, 700, 1000, 1000, 1300], np.int64)
+    n, c = 1300, 5
+    adopted = rng.random((n, nb)) < 0.5
+    saving = rng.normal(0.1, 0.05, n).astype(np.float32)
+    efficacy = rng.random(n).astype(np.float32)
+    member, consent, compared, dis = rng.random((4, n)) < 0.5
+    v = nb + 6
+    out = [np.zeros((c, v), np.float32) for _ in range(3)]
+    fused.neighbourhood_sums(
+        bounds, adopted, saving, efficacy, member, consent, compared, dis, *out
+    )
+    nbhd = np.repeat(np.arange(c), np.diff(bounds))
+    cols = [*adopted.T, saving, efficacy, member, consent, compared, adopted.any(axis=1)]
+    for k, col in enumerate(cols):
+        for out_k, mask in zip(out, (np.ones(n, bool), dis, member), strict=True):
+            if k == nb + 2 and out_k is out[2]:
+                mask = np.ones(n, bool)  # the members' member count is every member
+            expected = np.bincount(nbhd, col.astype(np.float64) * mask, c)
+            if k < nb or k >= nb + 2:
+                np.testing.assert_array_equal(out_k[:, k], expected.astype(np.float32))
+            else:
+                np.testing.assert_allclose(out_k[:, k], expected, rtol=1e-5, atol=1e-5)

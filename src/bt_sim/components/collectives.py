@@ -161,6 +161,8 @@ class Collectives(Component):
             celebrated=np.zeros(k, np.int64),
         )
         self.bounds = pop.neighbourhood_bounds()
+        self._spans_key: tuple[bytes, bytes] | None = None
+        self._spans = np.zeros((0, 2), np.int64)
         member = model.state.member
         score = targeting.scores(
             cc.founder_rule, pop, model.network, model.state.saving, self.usual
@@ -181,6 +183,21 @@ class Collectives(Component):
             / np.maximum(size, 1)[:, None]
         )
         self.due = sorted(sc.foundings, key=lambda f: f.month)  # foundings still to come
+
+    def spans(self) -> np.ndarray:
+        """The host neighbourhoods' households as ranges, shape (m, 2) of ``[start, stop)`` in
+        household order: where every member lives (the kernels look for members there only).
+        Kept until a collective is founded or the neighbourhoods change."""
+        key = (self.nbhd.tobytes(), self.founded.tobytes())
+        if self._spans_key != key:
+            hosts = np.sort(self.nbhd[self.founded & (self.nbhd >= 0)])
+            self._spans = (
+                np.stack([self.bounds[hosts], self.bounds[hosts + 1]], axis=1)
+                .astype(np.int64)
+                .reshape(-1, 2)
+            )
+            self._spans_key = key
+        return self._spans
 
     def homes(self, c: int) -> np.ndarray:
         """The households of collective ``c``'s neighbourhood (a contiguous range)."""

@@ -115,7 +115,9 @@ def full_inputs(model: TransitionModel) -> dict:
     if roles is None:
         model.ties.set_exposure(sums)
     k = max(model.collectives.count, 1)
-    count, total = fused.member_totals(s.member, model.collectives.of, s.adopted, k)
+    count, total = fused.member_totals(
+        s.member, model.collectives.of, model.collectives.spans(), s.adopted, k
+    )
     joint, focus, discount = model.interventions.joint_action()
     return {
         "sums": sums,

@@ -199,8 +199,9 @@ def collective_phase(model: TransitionModel) -> None:
     cc, dt = sc.collectives, sc.run.dt
     # 1. Progress towards the shared goal; a new milestone is celebrated.
     top = math.ceil(cc.shared_goal / cc.milestone - 1e-9)  # the last milestone
+    spans = model.collectives.spans()
     celebrate = progress_step(
-        s.member, model.collectives.of, s.saving, cc.shared_goal, cc.milestone, top,
+        s.member, model.collectives.of, spans, s.saving, cc.shared_goal, cc.milestone, top,
         cc.celebration_gain > 0, cs.saving, cs.progress, cs.celebrated,
     )  # fmt: skip
     # 2.-3. Celebration and dialogue; joining (outreach and ties) and leaving (members who get
@@ -226,7 +227,7 @@ def collective_phase(model: TransitionModel) -> None:
         s.success,
         s.efficacy,
         model.collectives.of,
-        model.collectives.hosted,
+        spans,
         model.collectives.propensity,
         model.collectives.reach,
         model.wdeg,
@@ -260,19 +261,31 @@ def collective_phase(model: TransitionModel) -> None:
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def progress_step(
-    member, collective_of, saving, goal, milestone, top, celebrating, mean, progress, celebrated
+    member,
+    collective_of,
+    spans,
+    saving,
+    goal,
+    milestone,
+    top,
+    celebrating,
+    mean,
+    progress,
+    celebrated,
 ):
     """Members' mean saving per collective (``mean``), the progress ``mean / goal`` in [0, 1]
     and the milestones reached (``celebrated``), in place, as :func:`progress`; returns which
-    collectives reached a new milestone (when ``celebrating``)."""
+    collectives reached a new milestone (when ``celebrating``); members are looked for in the
+    host neighbourhoods' ranges ``spans`` (see :func:`membership_step`)."""
     k = mean.shape[0]
     count = np.zeros(k, np.int64)
     total = np.zeros(k, np.float64)
-    for i in range(member.shape[0]):
-        c = collective_of[i]
-        if member[i] and c >= 0:
-            count[c] += 1
-            total[c] += saving[i]
+    for sp in range(spans.shape[0]):
+        for i in range(spans[sp, 0], spans[sp, 1]):
+            c = collective_of[i]
+            if member[i] and c >= 0:
+                count[c] += 1
+                total[c] += saving[i]
     new = np.zeros(k, np.bool_)
     for c in range(k):
         m = total[c] / count[c] if count[c] > 0 else 0.0
@@ -294,7 +307,7 @@ def membership_step(
     success,
     efficacy,
     collective_of,
-    hosted,
+    spans,
     propensity,
     reach,
     wdeg,
@@ -337,61 +350,69 @@ def membership_step(
     comparison. Uniforms are :func:`bt_sim.draws.uniform` at counter ``i`` of each stream, or,
     with ``sequential``, at ``base + k`` for the recruitment draws of the candidates in order,
     then the leaving draws of the members, then the consent draws of the joiners. Returns the
-    number of draws.
+    number of draws. Only the households of ``spans`` (shape (m, 2): the host neighbourhoods'
+    ranges, in household order, as :meth:`bt_sim.components.collectives.Collectives.spans`
+    gives them; every member lives there) are visited.
     """
-    n = member.shape[0]
     n_cand = 0
     n_members = 0
-    for i in range(n):
-        if member[i]:
-            n_members += 1
-        elif hosted[i]:
-            n_cand += 1
+    for sp in range(spans.shape[0]):
+        for i in range(spans[sp, 0], spans[sp, 1]):
+            if member[i]:
+                n_members += 1
+            else:
+                n_cand += 1
     joins = np.empty(n_cand, np.int64)
     leaves = np.empty(n_members, np.int64)
     if from_ties:  # tie sums from members, scattered along the members' ties (fewer than the
-        # candidates'), in ascending ids as a gather would add them, into zeroed buffers that
-        # the pass below reads and zeroes again in household order
-        for j in range(n):
-            if member[j]:
-                cj = collective_of[j]
-                for x in range(indptr[j], indptr[j + 1]):
-                    i = indices[x]
-                    if collective_of[i] == cj:
-                        own_share[i] += weights[x] * reach[j]
-                    else:
-                        other_share[i] += weights[x] * reach[j]
+        # candidates') to the hosted households (only they read them), in ascending ids as a
+        # gather would add them, into zeroed buffers that the pass below reads and zeroes
+        # again in household order
+        for sp in range(spans.shape[0]):
+            for j in range(spans[sp, 0], spans[sp, 1]):
+                if member[j]:
+                    cj = collective_of[j]
+                    for x in range(indptr[j], indptr[j + 1]):
+                        i = indices[x]
+                        ci = collective_of[i]
+                        if ci == cj:
+                            own_share[i] += weights[x] * reach[j]
+                        elif ci >= 0:
+                            other_share[i] += weights[x] * reach[j]
     n_joins = 0
     n_leaves = 0
     k_cand = 0
     k_member = 0
-    for i in range(n):  # decisions on the membership at the start of the step
-        c = collective_of[i]
-        own, other = own_share[i], other_share[i]
-        if from_ties and (own != 0.0 or other != 0.0):
-            own_share[i] = 0.0  # read once, and zeroed in passing
-            other_share[i] = 0.0
-            d = wdeg[i]
-            own = own / d if d > 0 else 0.0
-            other = other / d if d > 0 else 0.0
-        if member[i]:
-            e = efficacy[i]
-            if celebrate[c]:
-                e = e + celebration_gain * (1.0 - e)
-            efficacy[i] = e + dialogue_share * (1.0 - e)
-            value = ((1.0 if success[i] else 0.0) + (1.0 if compared[i] else 0.0) + progress[c]) / 3
-            ctr = base + n_cand + k_member if sequential else i
-            k_member += 1
-            if below_hazard(uniform(key_leave, step, ctr), leave_rate * (1.0 - value) * dt):
-                leaves[n_leaves] = i
-                n_leaves += 1
-        elif hosted[i]:
-            rate = outreach_rate * propensity[i] + tie_rate * (own + other_weight * other)
-            ctr = base + k_cand if sequential else i
-            k_cand += 1
-            if below_hazard(uniform(key_recruit, step, ctr), rate * dt):
-                joins[n_joins] = i
-                n_joins += 1
+    for sp in range(spans.shape[0]):  # decisions on the membership at the start of the step
+        for i in range(spans[sp, 0], spans[sp, 1]):
+            c = collective_of[i]
+            own, other = own_share[i], other_share[i]
+            if from_ties and (own != 0.0 or other != 0.0):
+                own_share[i] = 0.0  # read once, and zeroed in passing
+                other_share[i] = 0.0
+                d = wdeg[i]
+                own = own / d if d > 0 else 0.0
+                other = other / d if d > 0 else 0.0
+            if member[i]:
+                e = efficacy[i]
+                if celebrate[c]:
+                    e = e + celebration_gain * (1.0 - e)
+                efficacy[i] = e + dialogue_share * (1.0 - e)
+                value = (
+                    (1.0 if success[i] else 0.0) + (1.0 if compared[i] else 0.0) + progress[c]
+                ) / 3
+                ctr = base + n_cand + k_member if sequential else i
+                k_member += 1
+                if below_hazard(uniform(key_leave, step, ctr), leave_rate * (1.0 - value) * dt):
+                    leaves[n_leaves] = i
+                    n_leaves += 1
+            else:
+                rate = outreach_rate * propensity[i] + tie_rate * (own + other_weight * other)
+                ctr = base + k_cand if sequential else i
+                k_cand += 1
+                if below_hazard(uniform(key_recruit, step, ctr), rate * dt):
+                    joins[n_joins] = i
+                    n_joins += 1
     for x in range(n_leaves):
         i = leaves[x]
         member[i] = False

@@ -21,7 +21,7 @@ from bt_sim.draws import (
     PAIR_MASK,
     PAIR_SLOTS,
     counter_bits,
-    normal,
+    normal_of_bits,
     normals_into,
     pair_blocks,
     pair_fine,
@@ -75,18 +75,21 @@ def reach_threshold(sums, share, level, adopted, eligible, new):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def member_totals(member, collective_of, adopted, n_collectives):
-    """Members per collective and how many of them perform each behaviour (float64)."""
-    n, nb = adopted.shape
+def member_totals(member, collective_of, spans, adopted, n_collectives):
+    """Members per collective and how many of them perform each behaviour (float64); members
+    are looked for in the host neighbourhoods' ranges ``spans``
+    (:meth:`bt_sim.components.collectives.Collectives.spans`)."""
+    nb = adopted.shape[1]
     count = np.zeros(n_collectives, np.int64)
     total = np.zeros((n_collectives, nb), np.float64)
-    for i in range(n):
-        c = collective_of[i]
-        if member[i] and c >= 0:
-            count[c] += 1
-            for b in range(nb):
-                if adopted[i, b]:
-                    total[c, b] += 1.0
+    for sp in range(spans.shape[0]):
+        for i in range(spans[sp, 0], spans[sp, 1]):
+            c = collective_of[i]
+            if member[i] and c >= 0:
+                count[c] += 1
+                for b in range(nb):
+                    if adopted[i, b]:
+                        total[c, b] += 1.0
     return count, total
 
 
@@ -481,6 +484,7 @@ def reflect(
     cycle_time,
     perceived,
     success,
+    unmet,
     fails,
     adopted,
     proven,
@@ -500,45 +504,57 @@ def reflect(
     ``z`` the normal of :func:`bt_sim.draws.normal` at ``(key, step, i)`` (``base + k`` for the
     ``k``-th row with ``sequential``); ``success = perceived >=
     goal``; efficacy, effort and goal move (see :func:`bt_sim.rules.mastery.reflect`); proven
-    behaviours are those adopted at a successful check; the cycle restarts. Returns the number
-    of (household, behaviour) pairs that may now be dropped (failed, adopted, droppable).
+    behaviours are those adopted at a successful check; ``unmet`` is the check's failure; the
+    cycle restarts. Returns the number of (household, behaviour) pairs that may now be dropped
+    (failed, adopted, droppable).
     """
     nb = adopted.shape[1]
     candidates = 0
-    for k in range(rows.shape[0]):
-        i = rows[k]
-        lv = level[k]
-        lr = learning[lv]
-        t = cycle_time[i]
-        mean = cycle_sum[i] / t if t > 0 else 0.0
-        z = normal(key, step, base + k if sequential else i)
-        seen = mean + perception_sd[lv] * z
-        perceived[i] = seen
-        g = goal[i]
-        ok = seen >= g
-        success[i] = ok
-        e = efficacy[i]
-        ef = effort[i] + lr * reliability[lv] * effort_gain * (g - seen)
-        effort[i] = min(max(ef, 0.0), 1.0)
-        if ok:
-            efficacy[i] = e + lr * gain * (1.0 - e)
-            goal[i] = min(g + step_up, goal_max)
-            fails[i] = 0
-            for b in range(nb):
-                proven[i, b] = adopted[i, b]
+    a8 = adopted.view(np.uint8)
+    p8 = proven.view(np.uint8)
+    d8 = droppable.view(np.uint8)
+    stepped = step_bits(key, step)
+    bits = np.empty(CHUNK, np.uint64)
+    z = np.empty(CHUNK, np.float64)
+    for start in range(0, rows.shape[0], CHUNK):
+        stop = min(rows.shape[0], start + CHUNK)
+        if sequential:
+            normals_into(stepped, base + start, stop - start, bits, z)
         else:
-            efficacy[i] = e - lr * loss * e
+            for k in range(start, stop):  # draws.normal at counter i, in two loops
+                bits[k - start] = counter_bits(stepped, rows[k])
+            for k in range(start, stop):
+                z[k - start] = normal_of_bits(bits[k - start])
+        # Both outcomes of a check computed and one kept, without a branch (success is a
+        # coin toss for many households, which a branch would mispredict).
+        for k in range(start, stop):
+            i = rows[k]
+            lv = level[k]
+            lr = learning[lv]
+            t = cycle_time[i]
+            mean = cycle_sum[i] / t if t > 0 else 0.0
+            seen = mean + perception_sd[lv] * z[k - start]
+            perceived[i] = seen
+            g = goal[i]
+            ok = seen >= g
+            success[i] = ok
+            unmet[i] = not ok
+            e = efficacy[i]
+            ef = effort[i] + lr * reliability[lv] * effort_gain * (g - seen)
+            effort[i] = min(max(ef, 0.0), 1.0)
+            efficacy[i] = e + lr * gain * (1.0 - e) if ok else e - lr * loss * e
             f = fails[i] + 1
-            if f >= patience:
-                goal[i] = max(g - step_down, goal_floor)
-                f = 0
-            fails[i] = f
+            lower = f >= patience
+            failed_goal = max(g - step_down, goal_floor) if lower else g
+            goal[i] = min(g + step_up, goal_max) if ok else failed_goal
+            fails[i] = 0 if ok or lower else f
+            keep = np.uint8(ok)
             for b in range(nb):
-                proven[i, b] = False
-                if adopted[i, b] and droppable[i, b]:
-                    candidates += 1
-        cycle_sum[i] = 0.0
-        cycle_time[i] = 0.0
+                a = a8[i, b]
+                p8[i, b] = a & keep
+                candidates += a & d8[i, b] & (1 - keep)
+            cycle_sum[i] = 0.0
+            cycle_time[i] = 0.0
     return candidates
 
 
@@ -642,6 +658,91 @@ def neighbourhood_sums(
     bounds, adopted, saving, efficacy, member, consent, compared, dis, out_all, out_dis, out_member
 ):
     """Per-neighbourhood sums of the recorded variables, over all, disadvantaged and members.
+
+    Neighbourhoods are the contiguous ranges ``bounds[c]:bounds[c + 1]`` of households.
+    Columns: one per behaviour (adoption), then saving, efficacy, member, consent, compared and
+    "adopted any". The counts are made without a branch, up to :data:`~bt_sim.rules.chunks.
+    WORD_ROWS_MAX` behaviours from each household's behaviour mask
+    (:func:`~bt_sim.rules.chunks.row_masks`) spread to one byte per behaviour and added in
+    8-bit lanes (emptied every 255 households); the sums of saving and efficacy in household
+    order, in float64, as a plain loop adds them.
+    """
+    nb = adopted.shape[1]
+    if nb > WORD_ROWS_MAX:
+        _neighbourhood_sums_wide(
+            bounds, adopted, saving, efficacy, member, consent, compared, dis, out_all,
+            out_dis, out_member,
+        )  # fmt: skip
+        return
+    spread = np.zeros(1 << nb, np.uint64)  # bit b of a mask to byte b
+    for a in range(1 << nb):
+        for b in range(nb):
+            spread[a] |= np.uint64((a >> b) & 1) << np.uint64(8 * b)
+    words = byte_words(adopted)
+    masks = np.empty(255, np.int64)
+    counts = np.zeros((3, nb), np.int64)
+    zero = np.uint64(0)
+    for c in range(bounds.shape[0] - 1):
+        counts[:] = 0
+        mm_a = mm_d = cs_a = cs_d = cs_m = cp_a = cp_d = cp_m = an_a = an_d = an_m = 0
+        for start in range(bounds[c], bounds[c + 1], 255):
+            stop = min(bounds[c + 1], start + 255)
+            row_masks(adopted, words, start, stop, masks)
+            lane_a = lane_d = lane_m = zero
+            for r in range(stop - start):
+                i = start + r
+                d = np.int64(dis[i])
+                mm = np.int64(member[i])
+                cs = np.int64(consent[i])
+                cp = np.int64(compared[i])
+                anyb = np.int64(masks[r] != 0)
+                v = spread[masks[r]]
+                lane_a += v
+                lane_d += v & (zero - np.uint64(d))
+                lane_m += v & (zero - np.uint64(mm))
+                mm_a += mm
+                mm_d += mm & d
+                cs_a += cs
+                cs_d += cs & d
+                cs_m += cs & mm
+                cp_a += cp
+                cp_d += cp & d
+                cp_m += cp & mm
+                an_a += anyb
+                an_d += anyb & d
+                an_m += anyb & mm
+            for b in range(nb):
+                at = np.uint64(8 * b)
+                counts[0, b] += np.int64((lane_a >> at) & np.uint64(0xFF))
+                counts[1, b] += np.int64((lane_d >> at) & np.uint64(0xFF))
+                counts[2, b] += np.int64((lane_m >> at) & np.uint64(0xFF))
+        sv_a = sv_d = sv_m = ef_a = ef_d = ef_m = 0.0
+        for i in range(bounds[c], bounds[c + 1]):
+            sv = np.float64(saving[i])
+            ef = np.float64(efficacy[i])
+            d = dis[i]
+            mm = member[i]
+            sv_a += sv
+            ef_a += ef
+            sv_d += sv if d else 0.0
+            ef_d += ef if d else 0.0
+            sv_m += sv if mm else 0.0
+            ef_m += ef if mm else 0.0
+        for b in range(nb):
+            out_all[c, b] = counts[0, b]
+            out_dis[c, b] = counts[1, b]
+            out_member[c, b] = counts[2, b]
+        _put(out_all, c, nb, sv_a, ef_a, mm_a, cs_a, cp_a, an_a)
+        _put(out_dis, c, nb, sv_d, ef_d, mm_d, cs_d, cp_d, an_d)
+        _put(out_member, c, nb, sv_m, ef_m, mm_a, cs_m, cp_m, an_m)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _neighbourhood_sums_wide(
+    bounds, adopted, saving, efficacy, member, consent, compared, dis, out_all, out_dis, out_member
+):
+    """:func:`neighbourhood_sums` for more behaviours than a mask's byte lanes hold, household
+    by household.
 
     Neighbourhoods are the contiguous ranges ``bounds[c]:bounds[c + 1]`` of households.
     Columns: one per behaviour (adoption), then saving, efficacy, member, consent, compared and

@@ -200,16 +200,18 @@ def due_checks(next_check, cycle, month, meter, consent, compared, hub_active):
     rows = np.empty(n, np.int64)
     level = np.empty(n, np.int8)
     k = 0
-    for i in range(n):
-        if next_check[i] <= month + 1e-9:
-            behind = month - next_check[i]
-            next_check[i] += cycle * (np.floor(behind / cycle + 1e-9) + 1.0)
-            rows[k] = i
-            lv = 1 if meter[i] else 0
-            if hub_active and consent[i]:
-                lv = 2 if compared[i] else 1
-            level[k] = lv
-            k += 1
+    due_by = month + 1e-9
+    for i in range(n):  # without a branch: a third of households may be due, at random
+        nxt = next_check[i]
+        due = nxt <= due_by
+        behind = month - nxt
+        moved = nxt + cycle * (np.floor(behind / cycle + 1e-9) + 1.0)
+        next_check[i] = moved if due else nxt
+        rows[k] = i
+        lv = np.int8(1) if meter[i] else np.int8(0)
+        lv = (np.int8(2) if compared[i] else np.int8(1)) if hub_active and consent[i] else lv
+        level[k] = lv
+        k += due
     return rows[:k], level[:k]
 
 
@@ -250,6 +252,7 @@ def reflect_phase(model: TransitionModel) -> None:
         s.cycle_time,
         s.perceived,
         s.success,
+        s.unmet,
         s.fails,
         s.adopted,
         s.proven,
@@ -264,7 +267,6 @@ def reflect_phase(model: TransitionModel) -> None:
         m.goal_max,
     )
     model.draws.used(rows.size)
-    s.unmet[rows] = ~s.success[rows]
     if candidates and m.drop_chance > 0 and sc.social.rule == "full":
         soc = sc.social
         key, base, sequential = model.draws.take("drop", step)
