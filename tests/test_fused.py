@@ -455,9 +455,10 @@ def test_membership_kernel_equals_the_reference_joining_and_leaving():
 
 @pytest.mark.parametrize("nb", [1, 3, 5, 7, 12])
 def test_adoption_first_pass_keeps_exactly_the_pairs_below_their_bound(nb):
-    """The adoption kernel's first pass (one hash per household, in chunks without a branch;
-    or a hash per block of behaviours) keeps, in household then behaviour order, exactly the
-    pairs whose leading bits lie at or below the household's bound times 2^PAIR_BITS."""
+    """The adoption kernel's candidates (one hash per household, its smallest lead and the
+    household's bound made in chunks without a branch; or a hash per block of behaviours) are,
+    in household then behaviour order, exactly the pairs whose leading bits lie at or below
+    the household's bound times 2^PAIR_BITS."""
     rng = np.random.default_rng(nb)
     n, k = 3000, 4
     collective_of = rng.integers(-1, k, n).astype(np.int32)
@@ -481,9 +482,16 @@ def test_adoption_first_pass_keeps_exactly_the_pairs_below_their_bound(nb):
             lead = draws.pair_lead(np.uint64(draws.pair_word(stepped, i, b, nb)), b)
             if lead <= lim:
                 expected.append((i * nb + b) * fused.LEADS + lead)
-    if blocks == 1:
-        pairs, kept = fused._candidate_pairs(n, nb, stepped, *args)
-        assert np.array_equal(pairs[:kept], expected)
+    if blocks == 1:  # the chunks' hashes, smallest leads and bounds give the same pairs
+        word, low, lim = (np.empty(n, t) for t in (np.uint64, np.float64, np.float64))
+        fused._chunk_bounds(0, n, nb, stepped, *args, word, low, lim)
+        got = []
+        for i in np.flatnonzero(low <= lim):
+            for b in range(nb):
+                lead = int((int(word[i]) >> (draws.PAIR_BITS * b)) & int(draws.PAIR_MASK))
+                if lead <= lim[i]:
+                    got.append((i * nb + b) * fused.LEADS + lead)
+        assert got == expected
     pairs, kept = fused._candidate_pairs_blocks(n, nb, blocks, stepped, *args)
     assert np.array_equal(pairs[:kept], expected)
     assert 0 < len(expected) < n * nb  # some pairs kept, most ruled out

@@ -117,69 +117,92 @@ _CHUNK = 512
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _candidate_pairs(
-    n, nb, stepped, collective_of, member, focus, joint, unmet, q, action_rate, time_budget,
-    efficacy, income_rel, p, top, diff_min, valid, scale,
+def _chunk_bounds(
+    start, stop, nb, stepped, collective_of, member, focus, joint, unmet, q, action_rate,
+    time_budget, efficacy, income_rel, p, top, diff_min, valid, scale, word, low, lim,
 ):  # fmt: skip
-    """The first pass of :func:`full_adoption` with one hash per household (at most
-    :data:`~bt_sim.draws.PAIR_SLOTS` behaviours): the pairs ``(i * nb + b) * LEADS + lead``
-    whose leading bits ``lead`` leave the uniform below the household's bound, in household
-    then behaviour order, and how many.
-
-    Households go in chunks: a loop without a branch hashes the chunk and takes each hash's
-    smallest lead, another computes the bounds, and only households whose smallest lead lies
-    below their bound (a few percent) are looked at pair by pair. ``joint`` and ``focus`` must
-    not be empty.
-    """
+    """For the households ``start`` to ``stop`` (at most :data:`_CHUNK`, one hash each: at most
+    :data:`~bt_sim.draws.PAIR_SLOTS` behaviours): their hash (``word``), its smallest lead
+    over their behaviours (``low``) and ``LEADS`` times their bound (``lim``,
+    :func:`_household_bound`), in two loops without a branch. ``joint`` and ``focus`` must not
+    be empty."""
     pad = np.uint64(0)  # unused slots read as the largest lead
     for b in range(nb, PAIR_SLOTS):
         pad |= PAIR_MASK << np.uint64(PAIR_BITS * b)
-    pairs = np.empty(max(64, (n * nb) // 32), np.int64)  # grown when full
-    kept = 0
-    word = np.empty(_CHUNK, np.uint64)
-    low = np.empty(_CHUNK, np.float64)
-    lim = np.empty(_CHUNK, np.float64)
+    for i in range(start, stop):
+        w = counter_bits(stepped, i)
+        word[i - start] = w
+        w |= pad
+        lo = min(w & PAIR_MASK, (w >> np.uint64(PAIR_BITS)) & PAIR_MASK)
+        lo = min(lo, (w >> np.uint64(2 * PAIR_BITS)) & PAIR_MASK)
+        lo = min(lo, (w >> np.uint64(3 * PAIR_BITS)) & PAIR_MASK)
+        lo = min(lo, (w >> np.uint64(4 * PAIR_BITS)) & PAIR_MASK)
+        low[i - start] = np.float64(lo)
     pull_unmet = max(q + action_rate, 0.0) * top
     pull_met = max(q, 0.0) * top
     scale_leads = scale * LEADS
-    for start in range(0, n, _CHUNK):
-        stop = min(n, start + _CHUNK)
-        for i in range(start, stop):
-            w = counter_bits(stepped, i)
-            word[i - start] = w
-            w |= pad
-            lo = min(w & PAIR_MASK, (w >> np.uint64(PAIR_BITS)) & PAIR_MASK)
-            lo = min(lo, (w >> np.uint64(2 * PAIR_BITS)) & PAIR_MASK)
-            lo = min(lo, (w >> np.uint64(3 * PAIR_BITS)) & PAIR_MASK)
-            lo = min(lo, (w >> np.uint64(4 * PAIR_BITS)) & PAIR_MASK)
-            low[i - start] = np.float64(lo)
-        for i in range(start, stop):  # _household_bound, without a branch
-            c = collective_of[i]
-            cc = max(c, 0)
-            jv = max(joint[cc], 0.0)
-            joint_i = jv if member[i] and c >= 0 and focus[cc] >= 0 else 0.0
-            slack = 1.0 - time_budget[i]
-            e = np.float64(efficacy[i])
-            ok = valid & (e >= 0.0) & (slack >= 0.0) & (slack <= 1.0) & (income_rel[i] > 0)
-            rate = p + (pull_unmet if unmet[i] else pull_met) + joint_i
-            bound = scale_leads * e * (1.0 - diff_min * slack) * rate
-            lim[i - start] = bound if ok else np.inf
-        if kept + nb * (stop - start) > pairs.shape[0]:
-            grown = np.empty(max(2 * pairs.shape[0], kept + nb * (stop - start)), np.int64)
-            grown[:kept] = pairs[:kept]
-            pairs = grown
-        for r in range(stop - start):
-            lm = lim[r]
-            if low[r] > lm:  # a lead at or below the bound times LEADS keeps its pair
+    for i in range(start, stop):  # _household_bound, without a branch
+        c = collective_of[i]
+        cc = max(c, 0)
+        jv = max(joint[cc], 0.0)
+        joint_i = jv if member[i] and c >= 0 and focus[cc] >= 0 else 0.0
+        slack = 1.0 - time_budget[i]
+        e = np.float64(efficacy[i])
+        ok = valid & (e >= 0.0) & (slack >= 0.0) & (slack <= 1.0) & (income_rel[i] > 0)
+        rate = p + (pull_unmet if unmet[i] else pull_met) + joint_i
+        bound = scale_leads * e * (1.0 - diff_min * slack) * rate
+        lim[i - start] = bound if ok else np.inf
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _decide_pairs(
+    m, cand_i, cand_b, cand_u, new, sums, indptr, indices, weights, codes, success_weight,
+    key_weight, gather, collective_of, member, focus, unmet, q, action_rate, time_budget,
+    income_rel, efficacy, dt, collective_weight, fellow_count, fellow_total, cost, discount,
+    difficulty, lock, joint, p, kind, mid_h, h, valid, nb,
+):  # fmt: skip
+    """Decide the open pairs ``(cand_i[r], cand_b[r])`` on their uniforms ``cand_u[r]``,
+    ``r < m`` (:func:`full_adoption`): sets ``new`` where a pair adopts; returns how many."""
+    count = 0
+    for r in range(m):
+        i, b, u = cand_i[r], cand_b[r], cand_u[r]
+        c = collective_of[i]
+        mem = member[i] and c >= 0
+        fb = focus[c] if mem else -1
+        pull = q + action_rate if unmet[i] else q
+        slack = 1.0 - time_budget[i]
+        inc = np.float64(income_rel[i])
+        scale = efficacy[i] * dt * inc  # readiness = (1 - difficulty slack) inc / (inc + cost)
+        mix = mem and collective_weight > 0
+        fellow = 0.0
+        if mix:
+            others = fellow_count[c] - 1
+            fellow = fellow_total[c, b] / others if others > 0 else 0.0
+        cb = cost[b] * (1.0 - discount[c]) if b == fb else cost[b]
+        factor = (1.0 - difficulty[b] * slack) * lock[b] * scale / (inc + cb)
+        extra = joint[c] if b == fb else 0.0
+        if valid:
+            # The pair's hazard with its contacts' share at its largest, 1: where the uniform
+            # is at or above it, the contacts' sums are not needed (gathering them is the
+            # costly part of a pair).
+            top_share = (1.0 - collective_weight) + collective_weight * fellow if mix else 1.0
+            x_top = factor * (p + pull * _response(top_share, kind, mid_h, h) + extra)
+            if not below_hazard(u, x_top * (1.0 + 1e-9)):
                 continue
-            w = word[r]
-            i = start + r
-            for b in range(nb):
-                lead = w & PAIR_MASK
-                pairs[kept] = (i * nb + b) * LEADS + np.int64(lead)
-                kept += np.float64(lead) <= lm
-                w >>= np.uint64(PAIR_BITS)
-    return pairs, kept
+        if gather:
+            shown, weight = gather_role_pair(
+                i, b, indptr, indices, weights, codes, nb, success_weight, key_weight
+            )
+        else:
+            shown, weight = sums[i, b], sums[i, nb]
+        share = shown / weight if weight > 0 else 0.0
+        if mix:
+            share = (1.0 - collective_weight) * share + collective_weight * fellow
+        x = factor * (p + pull * _response(share, kind, mid_h, h) + extra)
+        if below_hazard(u, x):
+            new[i, b] = True
+            count += 1
+    return count
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -187,8 +210,11 @@ def _candidate_pairs_blocks(
     n, nb, blocks, stepped, collective_of, member, focus, joint, unmet, q, action_rate,
     time_budget, efficacy, income_rel, p, top, diff_min, valid, scale,
 ):  # fmt: skip
-    """:func:`_candidate_pairs` for more behaviours than one hash holds (a hash per block of
-    :data:`~bt_sim.draws.PAIR_SLOTS`), household by household."""
+    """The pairs ``(i * nb + b) * LEADS + lead`` whose leading bits ``lead`` (a hash per block of
+    :data:`~bt_sim.draws.PAIR_SLOTS` behaviours) lie at or below the household's bound times
+    ``LEADS``, in household then behaviour order, and how many: the candidates of
+    :func:`full_adoption` with more behaviours than one hash holds (or no collectives' arrays),
+    household by household."""
     pairs = np.empty(n * nb, np.int64)
     kept = 0
     for i in range(n):
@@ -299,81 +325,85 @@ def full_adoption(
     stepped, fine = step_bits(key, step), pair_fine(key, step)
     blocks = pair_blocks(nb)
     # A pair whose uniform is at or above its household's bound cannot adopt: its hazard is
-    # not computed. With common random numbers a first pass keeps only the pairs whose
-    # leading bits (one hash for a block of behaviours) leave the uniform below the bound;
-    # the second pass decides those.
-    bounds = np.empty(n if sequential else 0, np.float64)
-    if sequential:
-        for i in range(n):
-            bounds[i] = _household_bound(
-                i, collective_of, member, focus, joint, unmet, q, action_rate, time_budget,
-                efficacy, income_rel, p, top, diff_min, valid, spread * lock_max,
-            )  # fmt: skip
+    # not computed. With common random numbers the leading bits of the uniforms (one hash for
+    # a block of behaviours) rule out most pairs before any uniform is made in full.
+    gather = codes.shape[0] > 0
+    scale = spread * lock_max
+    # The open pairs whose uniform lies below their household's bound, a chunk of households
+    # at a time (decided by _decide_pairs while the chunk's arrays are in the cache).
+    cand_i = np.empty(_CHUNK * nb, np.int64)
+    cand_b = np.empty(_CHUNK * nb, np.int64)
+    cand_u = np.empty(_CHUNK * nb, np.float64)
+    chunked = not sequential and blocks == 1 and joint.shape[0] > 0
+    if chunked:
+        word = np.empty(_CHUNK, np.uint64)
+        low = np.empty(_CHUNK, np.float64)
+        lim = np.empty(_CHUNK, np.float64)
         pairs = np.empty(0, np.int64)
         kept = 0
-    elif blocks == 1 and joint.shape[0] > 0:
-        pairs, kept = _candidate_pairs(
-            n, nb, stepped, collective_of, member, focus, joint, unmet, q, action_rate,
-            time_budget, efficacy, income_rel, p, top, diff_min, valid, spread * lock_max,
-        )  # fmt: skip
-    else:
+    elif not sequential:
         pairs, kept = _candidate_pairs_blocks(
             n, nb, blocks, stepped, collective_of, member, focus, joint, unmet, q, action_rate,
-            time_budget, efficacy, income_rel, p, top, diff_min, valid, spread * lock_max,
+            time_budget, efficacy, income_rel, p, top, diff_min, valid, scale,
         )  # fmt: skip
-    gather = codes.shape[0] > 0
-    for r in range(n * nb if sequential else kept):
-        if sequential:
-            i, b = r // nb, r % nb
-            if adopted[i, b] or not eligible[i, b]:
-                continue
-            u = uniform(key, step, base + k)
-            k += 1
-            if u >= bounds[i]:
-                continue
+    at = 0  # the next of the pairs kept (more behaviours than a hash holds)
+    for start in range(0, n, _CHUNK):
+        stop = min(n, start + _CHUNK)
+        m = 0
+        if chunked:
+            # the chunk's hashes, smallest leads and bounds in loops without a branch; only
+            # households with a lead below their bound are looked at pair by pair
+            _chunk_bounds(
+                start, stop, nb, stepped, collective_of, member, focus, joint, unmet, q,
+                action_rate, time_budget, efficacy, income_rel, p, top, diff_min, valid, scale,
+                word, low, lim,
+            )  # fmt: skip
+            for r in range(stop - start):
+                lm = lim[r]
+                if low[r] > lm:  # a lead at or below the bound times LEADS keeps its pair
+                    continue
+                i = start + r
+                w = word[r]
+                for b in range(nb):
+                    lead = np.int64(w & PAIR_MASK)
+                    w >>= np.uint64(PAIR_BITS)
+                    if np.float64(lead) > lm or adopted[i, b] or not eligible[i, b]:
+                        continue
+                    cand_i[m], cand_b[m] = i, b
+                    cand_u[m] = pair_finish(fine, i, b, nb, lead)
+                    m += 1
+        elif sequential:
+            for i in range(start, stop):
+                bound = _household_bound(
+                    i, collective_of, member, focus, joint, unmet, q, action_rate, time_budget,
+                    efficacy, income_rel, p, top, diff_min, valid, scale,
+                )  # fmt: skip
+                for b in range(nb):
+                    if adopted[i, b] or not eligible[i, b]:
+                        continue
+                    u = uniform(key, step, base + k)
+                    k += 1
+                    if u < bound:
+                        cand_i[m], cand_b[m], cand_u[m] = i, b, u
+                        m += 1
         else:
-            pair, lead = pairs[r] // LEADS, pairs[r] % LEADS
-            i, b = pair // nb, pair % nb
-            if adopted[i, b] or not eligible[i, b]:
-                continue
-            u = pair_finish(fine, i, b, nb, lead)
-            k += 1
-        c = collective_of[i]
-        mem = member[i] and c >= 0
-        fb = focus[c] if mem else -1
-        pull = q + action_rate if unmet[i] else q
-        slack = 1.0 - time_budget[i]
-        inc = np.float64(income_rel[i])
-        scale = efficacy[i] * dt * inc  # readiness = (1 - difficulty slack) inc / (inc + cost)
-        mix = mem and collective_weight > 0
-        fellow = 0.0
-        if mix:
-            others = fellow_count[c] - 1
-            fellow = fellow_total[c, b] / others if others > 0 else 0.0
-        cb = cost[b] * (1.0 - discount[c]) if b == fb else cost[b]
-        factor = (1.0 - difficulty[b] * slack) * lock[b] * scale / (inc + cb)
-        extra = joint[c] if b == fb else 0.0
-        if valid:
-            # The pair's hazard with its contacts' share at its largest, 1: where the uniform
-            # is at or above it, the contacts' sums are not needed (gathering them is the
-            # costly part of a pair).
-            top_share = (1.0 - collective_weight) + collective_weight * fellow if mix else 1.0
-            x_top = factor * (p + pull * _response(top_share, kind, mid_h, h) + extra)
-            if not below_hazard(u, x_top * (1.0 + 1e-9)):
-                continue
-        if gather:
-            shown, weight = gather_role_pair(
-                i, b, indptr, indices, weights, codes, nb, success_weight, key_weight
-            )
-        else:
-            shown, weight = sums[i, b], sums[i, nb]
-        share = shown / weight if weight > 0 else 0.0
-        if mix:
-            share = (1.0 - collective_weight) * share + collective_weight * fellow
-        x = factor * (p + pull * _response(share, kind, mid_h, h) + extra)
-        if below_hazard(u, x):
-            new[i, b] = True
-            count += 1
+            while at < kept and pairs[at] // LEADS < stop * nb:
+                pair, lead = pairs[at] // LEADS, pairs[at] % LEADS
+                at += 1
+                i, b = pair // nb, pair % nb
+                if adopted[i, b] or not eligible[i, b]:
+                    continue
+                cand_i[m], cand_b[m] = i, b
+                cand_u[m] = pair_finish(fine, i, b, nb, lead)
+                m += 1
+        if not sequential:
+            k += m
+        count += _decide_pairs(
+            m, cand_i, cand_b, cand_u, new, sums, indptr, indices, weights, codes,
+            success_weight, key_weight, gather, collective_of, member, focus, unmet, q,
+            action_rate, time_budget, income_rel, efficacy, dt, collective_weight, fellow_count,
+            fellow_total, cost, discount, difficulty, lock, joint, p, kind, mid_h, h, valid, nb,
+        )  # fmt: skip
     return count, k
 
 
