@@ -184,11 +184,16 @@ class Collectives(Component):
         )
         self.due = sorted(sc.foundings, key=lambda f: f.month)  # foundings still to come
 
+    def spans_key(self) -> tuple[bytes, bytes]:
+        """What the host neighbourhoods depend on (which collectives are founded, and where):
+        it changes when a collective is founded."""
+        return (self.nbhd.tobytes(), self.founded.tobytes())
+
     def spans(self) -> np.ndarray:
         """The host neighbourhoods' households as ranges, shape (m, 2) of ``[start, stop)`` in
         household order: where every member lives (the kernels look for members there only).
         Kept until a collective is founded or the neighbourhoods change."""
-        key = (self.nbhd.tobytes(), self.founded.tobytes())
+        key = self.spans_key()
         if self._spans_key != key:
             hosts = np.sort(self.nbhd[self.founded & (self.nbhd >= 0)])
             self._spans = (

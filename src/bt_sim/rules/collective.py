@@ -213,9 +213,10 @@ def collective_phase(model: TransitionModel) -> None:
             None, model.wdeg, s.member, model.collectives.reach, model.collectives.of
         )
         own, other = own.astype(np.float64), other.astype(np.float64)
+        summed = np.zeros(0, np.bool_)
         indptr, indices, weights = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
     else:
-        own, other = model.ties.scratch("member_ties", 2)  # zeros, and left zero
+        own, other, summed = model.ties.member_sums(model.collectives.spans_key())
         indptr, indices, weights = adj.indptr, adj.indices, adj.data
     keys = [model.draws.take(name, step) for name in ("recruit", "leave", "consent")]
     h = sc.hub
@@ -236,6 +237,7 @@ def collective_phase(model: TransitionModel) -> None:
         weights,
         own,
         other,
+        summed,
         adj is not None,
         celebrate,
         cs.progress,
@@ -316,6 +318,7 @@ def membership_step(
     weights,
     own_share,
     other_share,
+    summed,
     from_ties,
     celebrate,
     progress,
@@ -342,8 +345,9 @@ def membership_step(
     ``celebration_gain`` of their gap to full self-efficacy, then every member gains
     ``dialogue_share`` of it (:func:`dialogue`). Every hosted non-member joins with the hazard
     of :func:`join_hazard` (with ``from_ties``, its tie shares summed along the members' ties
-    into ``own_share`` and ``other_share``, which must be zero and are left zero; otherwise the
-    shares are read from them), every member leaves with
+    in ``own_share`` and ``other_share``, kept from step to step for the membership
+    ``summed`` and brought up to date here: start them at zero with ``summed`` all False;
+    otherwise the shares are read from them), every member leaves with
     ``1 - exp(-leave_rate (1 - value) dt)`` (:func:`member_value`); both are decided on the
     membership at the start of the step. A leaver's consent ends; a joiner consents with
     ``consent_rate`` and starts at ``trust_initial`` (when the hub is on). Only members keep a
@@ -364,21 +368,24 @@ def membership_step(
                 n_cand += 1
     joins = np.empty(n_cand, np.int64)
     leaves = np.empty(n_members, np.int64)
-    if from_ties:  # tie sums from members, scattered along the members' ties (fewer than the
-        # candidates') to the hosted households (only they read them), in ascending ids as a
-        # gather would add them, into zeroed buffers that the pass below reads and zeroes
-        # again in household order
+    if from_ties:  # the members' tie sums brought up to date: each household whose
+        # membership moved since they were last summed adds or takes back what it sends along
+        # its ties (f32 products summed in float64: exact, so the sums equal a fresh scatter)
         for sp in range(spans.shape[0]):
             for j in range(spans[sp, 0], spans[sp, 1]):
-                if member[j]:
-                    cj = collective_of[j]
-                    for x in range(indptr[j], indptr[j + 1]):
-                        i = indices[x]
-                        ci = collective_of[i]
-                        if ci == cj:
-                            own_share[i] += weights[x] * reach[j]
-                        elif ci >= 0:
-                            other_share[i] += weights[x] * reach[j]
+                mj = member[j]
+                if mj == summed[j]:
+                    continue
+                summed[j] = mj
+                cj = collective_of[j]
+                sent = reach[j] if mj else -reach[j]
+                for x in range(indptr[j], indptr[j + 1]):
+                    i = indices[x]
+                    ci = collective_of[i]
+                    if ci == cj:
+                        own_share[i] += weights[x] * sent
+                    elif ci >= 0:
+                        other_share[i] += weights[x] * sent
     n_joins = 0
     n_leaves = 0
     k_cand = 0
@@ -388,8 +395,6 @@ def membership_step(
             c = collective_of[i]
             own, other = own_share[i], other_share[i]
             if from_ties and (own != 0.0 or other != 0.0):
-                own_share[i] = 0.0  # read once, and zeroed in passing
-                other_share[i] = 0.0
                 d = wdeg[i]
                 own = own / d if d > 0 else 0.0
                 other = other / d if d > 0 else 0.0

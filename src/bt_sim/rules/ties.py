@@ -402,7 +402,7 @@ class Ties:
         self._exposure = np.zeros((n, nb + 1), np.float64)
         self._roles: RoleCodes | None = None  # made by the first adopt phase that packs codes
         self._sums: dict[str, TieSums] = {}
-        self._scratch: dict[str, list[np.ndarray]] = {}
+        self._member: tuple | None = None  # (layout, own, other, summed): member_sums
 
     def tie_sums(self, purpose: str) -> TieSums:
         """The incrementally updated tie sums kept for ``purpose``: ``"roles"`` and
@@ -444,19 +444,23 @@ class Ties:
         every household (gathered from the role codes when asked for: a pass over the ties)."""
         return self._exposure if self._roles is None else self._roles.sums()
 
-    def scratch(self, name: str, count: int) -> list[np.ndarray]:
-        """``count`` float64 work arrays over households kept for ``name``: zero when first
-        made; a phase that uses them leaves them as it promises (see its kernel)."""
-        arrays = self._scratch.get(name)
-        if arrays is None:
-            arrays = self._scratch[name] = [np.zeros(self.n) for _ in range(count)]
-        return arrays
+    def member_sums(self, layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(own, other, summed)``: every hosted household's tie sums from members of its own
+        collective and of others (float64), kept from step to step by the membership kernel
+        (:func:`bt_sim.rules.collective.membership_step`) for the membership ``summed``. They
+        start again from zero (nobody summed) when ``layout`` (which collectives sit where)
+        differs from the last call's, and when the ties change."""
+        if self._member is None or self._member[0] != layout:
+            n = self.n
+            self._member = (layout, np.zeros(n), np.zeros(n), np.zeros(n, np.bool_))
+        return self._member[1], self._member[2], self._member[3]
 
     def rewired(self) -> None:
         """The ties changed (weights, or new ties in free places): the incrementally kept sums
         start again from scratch at their next update (the role codes read the ties as they
         are)."""
         self._sums = {}
+        self._member = None
 
     def copy_from(self, other: Ties) -> None:
         """Take over the sums of another model's ties over the same network (a continuation)."""
