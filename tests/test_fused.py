@@ -440,8 +440,9 @@ def test_membership_kernel_equals_the_reference_joining_and_leaving():
     adj = m.adjacency
     coll.membership_step(
         s.member, s.consent, s.trust, s.compared, s.success, s.efficacy, m.collectives.of,
-        m.collectives.spans(), m.collectives.propensity, m.collectives.reach, m.wdeg, adj.indptr,
-        adj.indices, adj.data, own_buf, other_buf, np.zeros(m.population.n, bool), True,
+        m.collectives.spans(), m.collectives.hosted, m.collectives.propensity,
+        m.collectives.reach, m.wdeg, adj.indptr, adj.indices, adj.data, own_buf, other_buf,
+        np.zeros(m.population.n, bool), True,
         np.zeros(m.collectives.count, bool), cs.progress, 0.0, 0.0,
         cc.outreach_rate, cc.tie_rate, cc.other_member_weight, cc.leave_rate, dt, True,
         m.config.hub.consent_rate, m.config.hub.trust_initial, keys["recruit"], keys["leave"],

@@ -229,6 +229,7 @@ def collective_phase(model: TransitionModel) -> None:
         s.efficacy,
         model.collectives.of,
         spans,
+        model.collectives.hosted,
         model.collectives.propensity,
         model.collectives.reach,
         model.wdeg,
@@ -310,6 +311,7 @@ def membership_step(
     efficacy,
     collective_of,
     spans,
+    hosted,
     propensity,
     reach,
     wdeg,
@@ -356,7 +358,8 @@ def membership_step(
     then the leaving draws of the members, then the consent draws of the joiners. Returns the
     number of draws. Only the households of ``spans`` (shape (m, 2): the host neighbourhoods'
     ranges, in household order, as :meth:`bt_sim.components.collectives.Collectives.spans`
-    gives them; every member lives there) are visited.
+    gives them; every member lives there) are visited; of them, those not ``hosted`` (a
+    dissolved collective's) cannot join.
     """
     n_cand = 0
     n_members = 0
@@ -364,7 +367,7 @@ def membership_step(
         for i in range(spans[sp, 0], spans[sp, 1]):
             if member[i]:
                 n_members += 1
-            else:
+            elif hosted[i]:
                 n_cand += 1
     joins = np.empty(n_cand, np.int64)
     leaves = np.empty(n_members, np.int64)
@@ -411,7 +414,7 @@ def membership_step(
                 if below_hazard(uniform(key_leave, step, ctr), leave_rate * (1.0 - value) * dt):
                     leaves[n_leaves] = i
                     n_leaves += 1
-            else:
+            elif hosted[i]:
                 rate = outreach_rate * propensity[i] + tie_rate * (own + other_weight * other)
                 ctr = base + k_cand if sequential else i
                 k_cand += 1
