@@ -223,7 +223,8 @@ def test_reflect_kernel_equals_reference():
         goal_floor=0.05,
         goal_max=0.5,
     )
-    fused.reflect(
+    failed = np.empty(rows.size, np.int64)
+    candidates, n_failed = fused.reflect(
         rows,
         key,
         3,
@@ -248,8 +249,12 @@ def test_reflect_kernel_equals_reference():
         *pars.values(),
         0.05,
         0.5,
+        failed,
     )
     ok, eff, effort, goal, fails = ref
+    open_to_drop = (s.adopted[rows] & m.droppable[rows]).sum(axis=1) * ~ok
+    assert candidates == open_to_drop.sum() > 0
+    assert np.array_equal(failed[:n_failed], np.flatnonzero(open_to_drop))
     assert np.array_equal(s.success[rows], ok)
     np.testing.assert_allclose(s.efficacy[rows], eff, rtol=1e-5)
     np.testing.assert_allclose(s.effort[rows], effort, rtol=1e-4, atol=1e-6)

@@ -69,7 +69,7 @@ def test_revocation_only_removes_consent_and_opting_in_only_adds_it(rows, rate, 
     exponents = (-rate, 0.0) if revoking else (0.0, -rate)
     hub.consent_step(
         member, after, trust, peer, 1.0, *exponents, np.uint64(seed), np.uint64(seed + 1), 3, 0,
-        False,
+        False, np.array([[0, member.size]], np.int64),
     )  # fmt: skip
     assert not np.any(after & ~member), "only members consent"
     if revoking:

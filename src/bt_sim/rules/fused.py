@@ -527,6 +527,7 @@ def reflect(
     patience,
     goal_floor,
     goal_max,
+    failed,
 ):
     """Check-act for the households in ``rows``, as :func:`bt_sim.rules.mastery.reflect`.
 
@@ -536,10 +537,12 @@ def reflect(
     goal``; efficacy, effort and goal move (see :func:`bt_sim.rules.mastery.reflect`); proven
     behaviours are those adopted at a successful check; ``unmet`` is the check's failure; the
     cycle restarts. Returns the number of (household, behaviour) pairs that may now be dropped
-    (failed, adopted, droppable).
+    (failed, adopted, droppable) and the number of rows with such pairs, whose positions in
+    ``rows`` it writes, in order, at the start of ``failed`` (int64, as long as ``rows``).
     """
     nb = adopted.shape[1]
     candidates = 0
+    n_failed = 0
     a8 = adopted.view(np.uint8)
     p8 = proven.view(np.uint8)
     d8 = droppable.view(np.uint8)
@@ -579,13 +582,17 @@ def reflect(
             goal[i] = min(g + step_up, goal_max) if ok else failed_goal
             fails[i] = 0 if ok or lower else f
             keep = np.uint8(ok)
+            mine = 0
             for b in range(nb):
                 a = a8[i, b]
                 p8[i, b] = a & keep
-                candidates += a & d8[i, b] & (1 - keep)
+                mine += a & d8[i, b] & (1 - keep)
+            candidates += mine
+            failed[n_failed] = k
+            n_failed += mine > 0
             cycle_sum[i] = 0.0
             cycle_time[i] = 0.0
-    return candidates
+    return candidates, n_failed
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -431,6 +431,7 @@ def hub_phase(model: TransitionModel) -> None:
         step,
         base,
         sequential,
+        model.collectives.spans(),
     )
     model.draws.used(used)
     if not release_due(h.report_months, model.month - dt, model.month):
@@ -464,40 +465,44 @@ def hub_phase(model: TransitionModel) -> None:
 @njit(cache=True, nogil=True, error_model="numpy")
 def consent_step(
     member, consent, trust, peer, peer_keep, revoke_exponent, opt_in_exponent, key_revoke,
-    key_opt_in, step, base, sequential,
+    key_opt_in, step, base, sequential, spans,
 ):  # fmt: skip
-    """One step of consent, in one pass: peer curtailment fades (``peer_keep``), consent ends
-    with membership, consenting members revoke with ``1 - exp(revoke_exponent (1 - trust))``
-    and then members who do not share opt in with ``1 - exp(opt_in_exponent trust)``
-    (exponents ``-rate dt``; 0 turns the decision off). Uniforms are
-    :func:`bt_sim.draws.uniform` at counter ``i``, or with ``sequential`` at ``base + k`` for
-    the revocation draws in household order, then the opt-in draws. Returns the number of
-    draws."""
-    n = member.shape[0]
+    """One step of consent: peer curtailment fades (``peer_keep``) for everyone; in the host
+    neighbourhoods' ranges ``spans`` (where every member lives:
+    :meth:`bt_sim.components.collectives.Collectives.spans`), consent ends with membership,
+    consenting members revoke with ``1 - exp(revoke_exponent (1 - trust))`` and then members
+    who do not share opt in with ``1 - exp(opt_in_exponent trust)`` (exponents ``-rate dt``; 0
+    turns the decision off). Uniforms are :func:`bt_sim.draws.uniform` at counter ``i``, or
+    with ``sequential`` at ``base + k`` for the revocation draws in household order, then the
+    opt-in draws. Returns the number of draws."""
+    for i in range(peer.shape[0]):
+        peer[i] *= peer_keep
     revoking = revoke_exponent < 0.0
     opting = opt_in_exponent < 0.0
     holders = 0
     if sequential and revoking:
-        for i in range(n):
-            if consent[i] and member[i]:
-                holders += 1
+        for sp in range(spans.shape[0]):
+            for i in range(spans[sp, 0], spans[sp, 1]):
+                if consent[i] and member[i]:
+                    holders += 1
     k_revoke = 0
     k_opt = 0
-    for i in range(n):
-        peer[i] *= peer_keep
-        if not member[i]:
-            consent[i] = False
-            continue
-        if consent[i] and revoking:
-            ctr = base + k_revoke if sequential else i
-            k_revoke += 1
-            if below_hazard(uniform(key_revoke, step, ctr), -revoke_exponent * (1.0 - trust[i])):
+    for sp in range(spans.shape[0]):
+        for i in range(spans[sp, 0], spans[sp, 1]):
+            if not member[i]:
                 consent[i] = False
-        if not consent[i] and opting:
-            ctr = base + holders + k_opt if sequential else i
-            k_opt += 1
-            if below_hazard(uniform(key_opt_in, step, ctr), -opt_in_exponent * trust[i]):
-                consent[i] = True
+                continue
+            if consent[i] and revoking:
+                ctr = base + k_revoke if sequential else i
+                k_revoke += 1
+                u = uniform(key_revoke, step, ctr)
+                if below_hazard(u, -revoke_exponent * (1.0 - trust[i])):
+                    consent[i] = False
+            if not consent[i] and opting:
+                ctr = base + holders + k_opt if sequential else i
+                k_opt += 1
+                if below_hazard(uniform(key_opt_in, step, ctr), -opt_in_exponent * trust[i]):
+                    consent[i] = True
     return k_revoke + k_opt
 
 

@@ -235,7 +235,8 @@ def reflect_phase(model: TransitionModel) -> None:
     sd, learning, rel = model.mastery.feedback
     step = model.steps_done
     key, base, sequential = model.draws.take("perception", step)
-    candidates = fused.reflect(
+    failed = np.empty(rows.size, np.int64)
+    candidates, n_failed = fused.reflect(
         rows,
         key,
         step,
@@ -265,15 +266,17 @@ def reflect_phase(model: TransitionModel) -> None:
         m.goal_patience,
         m.goal_initial,
         m.goal_max,
+        failed,
     )
     model.draws.used(rows.size)
     if candidates and m.drop_chance > 0 and sc.social.rule == "full":
         soc = sc.social
         key, base, sequential = model.draws.take("drop", step)
+        which = failed[:n_failed]  # the rows with something to drop, in order
         _, used = fused.drop(
-            rows,
+            rows[which],
             s.success,
-            level,
+            level[which],
             rel,
             s.efficacy,
             s.adopted,
