@@ -23,9 +23,11 @@ households and ``--baseline-large-steps`` (default 3) above, since it is slow; i
 ``--baseline-max``.
 
 Below the table: the scale target (1,000,000 households, 120 monthly steps, construction included;
-target under 120 s and 4 GB on one core), optionally the country scale (``--country``: 8,000,000
-households, 120 steps), and with ``--small`` the small-run target (2,000 households x 120 steps,
-construction included, over ``--small-runs`` runs; target under 100 ms a run).
+target under 12 s and 800 MB on one core), optionally the country scale (``--country``: 8,000,000
+households, 120 steps; target under 2 minutes and 3 GB), and with ``--small`` the small-run target
+(2,000 households x 120 steps, construction included, over ``--small-runs`` runs; target at most
+15 ms of CPU a run). The small runs are timed by CPU time (``time.process_time``) as well as wall
+time.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ ONE_CORE_ENV = {
 }
 SMALL_BASELINE_SIZE = 10_000  # the baseline runs all --steps steps up to this size
 TARGET_SPEEDUP = 100.0
-TARGET_SCALE_S, TARGET_SCALE_MB = 15.0, 1024.0  # design brief: 1M x 120 steps, one core
-TARGET_SMALL_MS = 35.0  # design brief: CPU a run, construction included
+TARGET_SCALE_S, TARGET_SCALE_MB = 12.0, 800.0  # design brief: 1M x 120 steps, one core
+TARGET_COUNTRY_S, TARGET_COUNTRY_MB = 120.0, 3072.0  # design brief: 8M x 120 steps, one core
+TARGET_SMALL_MS = 15.0  # design brief: CPU a run, construction included
 
 
 def bench_overrides(households: int, steps: int, mean_degree: float = 10.0) -> list[str]:
@@ -115,12 +118,13 @@ def worker(
         )
     elif kind == "small":
         TransitionModel(scenario, seed=seed).run()  # warm-up at the measured size as well
-        times = []
+        times, cpu = [], []
         for r in range(runs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             TransitionModel(scenario, seed=seed + 1 + r).run()
             times.append(time.perf_counter() - t0)
-        out.update(run_s=times)
+            cpu.append(time.process_time() - c0)
+        out.update(run_s=times, cpu_s=cpu)
     elif kind == "step_times":  # per-step times, for benchmarks/scaling.py
         t0 = time.perf_counter()
         model = TransitionModel(scenario, seed=seed)
@@ -266,7 +270,9 @@ def main_table(
     print()
 
 
-def scale_row(households: int, steps: int, seed: int, label: str, check: bool) -> None:
+def scale_row(
+    households: int, steps: int, seed: int, label: str, targets: tuple[float, float] | None
+) -> None:
     r = measure("engine", households, steps, seed)
     total = r["build_s"] + r["steps_s"]
     line = (
@@ -274,23 +280,26 @@ def scale_row(households: int, steps: int, seed: int, label: str, check: bool) -
         f"{total:.1f} s in all (construction {r['build_s']:.1f} s, steps {r['steps_s']:.1f} s,"
         f" {1000 * r['steps_s'] / steps:.0f} ms a step), peak memory {r['peak_mb']:.0f} MB"
     )
-    if check:
+    if targets is not None:
+        seconds, mb = targets
         line += (
-            f"; targets < {TARGET_SCALE_S:.0f} s: {_verdict(total < TARGET_SCALE_S)}, "
-            f"< {TARGET_SCALE_MB:.0f} MB: {_verdict(r['peak_mb'] < TARGET_SCALE_MB)}"
+            f"; targets < {seconds:.0f} s: {_verdict(total < seconds)}, "
+            f"< {mb:.0f} MB: {_verdict(r['peak_mb'] < mb)}"
         )
     print(line, flush=True)
 
 
 def small_row(runs: int, seed: int) -> None:
     r = measure("small", 2000, 120, seed, runs=runs)
-    ms = [1000 * t for t in r["run_s"]]
+    ms = [1000 * t for t in r["cpu_s"]]
+    wall = [1000 * t for t in r["run_s"]]
     mean = statistics.fmean(ms)
     print(
         f"Small runs: 2,000 households x 120 steps, construction included, one core, {runs} runs"
-        f" after one warm-up: mean {mean:.0f} ms, median {statistics.median(ms):.0f} ms, "
-        f"min {min(ms):.0f} ms, max {max(ms):.0f} ms a run; target < {TARGET_SMALL_MS:.0f} ms: "
-        f"{_verdict(mean < TARGET_SMALL_MS)}",
+        f" after one warm-up: CPU mean {mean:.1f} ms, median {statistics.median(ms):.1f} ms, "
+        f"min {min(ms):.1f} ms, max {max(ms):.1f} ms a run (wall median "
+        f"{statistics.median(wall):.1f} ms); target at most {TARGET_SMALL_MS:.0f} ms of CPU: "
+        f"{_verdict(mean <= TARGET_SMALL_MS)}",
         flush=True,
     )
 
@@ -353,9 +362,21 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_table:
         main_table(args.sizes, args.steps, args.baseline_max, args.baseline_large_steps, args.seed)
     if not args.no_scale:
-        scale_row(args.scale_households, args.scale_steps, args.seed, "Scale target", True)
+        scale_row(
+            args.scale_households,
+            args.scale_steps,
+            args.seed,
+            "Scale target",
+            (TARGET_SCALE_S, TARGET_SCALE_MB),
+        )
     if args.country:
-        scale_row(8_000_000, args.country_steps, args.seed, "Country scale", False)
+        scale_row(
+            8_000_000,
+            args.country_steps,
+            args.seed,
+            "Country scale",
+            (TARGET_COUNTRY_S, TARGET_COUNTRY_MB),
+        )
 
 
 if __name__ == "__main__":

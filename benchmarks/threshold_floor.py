@@ -4,7 +4,7 @@ Watts (2002) threshold rule, 100,000 households on an Erdos-Renyi graph of mean 
 50 steps, one core: bt-sim (``scenarios/threshold.toml`` at that size) against a loop of
 ``share = A @ adopted / degree; adopted |= share >= theta`` on the same graph and thresholds,
 both timed by CPU time in the same process, in turn. The ratio bt-sim / floor is the share of
-the floor's throughput bt-sim reaches (target: at least one half). Since bt-sim keeps its tie
+the floor's throughput bt-sim reaches (target: at least 0.9). Since bt-sim keeps its tie
 sums up to date from the households that changed, a second, stricter floor does the same in a
 bare compiled loop (scatter the new adopters' ties, test every household): the best a
 special-purpose program of this rule could do without bt-sim's general model around it.
