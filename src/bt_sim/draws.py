@@ -223,7 +223,7 @@ def normal(key, step, counter):
     return normal_of_bits(_hash(key, step, counter))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def normals_into(stepped, first, m, bits, out):
     """``out[r]`` = the standard normal of counter ``first + r`` under ``stepped =
     step_bits(key, step)`` for ``r < m`` (as :func:`normal`): the hashes in one loop, the

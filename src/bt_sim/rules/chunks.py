@@ -28,7 +28,7 @@ CHUNK = 512
 WORD_ROWS_MAX = 8
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def byte_words(flags):
     """The bytes of the C-contiguous boolean array ``flags`` as 64-bit words (the last bytes,
     which do not fill a word, left out)."""
@@ -56,7 +56,7 @@ def word_rows(nb, words):
     return max(0, (8 * (words.shape[0] - 1)) // nb) if nb else 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def row_masks(flags, words, start, stop, out):
     """``out[r]`` = the bit mask of row ``start + r`` of the boolean matrix ``flags`` (bit ``b``
     set where ``flags[i, b]``), for the rows ``start`` to ``stop``; ``words`` is
@@ -88,7 +88,7 @@ _LN2_LO = 1.90821492927058770002e-10
 _EXP_LIMIT = 700.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def exp_into(y, out, m, scale):
     """``out[:m] = exp(y[:m])``; ``scale`` is an int64 work array of length ``m`` or more.
 
