@@ -319,8 +319,10 @@ class TransitionModel(mesa.Model):
         self.recorder.record(
             self.steps_done, s.adopted, s.saving, s.efficacy, s.member, s.consent, s.compared
         )
+        past = self.steps_done > self.config.run.steps  # beyond the preallocated results
         for comp in self._reporting:
-            comp.make_room(self.steps_done)
+            if past:
+                comp.make_room(self.steps_done)
             comp.update_results(self.steps_done)
 
     def eligible_share(self) -> np.ndarray:
