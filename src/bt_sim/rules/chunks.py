@@ -63,21 +63,31 @@ def row_masks(flags, words, start, stop, out):
     :func:`byte_words` of ``flags``. Rows of up to :data:`WORD_ROWS_MAX` flags are read from the
     two aligned words that hold them, in a loop without a branch; other rows byte by byte."""
     nb = flags.shape[1]
-    split = start
+    m = stop - start
+    if nb == 1:  # a row is a byte
+        column = flags[start:stop, 0]
+        for r in range(m):
+            out[r] = np.int64(column[r])
+        return
+    split = 0  # rows of the chunk read from words (indices unsigned: no test for negatives)
     if nb <= WORD_ROWS_MAX:
-        split = min(stop, max(start, word_rows(nb, words)))
+        split = min(m, max(0, word_rows(nb, words) - start))
         low, mult = mask_constants(nb)
-        for i in range(start, split):
-            p = nb * i
-            q = p >> 3
-            off = np.uint64(8 * (p & 7))
-            row = (words[q] >> off) | ((words[q + 1] << (np.uint64(63) - off)) << np.uint64(1))
-            out[i - start] = np.int64(((row & low) * mult) >> np.uint64(56))
-    for i in range(split, stop):
+        width = np.uint64(nb)
+        first = np.uint64(start)
+        for r in range(split):
+            p = width * (first + np.uint64(r))
+            q = p >> np.uint64(3)
+            off = (p & np.uint64(7)) << np.uint64(3)
+            row = (words[q] >> off) | (
+                (words[q + np.uint64(1)] << (np.uint64(63) - off)) << np.uint64(1)
+            )
+            out[r] = np.int64(((row & low) * mult) >> np.uint64(56))
+    for r in range(split, m):
         a = 0
         for b in range(nb):
-            a |= np.int64(flags[i, b]) << b
-        out[i - start] = a
+            a |= np.int64(flags[start + r, b]) << b
+        out[r] = a
 
 
 #: Range reduction of :func:`exp_into`: ``log2(e)`` and ``ln(2)`` split into a head whose

@@ -60,16 +60,20 @@ def reach_threshold(sums, share, level, adopted, eligible, new):
     """``new[i, b] = eligible & not adopted & x_ib >= level[i]`` in one pass, where ``x`` is
     the share ``sums[i, b] / sums[i, B]`` (``share``: the threshold rule, with tie sums and
     weighted degrees in the last column) or the count ``sums[i, b]`` (the complex rule), both
-    without an external rate. Returns the number of adoptions."""
+    without an external rate. Returns the number of adoptions. Without a branch (on byte
+    views of the flags), so that the compiler vectorises it."""
     n, nb = adopted.shape
+    a8 = adopted.view(np.uint8)
+    e8 = eligible.view(np.uint8)
+    out = new.view(np.uint8)
     count = 0
     for i in range(n):
         d = sums[i, nb] if share else 1.0
+        lv = level[i]
         for b in range(nb):
-            hit = False
-            if eligible[i, b] and not adopted[i, b] and d > 0:
-                hit = sums[i, b] / d >= level[i]
-            new[i, b] = hit
+            x = sums[i, b] / d if d > 0 else 0.0
+            hit = np.uint8(e8[i, b] & (1 - a8[i, b]) & (d > 0) & (x >= lv))
+            out[i, b] = hit
             count += hit
     return count
 
@@ -473,27 +477,28 @@ def measure(
                 for b in range(nb):
                     f *= keep[b] if adopted[start + r, b] else 1.0
                 factor[r] = f
+        # The chunk's slices, indexed from 0 by a loop counter, which the compiler knows is
+        # not negative: a household index computed as start + r is not known so, and each
+        # access would test for a negative index and keep the loop from being vectorised.
+        noise_c, effort_c, peer_c = noise[start:stop], effort[start:stop], peer[start:stop]
+        kpi_c, baseline_c, saving_c = kpi[start:stop], baseline[start:stop], saving[start:stop]
+        sum_c, time_c = cycle_sum[start:stop], cycle_time[start:stop]
         if noisy:
             normals_into(stepped, base + start, m, bits, shifted)
             for r in range(m):
-                x = noise[start + r] * noise_keep + noise_scale * shifted[r]
-                noise[start + r] = x
+                x = noise_c[r] * noise_keep + noise_scale * shifted[r]
+                noise_c[r] = x
                 shifted[r] = x - noise_shift
             exp_into(shifted, grown, m, scale)
         for r in range(m):
-            i = start + r
-            ef = effort[i] * effort_keep
-            effort[i] = ef
-            f = factor[r] * ((1.0 - effort_max * ef) * (1.0 - peer[i]))
-            factor[r] = f * grown[r]
-        for r in range(m):
-            i = start + r
-            f = factor[r]
-            kpi[i] = baseline[i] * f
+            ef = effort_c[r] * effort_keep
+            effort_c[r] = ef
+            f = factor[r] * ((1.0 - effort_max * ef) * (1.0 - peer_c[r])) * grown[r]
+            kpi_c[r] = baseline_c[r] * f
             sv = 1.0 - f
-            saving[i] = sv
-            cycle_sum[i] += sv * dt
-            cycle_time[i] += dt
+            saving_c[r] = sv
+            sum_c[r] += sv * dt
+            time_c[r] += dt
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -726,12 +731,14 @@ def neighbourhood_sums(
             stop = min(bounds[c + 1], start + 255)
             row_masks(adopted, words, start, stop, masks)
             lane_a = lane_d = lane_m = zero
+            # slices indexed from 0 (see measure): no test for negative indices
+            dis_c, member_c = dis[start:stop], member[start:stop]
+            consent_c, compared_c = consent[start:stop], compared[start:stop]
             for r in range(stop - start):
-                i = start + r
-                d = np.int64(dis[i])
-                mm = np.int64(member[i])
-                cs = np.int64(consent[i])
-                cp = np.int64(compared[i])
+                d = np.int64(dis_c[r])
+                mm = np.int64(member_c[r])
+                cs = np.int64(consent_c[r])
+                cp = np.int64(compared_c[r])
                 anyb = np.int64(masks[r] != 0)
                 v = spread[masks[r]]
                 lane_a += v
@@ -754,11 +761,14 @@ def neighbourhood_sums(
                 counts[1, b] += np.int64((lane_d >> at) & np.uint64(0xFF))
                 counts[2, b] += np.int64((lane_m >> at) & np.uint64(0xFF))
         sv_a = sv_d = sv_m = ef_a = ef_d = ef_m = 0.0
-        for i in range(bounds[c], bounds[c + 1]):
-            sv = np.float64(saving[i])
-            ef = np.float64(efficacy[i])
-            d = dis[i]
-            mm = member[i]
+        lo, hi = bounds[c], bounds[c + 1]
+        saving_c, efficacy_c = saving[lo:hi], efficacy[lo:hi]
+        dis_c, member_c = dis[lo:hi], member[lo:hi]
+        for r in range(hi - lo):
+            sv = np.float64(saving_c[r])
+            ef = np.float64(efficacy_c[r])
+            d = dis_c[r]
+            mm = member_c[r]
             sv_a += sv
             ef_a += ef
             sv_d += sv if d else 0.0

@@ -111,9 +111,10 @@ def update_role_sums(
         # First a pass without a branch that lists the households whose code moved (about one
         # in seven a step, at random: a branch per household would be mispredicted often).
         m = 0
+        a8, p8 = adopted.view(np.uint8), proven.view(np.uint8)  # bytes load faster than bools
         for j in range(n):
             todo[m] = j
-            m += (_code(adopted, proven, success, j, nb) != codes[j]) | force
+            m += (_code(a8, p8, success, j, nb) != codes[j]) | force
         rows = todo[:m]
     else:
         rows = np.arange(n)
