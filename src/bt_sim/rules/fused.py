@@ -133,29 +133,37 @@ def _chunk_bounds(
     pad = np.uint64(0)  # unused slots read as the largest lead
     for b in range(nb, PAIR_SLOTS):
         pad |= PAIR_MASK << np.uint64(PAIR_BITS * b)
-    for i in range(start, stop):
-        w = counter_bits(stepped, i)
-        word[i - start] = w
+    m = stop - start
+    for r in range(m):
+        w = counter_bits(stepped, start + r)
+        word[r] = w
         w |= pad
         lo = min(w & PAIR_MASK, (w >> np.uint64(PAIR_BITS)) & PAIR_MASK)
         lo = min(lo, (w >> np.uint64(2 * PAIR_BITS)) & PAIR_MASK)
         lo = min(lo, (w >> np.uint64(3 * PAIR_BITS)) & PAIR_MASK)
         lo = min(lo, (w >> np.uint64(4 * PAIR_BITS)) & PAIR_MASK)
-        low[i - start] = np.float64(lo)
+        low[r] = np.float64(lo)
     pull_unmet = max(q + action_rate, 0.0) * top
     pull_met = max(q, 0.0) * top
     scale_leads = scale * LEADS
-    for i in range(start, stop):  # _household_bound, without a branch
-        c = collective_of[i]
+    # slices indexed from 0 (see measure): no test for negative indices
+    of_c, member_c, unmet_c = collective_of[start:stop], member[start:stop], unmet[start:stop]
+    time_c, efficacy_c, income_c = (
+        time_budget[start:stop],
+        efficacy[start:stop],
+        income_rel[start:stop],
+    )
+    for r in range(m):  # _household_bound, without a branch
+        c = of_c[r]
         cc = max(c, 0)
         jv = max(joint[cc], 0.0)
-        joint_i = jv if member[i] and c >= 0 and focus[cc] >= 0 else 0.0
-        slack = 1.0 - time_budget[i]
-        e = np.float64(efficacy[i])
-        ok = valid & (e >= 0.0) & (slack >= 0.0) & (slack <= 1.0) & (income_rel[i] > 0)
-        rate = p + (pull_unmet if unmet[i] else pull_met) + joint_i
+        joint_i = jv if member_c[r] and c >= 0 and focus[cc] >= 0 else 0.0
+        slack = 1.0 - time_c[r]
+        e = np.float64(efficacy_c[r])
+        ok = valid & (e >= 0.0) & (slack >= 0.0) & (slack <= 1.0) & (income_c[r] > 0)
+        rate = p + (pull_unmet if unmet_c[r] else pull_met) + joint_i
         bound = scale_leads * e * (1.0 - diff_min * slack) * rate
-        lim[i - start] = bound if ok else np.inf
+        lim[r] = bound if ok else np.inf
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -558,20 +566,22 @@ def reflect(
         stop = min(rows.shape[0], start + CHUNK)
         if sequential:
             normals_into(stepped, base + start, stop - start, bits, z)
-        else:
-            for k in range(start, stop):  # draws.normal at counter i, in two loops
-                bits[k - start] = counter_bits(stepped, rows[k])
-            for k in range(start, stop):
-                z[k - start] = normal_of_bits(bits[k - start])
+        rows_c, level_c = rows[start:stop], level[start:stop]  # indexed from 0 (see measure)
+        if not sequential:
+            for r in range(stop - start):  # draws.normal at counter i, in two loops
+                bits[r] = counter_bits(stepped, rows_c[r])
+            for r in range(stop - start):
+                z[r] = normal_of_bits(bits[r])
         # Both outcomes of a check computed and one kept, without a branch (success is a
         # coin toss for many households, which a branch would mispredict).
-        for k in range(start, stop):
-            i = rows[k]
-            lv = level[k]
+        for r in range(stop - start):
+            k = start + r
+            i = rows_c[r]
+            lv = level_c[r]
             lr = learning[lv]
             t = cycle_time[i]
             mean = cycle_sum[i] / t if t > 0 else 0.0
-            seen = mean + perception_sd[lv] * z[k - start]
+            seen = mean + perception_sd[lv] * z[r]
             perceived[i] = seen
             g = goal[i]
             ok = seen >= g
