@@ -302,7 +302,7 @@ def _truth(model: TransitionModel, nbhd: np.ndarray, steps: np.ndarray) -> np.nd
     b = len(model.behaviour_names)
     count = np.maximum(rec.nb_count[nbhd], 1)
     t = np.minimum(steps, rec.steps_done)
-    impact = rec.nb_member_sum[t, nbhd, kpi] / count
+    impact = rec.member_sums(t, nbhd)[:, kpi] / count
     behaviours = rec.nb_sum[t, nbhd, :b].sum(axis=-1) / count
     return np.stack([impact, behaviours], axis=1).astype(np.float64)
 

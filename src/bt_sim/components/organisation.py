@@ -108,7 +108,7 @@ def first_year(model, founded: np.ndarray, months: float = 12.0, what: str = "me
         if t1 <= rec.steps_done:
             n = colls.nbhd[c]
             if what == "saving":
-                d = rec.nb_member_sum[t1, n, kpi] - rec.nb_member_sum[t0, n, kpi]
+                d = rec.member_sum[t1, c, kpi] - rec.member_sum[t0, c, kpi]
             elif what == "members":
                 d = rec.nb_sum[t1, n, mem] - rec.nb_sum[t0, n, mem]
             else:

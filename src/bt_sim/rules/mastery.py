@@ -197,10 +197,13 @@ def due_checks(next_check, cycle, month, meter, consent, compared, hub_active):
     rows of :func:`advance_checks` (whose next check moves on as there) and the levels of
     :func:`feedback_level`."""
     n = next_check.shape[0]
-    rows = np.empty(n, np.int64)
-    level = np.empty(n, np.int8)
-    k = 0
     due_by = month + 1e-9
+    count = 0
+    for i in range(n):  # the due households counted first: no buffer as long as everyone
+        count += next_check[i] <= due_by
+    rows = np.empty(count + 1, np.int64)  # the last slot takes the writes after the last due
+    level = np.empty(count + 1, np.int8)
+    k = 0
     for i in range(n):  # without a branch: a third of households may be due, at random
         nxt = next_check[i]
         due = nxt <= due_by
