@@ -24,6 +24,7 @@ KERNEL_MODULES = (
     "draws.py",
     "keyed.py",
     "network.py",
+    "rules/chunks.py",
     "rules/collective.py",
     "rules/fused.py",
     "rules/hub.py",
