@@ -213,7 +213,7 @@ def collective_phase(model: TransitionModel) -> None:
             None, model.wdeg, s.member, model.collectives.reach, model.collectives.of
         )
         own, other = own.astype(np.float64), other.astype(np.float64)
-        summed = np.zeros(0, np.bool_)
+        summed = np.zeros(0, np.float32)
         indptr, indices, weights = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
     else:
         own, other, summed = model.ties.member_sums(model.collectives.spans_key())
@@ -347,9 +347,10 @@ def membership_step(
     ``celebration_gain`` of their gap to full self-efficacy, then every member gains
     ``dialogue_share`` of it (:func:`dialogue`). Every hosted non-member joins with the hazard
     of :func:`join_hazard` (with ``from_ties``, its tie shares summed along the members' ties
-    in ``own_share`` and ``other_share``, kept from step to step for the membership
-    ``summed`` and brought up to date here: start them at zero with ``summed`` all False;
-    otherwise the shares are read from them), every member leaves with
+    in ``own_share`` and ``other_share``, kept from step to step with ``summed``, what each
+    household sent along its ties when last summed (its reach as a member, else 0), and
+    brought up to date here: start them all at zero; otherwise the shares are read from
+    them), every member leaves with
     ``1 - exp(-leave_rate (1 - value) dt)`` (:func:`member_value`); both are decided on the
     membership at the start of the step. A leaver's consent ends; a joiner consents with
     ``consent_rate`` and starts at ``trust_initial`` (when the hub is on). Only members keep a
@@ -371,24 +372,27 @@ def membership_step(
                 n_cand += 1
     joins = np.empty(n_cand, np.int64)
     leaves = np.empty(n_members, np.int64)
-    if from_ties:  # the members' tie sums brought up to date: each household whose
-        # membership moved since they were last summed adds or takes back what it sends along
-        # its ties (f32 products summed in float64: exact, so the sums equal a fresh scatter)
+    if from_ties:  # the members' tie sums brought up to date: each household whose share
+        # moved since it was last summed (it joined or left, or its reach changed: a
+        # gatekeeper programme) takes back what it sent along its ties and sends the new;
+        # float32 products summed in float64 are exact, so the sums equal a fresh scatter
         for sp in range(spans.shape[0]):
             for j in range(spans[sp, 0], spans[sp, 1]):
-                mj = member[j]
-                if mj == summed[j]:
+                now = reach[j] if member[j] else np.float32(0.0)
+                was = summed[j]
+                if now == was:
                     continue
-                summed[j] = mj
+                summed[j] = now
                 cj = collective_of[j]
-                sent = reach[j] if mj else -reach[j]
                 for x in range(indptr[j], indptr[j + 1]):
                     i = indices[x]
                     ci = collective_of[i]
                     if ci == cj:
-                        own_share[i] += weights[x] * sent
+                        own_share[i] += weights[x] * now
+                        own_share[i] -= weights[x] * was
                     elif ci >= 0:
-                        other_share[i] += weights[x] * sent
+                        other_share[i] += weights[x] * now
+                        other_share[i] -= weights[x] * was
     n_joins = 0
     n_leaves = 0
     k_cand = 0

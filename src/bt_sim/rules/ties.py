@@ -448,12 +448,13 @@ class Ties:
     def member_sums(self, layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(own, other, summed)``: every hosted household's tie sums from members of its own
         collective and of others (float64), kept from step to step by the membership kernel
-        (:func:`bt_sim.rules.collective.membership_step`) for the membership ``summed``. They
-        start again from zero (nobody summed) when ``layout`` (which collectives sit where)
-        differs from the last call's, and when the ties change."""
+        (:func:`bt_sim.rules.collective.membership_step`), and what each household sent along
+        its ties when they were last summed (``summed``, float32: its reach as a member, else
+        0). They start again from zero when ``layout`` (which collectives sit where) differs
+        from the last call's, and when the ties change."""
         if self._member is None or self._member[0] != layout:
             n = self.n
-            self._member = (layout, np.zeros(n), np.zeros(n), np.zeros(n, np.bool_))
+            self._member = (layout, np.zeros(n), np.zeros(n), np.zeros(n, np.float32))
         return self._member[1], self._member[2], self._member[3]
 
     def rewired(self) -> None:
