@@ -316,8 +316,10 @@ def test_an_interrupted_sweep_says_incomplete(tmp_path):
     import sys
     import time
 
+    # 4,000 small runs: seconds of work, so the sweep is still going when the signal comes
+    # however fast the engine (the signal follows the first part file within 0.1 s)
     f = _sweep(
-        tmp_path, 'replicates = 100\nbatch = 2\n[parameters]\n"hub.k" = { levels = [5, 10] }\n'
+        tmp_path, 'replicates = 2000\nbatch = 2\n[parameters]\n"hub.k" = { levels = [5, 10] }\n'
     )
     out = tmp_path / "o"
     proc = subprocess.Popen(
