@@ -322,15 +322,19 @@ def test_an_interrupted_sweep_says_incomplete(tmp_path):
         tmp_path, 'replicates = 2000\nbatch = 2\n[parameters]\n"hub.k" = { levels = [5, 10] }\n'
     )
     out = tmp_path / "o"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bt_sim.cli", "sweep", f, "--out", str(out), "--executor",
-         "inprocess", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bt_sim.cli", "sweep", f, "--out", str(out), "--executor",
+             "inprocess", "-q"], stdout=subprocess.DEVNULL, stderr=err,
+        )  # fmt: skip
     deadline = time.monotonic() + 60
     while not list(out.glob("part-*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.1)
+    assert proc.poll() is None, f"the sweep ended before the signal: {log.read_text()}"
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == 130
+    code = proc.wait(timeout=60)
+    assert code == 130, f"exit {code}, stderr: {log.read_text()[-2000:]}"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "incomplete" and manifest["recorded"] >= 2
 
