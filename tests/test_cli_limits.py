@@ -4,6 +4,7 @@ work it will refuse later: each refusal is one line, exit code 2, nothing writte
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -323,10 +324,19 @@ def test_an_interrupted_sweep_says_incomplete(tmp_path):
     )
     out = tmp_path / "o"
     log = tmp_path / "stderr.txt"
+
+    def as_from_a_terminal() -> None:
+        # Ctrl-C as a user's shell delivers it: SIGINT unblocked and at its default, whatever
+        # the test process inherited or a library left (in two full CI runs the child ignored
+        # it and finished its sweep; never when this test ran alone)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     with open(log, "w") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bt_sim.cli", "sweep", f, "--out", str(out), "--executor",
              "inprocess", "-q"], stdout=subprocess.DEVNULL, stderr=err,
+            preexec_fn=as_from_a_terminal,
         )  # fmt: skip
     deadline = time.monotonic() + 60
     while not list(out.glob("part-*.parquet")) and time.monotonic() < deadline:
@@ -334,7 +344,12 @@ def test_an_interrupted_sweep_says_incomplete(tmp_path):
     assert proc.poll() is None, f"the sweep ended before the signal: {log.read_text()}"
     proc.send_signal(signal.SIGINT)
     code = proc.wait(timeout=60)
-    assert code == 130, f"exit {code}, stderr: {log.read_text()[-2000:]}"
+    status = Path("/proc/self/status").read_text().splitlines()
+    mine = {k: v.strip() for k, v in (line.split(":", 1) for line in status)}
+    assert code == 130, (
+        f"exit {code}; this process's SigBlk {mine.get('SigBlk')} SigIgn {mine.get('SigIgn')};"
+        f" stderr: {log.read_text()[-2000:]}"
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "incomplete" and manifest["recorded"] >= 2
 
