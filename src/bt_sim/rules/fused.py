@@ -705,6 +705,43 @@ def member_ties(indptr, indices, weights, rows, values, collective_of, own, othe
                 other[i] += weights[e] * v
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _count_behaviours(adopted, words, spread, start, stop, dis_c, member_c, counts, masks):
+    """Add the households ``start`` to ``stop`` (at most 255) performing each behaviour to
+    ``counts`` (rows: all, disadvantaged, members; ``dis_c`` and ``member_c`` the chunk's
+    flags) and leave each household's behaviour mask in ``masks`` (non-zero: adopted any).
+    Up to :data:`~bt_sim.rules.chunks.WORD_ROWS_MAX` behaviours the masks are spread to one
+    byte per behaviour (``spread``) and added in 8-bit lanes, without a branch; with more,
+    behaviour by behaviour."""
+    nb = adopted.shape[1]
+    m = stop - start
+    if nb <= WORD_ROWS_MAX:
+        row_masks(adopted, words, start, stop, masks)
+        zero = np.uint64(0)
+        lane_a = lane_d = lane_m = zero
+        for r in range(m):
+            v = spread[masks[r]]
+            lane_a += v
+            lane_d += v & (zero - np.uint64(dis_c[r]))
+            lane_m += v & (zero - np.uint64(member_c[r]))
+        for b in range(nb):
+            at = np.uint64(8 * b)
+            counts[0, b] += np.int64((lane_a >> at) & np.uint64(0xFF))
+            counts[1, b] += np.int64((lane_d >> at) & np.uint64(0xFF))
+            counts[2, b] += np.int64((lane_m >> at) & np.uint64(0xFF))
+        return
+    for r in range(m):
+        d, mm = np.int64(dis_c[r]), np.int64(member_c[r])
+        anyb = 0
+        for b in range(nb):
+            a = np.int64(adopted[start + r, b])
+            anyb |= a
+            counts[0, b] += a
+            counts[1, b] += a & d
+            counts[2, b] += a & mm
+        masks[r] = anyb
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def neighbourhood_sums(
     bounds, adopted, saving, efficacy, member, consent, compared, dis, out_all, out_dis, out_member
@@ -713,47 +750,33 @@ def neighbourhood_sums(
 
     Neighbourhoods are the contiguous ranges ``bounds[c]:bounds[c + 1]`` of households.
     Columns: one per behaviour (adoption), then saving, efficacy, member, consent, compared and
-    "adopted any". The counts are made without a branch, up to :data:`~bt_sim.rules.chunks.
-    WORD_ROWS_MAX` behaviours from each household's behaviour mask
-    (:func:`~bt_sim.rules.chunks.row_masks`) spread to one byte per behaviour and added in
-    8-bit lanes (emptied every 255 households); the sums of saving and efficacy in household
-    order, in float64, as a plain loop adds them.
+    "adopted any". The counts are made without a branch in chunks of up to 255 households
+    (:func:`_count_behaviours`); the sums of saving and efficacy in household order, in
+    float64, as a plain loop adds them.
     """
     nb = adopted.shape[1]
-    if nb > WORD_ROWS_MAX:
-        _neighbourhood_sums_wide(
-            bounds, adopted, saving, efficacy, member, consent, compared, dis, out_all,
-            out_dis, out_member,
-        )  # fmt: skip
-        return
-    spread = np.zeros(1 << nb, np.uint64)  # bit b of a mask to byte b
-    for a in range(1 << nb):
+    spread = np.zeros(1 << nb if nb <= WORD_ROWS_MAX else 1, np.uint64)  # bit b to byte b
+    for a in range(spread.shape[0]):
         for b in range(nb):
             spread[a] |= np.uint64((a >> b) & 1) << np.uint64(8 * b)
     words = byte_words(adopted)
     masks = np.empty(255, np.int64)
     counts = np.zeros((3, nb), np.int64)
-    zero = np.uint64(0)
     for c in range(bounds.shape[0] - 1):
         counts[:] = 0
         mm_a = mm_d = cs_a = cs_d = cs_m = cp_a = cp_d = cp_m = an_a = an_d = an_m = 0
         for start in range(bounds[c], bounds[c + 1], 255):
             stop = min(bounds[c + 1], start + 255)
-            row_masks(adopted, words, start, stop, masks)
-            lane_a = lane_d = lane_m = zero
             # slices indexed from 0 (see measure): no test for negative indices
             dis_c, member_c = dis[start:stop], member[start:stop]
             consent_c, compared_c = consent[start:stop], compared[start:stop]
+            _count_behaviours(adopted, words, spread, start, stop, dis_c, member_c, counts, masks)
             for r in range(stop - start):
                 d = np.int64(dis_c[r])
                 mm = np.int64(member_c[r])
                 cs = np.int64(consent_c[r])
                 cp = np.int64(compared_c[r])
                 anyb = np.int64(masks[r] != 0)
-                v = spread[masks[r]]
-                lane_a += v
-                lane_d += v & (zero - np.uint64(d))
-                lane_m += v & (zero - np.uint64(mm))
                 mm_a += mm
                 mm_d += mm & d
                 cs_a += cs
@@ -765,11 +788,6 @@ def neighbourhood_sums(
                 an_a += anyb
                 an_d += anyb & d
                 an_m += anyb & mm
-            for b in range(nb):
-                at = np.uint64(8 * b)
-                counts[0, b] += np.int64((lane_a >> at) & np.uint64(0xFF))
-                counts[1, b] += np.int64((lane_d >> at) & np.uint64(0xFF))
-                counts[2, b] += np.int64((lane_m >> at) & np.uint64(0xFF))
         sv_a = sv_d = sv_m = ef_a = ef_d = ef_m = 0.0
         lo, hi = bounds[c], bounds[c + 1]
         saving_c, efficacy_c = saving[lo:hi], efficacy[lo:hi]
@@ -785,64 +803,6 @@ def neighbourhood_sums(
             ef_d += ef if d else 0.0
             sv_m += sv if mm else 0.0
             ef_m += ef if mm else 0.0
-        for b in range(nb):
-            out_all[c, b] = counts[0, b]
-            out_dis[c, b] = counts[1, b]
-            out_member[c, b] = counts[2, b]
-        _put(out_all, c, nb, sv_a, ef_a, mm_a, cs_a, cp_a, an_a)
-        _put(out_dis, c, nb, sv_d, ef_d, mm_d, cs_d, cp_d, an_d)
-        _put(out_member, c, nb, sv_m, ef_m, mm_a, cs_m, cp_m, an_m)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _neighbourhood_sums_wide(
-    bounds, adopted, saving, efficacy, member, consent, compared, dis, out_all, out_dis, out_member
-):
-    """:func:`neighbourhood_sums` for more behaviours than a mask's byte lanes hold, household
-    by household.
-
-    Neighbourhoods are the contiguous ranges ``bounds[c]:bounds[c + 1]`` of households.
-    Columns: one per behaviour (adoption), then saving, efficacy, member, consent, compared and
-    "adopted any". Each neighbourhood is summed in local scalars (and counts per behaviour),
-    so the loop carries little dependency through memory.
-    """
-    nb = adopted.shape[1]
-    counts = np.zeros((3, nb), np.int64)
-    for c in range(bounds.shape[0] - 1):
-        counts[:] = 0
-        sv_a = sv_d = sv_m = ef_a = ef_d = ef_m = 0.0
-        mm_a = mm_d = cs_a = cs_d = cs_m = cp_a = cp_d = cp_m = an_a = an_d = an_m = 0
-        for i in range(bounds[c], bounds[c + 1]):
-            d = dis[i]
-            mm = member[i]
-            anyb = False
-            for b in range(nb):
-                if adopted[i, b]:  # sparse: a branch is cheaper than adding zeros
-                    anyb = True
-                    counts[0, b] += 1
-                    counts[1, b] += d
-                    counts[2, b] += mm
-            sv = np.float64(saving[i])
-            ef = np.float64(efficacy[i])
-            sv_a += sv
-            ef_a += ef
-            sv_d += sv if d else 0.0
-            ef_d += ef if d else 0.0
-            sv_m += sv if mm else 0.0
-            ef_m += ef if mm else 0.0
-            cs = consent[i]
-            cp = compared[i]
-            mm_a += mm
-            mm_d += mm & d
-            cs_a += cs
-            cs_d += cs & d
-            cs_m += cs & mm
-            cp_a += cp
-            cp_d += cp & d
-            cp_m += cp & mm
-            an_a += anyb
-            an_d += anyb & d
-            an_m += anyb & mm
         for b in range(nb):
             out_all[c, b] = counts[0, b]
             out_dis[c, b] = counts[1, b]
