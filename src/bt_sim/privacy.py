@@ -90,18 +90,18 @@ def observe(scenario: Scenario, seed: int, publish_kpi: bool = False) -> Observe
     base = model.population.baseline_kpi
     lo, hi = SAVING_RANGE
     classes = scenario.hub.size_classes
+    hub_rows = model.recorder.hub_rows
     while model.steps_done < scenario.run.steps:
         before = s.consent.copy()
         seen = len(model.hub.releases)
-        rows = len(model.recorder.hub_rows)
+        rows = len(hub_rows)
         model.step()
+        hub_rows = model.recorder.hub_rows  # built from the recorder's columns: once a step
         gone = np.flatnonzero(before & ~s.consent & s.member)  # members who revoked
         obs.revocations += [(model.steps_done, int(i)) for i in gone]
         obs.consents += [(model.steps_done, int(i)) for i in np.flatnonzero(~before & s.consent)]
-        published = {
-            (r[1], r[2]): r for r in model.recorder.hub_rows[rows:] if r[2] >= 0
-        }  # (collective, class) -> row
-        collective_rows = {r[1]: r for r in model.recorder.hub_rows[rows:] if r[2] < 0}
+        published = {(r[1], r[2]): r for r in hub_rows[rows:] if r[2] >= 0}  # (c, class) -> row
+        collective_rows = {r[1]: r for r in hub_rows[rows:] if r[2] < 0}
         for step, g, roster in model.hub.releases[seen:]:
             c, sc_ = divmod(g, classes)
             row = published.get((c, sc_))
